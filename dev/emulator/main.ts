@@ -1,0 +1,25 @@
+import { ModelEmulator } from "./emulator.js";
+import { loadScenarios } from "./scenarios.js";
+
+/** `node dist/dev/emulator/main.js`: the model emulator on EMULATOR_PORT (default 7072). */
+const env = process.env;
+const port = Number(env.EMULATOR_PORT ?? 7072);
+const emulator = new ModelEmulator({
+  key: env.EMULATOR_KEY ?? "emulator-key",
+  scenarios: loadScenarios(env.EMULATOR_SCENARIOS),
+  timing: { ttftMs: Number(env.EMULATOR_TTFT_MS ?? 0), tokenDelayMs: Number(env.EMULATOR_TOKEN_DELAY_MS ?? 0) },
+});
+
+emulator
+  .listen(port, env.EMULATOR_HOST ?? "127.0.0.1")
+  .then((url) => console.log(`Model emulator listening on ${url} (deployments: /mistral-large, /mistral-small)`))
+  .catch((error: Error) => {
+    console.error(`Model emulator could not start on port ${port}: ${error.message}`);
+    process.exit(1);
+  });
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    void emulator.close().then(() => process.exit(0));
+  });
+}

@@ -1,0 +1,97 @@
+import { join } from "node:path";
+import { type AzuritePorts, DEFAULT_AZURITE_PORTS, azuriteConnectionString } from "./local-settings.js";
+import { type Service, answers, spawnService, waitUntilReady } from "./processes.js";
+
+export interface StackOptions {
+  /** The project root, holding the build in dist/. */
+  appRoot: string;
+  ports: { host: number; emulator: number; azurite: AzuritePorts };
+  /** App settings as in local.settings*.json; endpoints and storage are pointed at this stack. */
+  settings: Record<string, string>;
+  /** Extra environment for the emulator (EMULATOR_TTFT_MS, EMULATOR_SCENARIOS, ...). */
+  emulatorEnv?: Record<string, string>;
+  /** Print every service's output, prefixed with its name. */
+  echo: boolean;
+}
+
+export interface LocalStack {
+  hostUrl: string;
+  emulatorUrl: string;
+  storageConnectionString: string;
+  /** The app settings the host runs with. */
+  settings: Record<string, string>;
+  /** Whether this stack started Azurite or found one already listening. */
+  startedAzurite: boolean;
+  services: Service[];
+  stop(): Promise<void>;
+}
+
+const EMULATOR_DEFAULT_ORIGIN = "http://localhost:7072";
+
+/**
+ * Starts Azurite (unless one already listens on the table port), the model emulator and the local
+ * functions host, each as its own process, and waits until all three answer.
+ */
+export async function startLocalStack(options: StackOptions): Promise<LocalStack> {
+  const { appRoot, ports, echo } = options;
+  const services: Service[] = [];
+  const stop = async () => {
+    await Promise.all(services.reverse().map((s) => s.stop()));
+  };
+  try {
+    const emulatorUrl = `http://localhost:${ports.emulator}`;
+    const storageConnectionString = sameAzuritePorts(ports.azurite, DEFAULT_AZURITE_PORTS)
+      ? "UseDevelopmentStorage=true"
+      : azuriteConnectionString(ports.azurite);
+
+    const tableUrl = `http://127.0.0.1:${ports.azurite.table}/devstoreaccount1?restype=service&comp=properties`;
+    const azuriteRunning = await answers(tableUrl).catch(() => false);
+    if (!azuriteRunning) {
+      const azurite = spawnService("azurite", [
+        join(appRoot, "node_modules", "azurite", "dist", "src", "azurite.js"),
+        "--silent", "--inMemoryPersistence", "--extentMemoryLimit", "256", "--disableTelemetry", "--skipApiVersionCheck",
+        "--blobPort", String(ports.azurite.blob),
+        "--queuePort", String(ports.azurite.queue),
+        "--tablePort", String(ports.azurite.table),
+      ], { env: process.env, echo, cwd: appRoot });
+      services.push(azurite);
+      await waitUntilReady(azurite, () => answers(tableUrl));
+    }
+
+    const emulator = spawnService("emulator", [join(appRoot, "dist", "dev", "emulator", "main.js")], {
+      env: { ...process.env, ...options.emulatorEnv, EMULATOR_PORT: String(ports.emulator) },
+      echo,
+    });
+    services.push(emulator);
+    await waitUntilReady(emulator, () => answers(`${emulatorUrl}/_emulator/health`));
+
+    const settings = pointAtStack(options.settings, emulatorUrl, storageConnectionString);
+    const host = spawnService("functions", [join(appRoot, "dist", "dev", "host", "main.js"), appRoot], {
+      env: { ...process.env, ...settings, PORT: String(ports.host) },
+      echo,
+      cwd: appRoot,
+    });
+    services.push(host);
+    const hostUrl = `http://localhost:${ports.host}`;
+    await waitUntilReady(host, () => answers(`${hostUrl}/api/health`));
+
+    return { hostUrl, emulatorUrl, storageConnectionString, settings, startedAzurite: !azuriteRunning, services, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** Points settings that name the default local stack at this one's actual ports. */
+function pointAtStack(settings: Record<string, string>, emulatorUrl: string, storage: string): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(settings).map(([name, value]) => {
+      if (name === "AzureWebJobsStorage" && value === "UseDevelopmentStorage=true") return [name, storage];
+      return [name, value.startsWith(EMULATOR_DEFAULT_ORIGIN) ? emulatorUrl + value.slice(EMULATOR_DEFAULT_ORIGIN.length) : value];
+    }),
+  );
+}
+
+function sameAzuritePorts(a: AzuritePorts, b: AzuritePorts): boolean {
+  return a.blob === b.blob && a.queue === b.queue && a.table === b.table;
+}

@@ -1,0 +1,37 @@
+import { readCallerKeys } from "./caller-keys.js";
+import { ConfigError } from "./config-error.js";
+import { readDeployments } from "./deployments.js";
+import { Secret } from "./secret.js";
+import { type Env, SettingsReader } from "./settings-reader.js";
+import type { AppConfig } from "./types.js";
+
+/** Front Door cuts responses at 230 s; a model call must end well before that. */
+const MAX_MODEL_TIMEOUT_MS = 220_000;
+
+/**
+ * Reads and validates every setting once. Throws one ConfigError naming every problem; on success
+ * returns a deeply frozen AppConfig.
+ */
+export function loadConfig(env: Env): AppConfig {
+  const settings = new SettingsReader(env);
+  const deployments = readDeployments(settings);
+  const modelTimeoutMs = settings.integer("MODEL_TIMEOUT_MS", 120_000, { min: 1_000, max: MAX_MODEL_TIMEOUT_MS });
+  const callerKeys = readCallerKeys(settings);
+  const storageConnection = settings.string("AzureWebJobsStorage", { required: true });
+
+  if (settings.problems.length > 0) throw new ConfigError(settings.problems);
+  return deepFreeze({
+    deployments,
+    modelTimeoutMs,
+    callerKeys,
+    storage: { connectionString: new Secret(storageConnection ?? "") },
+  });
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object" && !(value instanceof Secret) && !Buffer.isBuffer(value)) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}

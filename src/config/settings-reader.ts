@@ -1,0 +1,67 @@
+/**
+ * Reads raw settings and collects every problem instead of stopping at the first, so start-up can
+ * name all of them in one message. It never puts a setting's value into a problem: values may be secrets.
+ */
+export type Env = Readonly<Record<string, string | undefined>>;
+
+const KEY_VAULT_REFERENCE = /^\s*@Microsoft\.KeyVault\s*\(/i;
+
+export class SettingsReader {
+  readonly problems: string[] = [];
+
+  constructor(private readonly env: Env) {}
+
+  problem(message: string): undefined {
+    this.problems.push(message);
+    return undefined;
+  }
+
+  /** A non-empty value, or undefined (with a problem recorded when `required`). */
+  string(name: string, options: { required: boolean }): string | undefined {
+    const raw = this.env[name];
+    if (raw === undefined || raw.trim() === "") {
+      return options.required ? this.problem(`${name} is required but not set`) : undefined;
+    }
+    if (KEY_VAULT_REFERENCE.test(raw)) {
+      // NOTE: App Service leaves the literal reference in place when it cannot resolve it (identity
+      // without access, missing secret). Sending it upstream as a key would only fail later and leak it.
+      return this.problem(
+        `${name} is an unresolved Key Vault reference; check that the secret exists and the app's identity may read it`,
+      );
+    }
+    return raw.trim();
+  }
+
+  integer(name: string, fallback: number, range: { min: number; max: number }): number {
+    const raw = this.string(name, { required: false });
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value) || value < range.min || value > range.max) {
+      this.problem(`${name} must be a whole number from ${range.min} to ${range.max}`);
+      return fallback;
+    }
+    return value;
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+    const raw = this.string(name, { required: false });
+    if (raw === undefined) return fallback;
+    if (!(allowed as readonly string[]).includes(raw)) {
+      this.problem(`${name} must be one of ${allowed.join(", ")}`);
+      return fallback;
+    }
+    return raw as T;
+  }
+
+  /** A comma-separated list; empty entries are ignored. */
+  list(name: string, options: { required: boolean }): string[] {
+    const raw = this.string(name, options);
+    if (raw === undefined) return [];
+    const items = raw
+      .split(",")
+      .map((item) => item.trim())
+      .filter((item) => item !== "");
+    if (options.required && items.length === 0) this.problem(`${name} must list at least one value`);
+    return items;
+  }
+}

@@ -1,0 +1,34 @@
+import type { Secret } from "./secret.js";
+
+/** How the app authenticates to one model deployment. */
+export type ModelCredentialConfig = { readonly kind: "key"; readonly key: Secret };
+
+export interface DeploymentConfig {
+  /** The name callers use in `model` (e.g. `mistral-large`). */
+  readonly alias: string;
+  /** Base URL of the endpoint, without a trailing slash. */
+  readonly endpoint: string;
+  /** The model name sent upstream in `model` (e.g. `Mistral-Large-2411`). */
+  readonly model: string;
+  readonly apiVersion: string;
+  readonly credential: ModelCredentialConfig;
+}
+
+/** A caller key, stored only as the SHA-256 of the key. */
+export interface CallerKeyConfig {
+  readonly name: string;
+  readonly sha256: Buffer;
+}
+
+export interface StorageConfig {
+  readonly connectionString: Secret;
+}
+
+export interface AppConfig {
+  /** In the configured order; the first is the default deployment. */
+  readonly deployments: readonly DeploymentConfig[];
+  /** Upper bound for one upstream call, headers and body (stream) included. */
+  readonly modelTimeoutMs: number;
+  readonly callerKeys: readonly CallerKeyConfig[];
+  readonly storage: StorageConfig;
+}

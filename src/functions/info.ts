@@ -1,0 +1,30 @@
+import { app } from "@azure/functions";
+import { callerHandler } from "../http/handler.js";
+import { HttpProblem } from "../http/problem.js";
+import { isModelError } from "../inference/index.js";
+
+/**
+ * The seed's `/info` for every configured deployment, cached. A deployment that cannot answer is
+ * listed with its error; only when none can is the whole answer a 502.
+ */
+export const info = callerHandler(async (_request, { runtime }) => {
+  const ports = runtime.models.all();
+  const deployments = await Promise.all(
+    ports.map(async (port, index) => {
+      const base = { alias: port.alias, default: index === 0 };
+      try {
+        return { ...base, ...(await runtime.modelInfo.get(port)) };
+      } catch (error) {
+        const code = isModelError(error) ? error.code : "upstream_unreachable";
+        const message = isModelError(error) ? error.message : "The model endpoint could not be reached.";
+        return { ...base, error: { code, message } };
+      }
+    }),
+  );
+  if (deployments.every((d) => "error" in d)) {
+    throw new HttpProblem(502, "upstream_unavailable", "Bad Gateway", "No model deployment answered its /info request.", {}, { deployments });
+  }
+  return { status: 200, jsonBody: { deployments } };
+});
+
+app.http("info", { route: "info", methods: ["GET"], authLevel: "anonymous", handler: info });

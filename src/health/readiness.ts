@@ -1,0 +1,64 @@
+import { isModelError } from "../inference/index.js";
+import type { Runtime } from "../runtime.js";
+
+export interface CheckResult {
+  name: string;
+  status: "ok" | "failed";
+  duration_ms: number;
+  /** Why it failed, safe to show anyone: no URL, key or stack. */
+  detail?: string;
+}
+
+export interface Readiness {
+  status: "ready" | "not_ready";
+  checks: CheckResult[];
+}
+
+const CHECK_TIMEOUT_MS = 5_000;
+
+/** Runs every readiness check at once: configuration, each model deployment's /info, and storage. */
+export async function checkReadiness(runtime: Runtime): Promise<Readiness> {
+  const checks = await Promise.all([
+    run("config", async () => {
+      if (runtime.config.deployments.length === 0) throw new Error("no model deployments configured");
+    }),
+    ...runtime.models.all().map((port) => run(`model:${port.alias}`, (signal) => port.info({ signal }))),
+    run("storage", (signal) => runtime.storage.check(signal)),
+  ]);
+  return { status: checks.every((c) => c.status === "ok") ? "ready" : "not_ready", checks };
+}
+
+async function run(name: string, check: (signal: AbortSignal) => Promise<unknown>): Promise<CheckResult> {
+  const started = Date.now();
+  const signal = AbortSignal.timeout(CHECK_TIMEOUT_MS);
+  try {
+    await check(signal);
+    return { name, status: "ok", duration_ms: Date.now() - started };
+  } catch (error) {
+    return { name, status: "failed", duration_ms: Date.now() - started, detail: describe(error, signal) };
+  }
+}
+
+function describe(error: unknown, signal: AbortSignal): string {
+  if (isModelError(error)) return `${error.code}: ${error.message}`;
+  if (signal.aborted) return `no answer within ${CHECK_TIMEOUT_MS / 1000} s`;
+  const status = (error as { statusCode?: unknown })?.statusCode;
+  if (typeof status === "number") return `the service answered ${status}`;
+  const code = (error as { code?: unknown })?.code;
+  return typeof code === "string" ? `unreachable (${code})` : "unreachable";
+}
+
+/**
+ * The readiness route is anonymous; answering from a result at most this old keeps anyone from
+ * turning it into a stream of upstream /info calls.
+ */
+const RESULT_TTL_MS = 5_000;
+const recent = new WeakMap<Runtime, { at: number; result: Promise<Readiness> }>();
+
+export function recentReadiness(runtime: Runtime, now = Date.now()): Promise<Readiness> {
+  const cached = recent.get(runtime);
+  if (cached && now - cached.at < RESULT_TTL_MS) return cached.result;
+  const result = checkReadiness(runtime);
+  recent.set(runtime, { at: now, result });
+  return result;
+}

@@ -1,0 +1,49 @@
+import type { HttpResponseInit } from "@azure/functions";
+
+/**
+ * An RFC 9457 problem a handler can throw; the handler wrapper turns it into
+ * `application/problem+json`. `code` is stable for programs; `detail` is for people.
+ */
+export class HttpProblem extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly title: string,
+    readonly detail: string,
+    readonly headers: Record<string, string> = {},
+    readonly extensions: Record<string, unknown> = {},
+  ) {
+    super(detail);
+    this.name = "HttpProblem";
+  }
+}
+
+/** `type` is a URN per code, so clients can switch on it without fetching anything. */
+export function problemType(code: string): string {
+  return `urn:mistral-functions:problem:${code}`;
+}
+
+export function problemResponse(problem: HttpProblem, requestId: string): HttpResponseInit {
+  return {
+    status: problem.status,
+    headers: { "content-type": "application/problem+json", ...problem.headers },
+    jsonBody: {
+      type: problemType(problem.code),
+      title: problem.title,
+      status: problem.status,
+      detail: problem.detail,
+      code: problem.code,
+      request_id: requestId,
+      ...problem.extensions,
+    },
+  };
+}
+
+export const unauthorized = () =>
+  new HttpProblem(
+    401,
+    "unauthorized",
+    "Unauthorized",
+    "Send a valid API key in the api-key header or as Authorization: Bearer <key>.",
+    { "www-authenticate": 'Bearer realm="api"' },
+  );

@@ -1,0 +1,166 @@
+import type { Readable } from "node:stream";
+import createModelClient, { type ModelClient } from "@azure-rest/ai-inference";
+import { AzureKeyCredential } from "@azure/core-auth";
+import { createSseStream } from "@azure/core-sse";
+import type { DeploymentConfig } from "../config/index.js";
+import { CallSignal } from "./call-signal.js";
+import { ModelError, isModelError } from "./model-error.js";
+import type { ModelCallOptions, ModelPort } from "./model-port.js";
+import { decodeChunks } from "./sse-chunks.js";
+import { modelErrorFromResponse } from "./upstream-error.js";
+import type { ChatCompletion, ChatCompletionChunk, ChatCompletionsBody, ModelInfo } from "./wire.js";
+
+const USER_AGENT = "mistral-functions/0.1";
+/** Error bodies are small; never read an unbounded one into memory. */
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
+
+/** A ModelPort over `@azure-rest/ai-inference`: one client per deployment, SDK retries off. */
+export class AzureModelPort implements ModelPort {
+  readonly alias: string;
+  readonly #client: ModelClient;
+  readonly #deployment: DeploymentConfig;
+  readonly #timeoutMs: number;
+  readonly #secrets: readonly string[];
+
+  constructor(deployment: DeploymentConfig, timeoutMs: number) {
+    this.alias = deployment.alias;
+    this.#deployment = deployment;
+    this.#timeoutMs = timeoutMs;
+    const key = deployment.credential.key.reveal();
+    this.#secrets = [key];
+    this.#client = createModelClient(deployment.endpoint, new AzureKeyCredential(key), {
+      apiVersion: deployment.apiVersion,
+      // NOTE: the SDK's retry policy has no deadline and obeys any Retry-After; retries are ours to own.
+      retryOptions: { maxRetries: 0 },
+      allowInsecureConnection: deployment.endpoint.startsWith("http://"),
+      userAgentOptions: { userAgentPrefix: USER_AGENT },
+    });
+  }
+
+  async complete(body: ChatCompletionsBody, options: ModelCallOptions = {}): Promise<ChatCompletion> {
+    const call = new CallSignal(this.#timeoutMs, options.signal);
+    try {
+      const response = await this.#client.path("/chat/completions").post({
+        body: this.#upstreamBody(body, false) as never,
+        headers: this.#headers(options),
+        abortSignal: call.signal,
+      });
+      const status = Number(response.status);
+      if (status !== 200) throw this.#errorFrom(status, response.headers, response.body);
+      return requireCompletion(response.body);
+    } catch (error) {
+      throw this.#failure(error, call);
+    } finally {
+      call.dispose();
+    }
+  }
+
+  async stream(body: ChatCompletionsBody, options: ModelCallOptions = {}): Promise<AsyncIterable<ChatCompletionChunk>> {
+    const call = new CallSignal(this.#timeoutMs, options.signal);
+    let stream: Readable | undefined;
+    try {
+      const response = await this.#client
+        .path("/chat/completions")
+        .post({ body: this.#upstreamBody(body, true) as never, headers: this.#headers(options), abortSignal: call.signal })
+        .asNodeStream();
+      stream = response.body as Readable | undefined;
+      const status = Number(response.status);
+      if (!stream) throw new ModelError({ kind: "protocol", status: 502, code: "bad_upstream_response", message: "The model sent no body." });
+      if (status !== 200) throw this.#errorFrom(status, response.headers, await readSmallBody(stream));
+      if (!String(response.headers["content-type"] ?? "").startsWith("text/event-stream")) {
+        stream.destroy();
+        throw new ModelError({ kind: "protocol", status: 502, code: "bad_upstream_response", message: "The model did not answer with an event stream." });
+      }
+    } catch (error) {
+      const failure = this.#failure(error, call);
+      stream?.destroy();
+      call.dispose();
+      throw failure;
+    }
+    return this.#chunks(stream, call);
+  }
+
+  async info(options: { signal?: AbortSignal } = {}): Promise<ModelInfo> {
+    const call = new CallSignal(this.#timeoutMs, options.signal);
+    try {
+      const response = await this.#client.path("/info").get({ abortSignal: call.signal });
+      const status = Number(response.status);
+      if (status !== 200) throw this.#errorFrom(status, response.headers, response.body);
+      return requireModelInfo(response.body);
+    } catch (error) {
+      throw this.#failure(error, call);
+    } finally {
+      call.dispose();
+    }
+  }
+
+  async *#chunks(stream: Readable, call: CallSignal): AsyncGenerator<ChatCompletionChunk> {
+    try {
+      yield* decodeChunks(createSseStream(stream));
+    } catch (error) {
+      throw this.#failure(error, call, "upstream_stream_broken");
+    } finally {
+      // Runs when the stream ends, fails, or the consumer stops early: the upstream socket is released.
+      stream.destroy();
+      call.dispose();
+    }
+  }
+
+  #upstreamBody(body: ChatCompletionsBody, stream: boolean): ChatCompletionsBody {
+    return { ...body, model: this.#deployment.model, stream };
+  }
+
+  #headers(options: ModelCallOptions): Record<string, string> {
+    return options.extraParameters ? { "extra-parameters": options.extraParameters } : {};
+  }
+
+  #errorFrom(status: number, headers: Record<string, string>, body: unknown): ModelError {
+    const lower = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
+    return modelErrorFromResponse({ status, header: (name) => lower[name], body }, this.#secrets);
+  }
+
+  /** Every failure leaves as a ModelError; transport errors never carry the SDK's message (it names the URL). */
+  #failure(error: unknown, call: CallSignal, networkCode = "upstream_unreachable"): ModelError {
+    if (isModelError(error)) return error;
+    const signalled = call.failure();
+    if (signalled) return signalled;
+    return new ModelError({
+      kind: "network",
+      status: 502,
+      code: networkCode,
+      message:
+        networkCode === "upstream_unreachable"
+          ? "The model endpoint could not be reached."
+          : "The connection to the model broke during the answer.",
+    });
+  }
+}
+
+function requireCompletion(body: unknown): ChatCompletion {
+  const choices = (body as { choices?: unknown } | null)?.choices;
+  if (!body || typeof body !== "object" || !Array.isArray(choices)) {
+    throw new ModelError({ kind: "protocol", status: 502, code: "bad_upstream_response", message: "The model's answer has no choices." });
+  }
+  return body as ChatCompletion;
+}
+
+function requireModelInfo(body: unknown): ModelInfo {
+  const info = body as Partial<ModelInfo> | null;
+  if (!info || typeof info.model_name !== "string" || typeof info.model_type !== "string" || typeof info.model_provider_name !== "string") {
+    throw new ModelError({ kind: "protocol", status: 502, code: "bad_upstream_response", message: "The model's /info answer is malformed." });
+  }
+  return { model_name: info.model_name, model_type: info.model_type, model_provider_name: info.model_provider_name };
+}
+
+async function readSmallBody(stream: Readable): Promise<string> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const part of stream) {
+    const buffer = Buffer.isBuffer(part) ? part : Buffer.from(part as string);
+    size += buffer.length;
+    if (size > MAX_ERROR_BODY_BYTES) break;
+    parts.push(buffer);
+  }
+  stream.destroy();
+  return Buffer.concat(parts).toString("utf8");
+}

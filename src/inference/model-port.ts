@@ -1,0 +1,23 @@
+import type { ChatCompletion, ChatCompletionChunk, ChatCompletionsBody, ExtraParametersMode, ModelInfo } from "./wire.js";
+
+export interface ModelCallOptions {
+  /** Cancels the upstream call: the caller went away or its own deadline passed. */
+  signal?: AbortSignal;
+  /** How the upstream treats body fields its API does not define (the `extra-parameters` header). */
+  extraParameters?: ExtraParametersMode;
+}
+
+/**
+ * One model deployment, as the rest of the app sees it. Every method is bounded by the deployment's
+ * timeout and by `signal`, and fails only with a ModelError.
+ */
+export interface ModelPort {
+  readonly alias: string;
+  complete(body: ChatCompletionsBody, options?: ModelCallOptions): Promise<ChatCompletion>;
+  /**
+   * Resolves once the upstream accepted the request (status 200, headers in), so failures before the
+   * first byte can still become plain HTTP errors. Breaking out of the iteration aborts the upstream call.
+   */
+  stream(body: ChatCompletionsBody, options?: ModelCallOptions): Promise<AsyncIterable<ChatCompletionChunk>>;
+  info(options?: { signal?: AbortSignal }): Promise<ModelInfo>;
+}

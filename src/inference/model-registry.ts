@@ -1,0 +1,34 @@
+import type { AppConfig } from "../config/index.js";
+import { AzureModelPort } from "./azure-model-port.js";
+import type { ModelPort } from "./model-port.js";
+
+/** The configured deployments by alias, in configured order; the first is the default. */
+export class ModelRegistry {
+  readonly #ports: ReadonlyMap<string, ModelPort>;
+
+  constructor(ports: readonly ModelPort[]) {
+    if (ports.length === 0) throw new Error("ModelRegistry needs at least one deployment");
+    this.#ports = new Map(ports.map((port) => [port.alias, port]));
+  }
+
+  static fromConfig(config: AppConfig): ModelRegistry {
+    return new ModelRegistry(config.deployments.map((d) => new AzureModelPort(d, config.modelTimeoutMs)));
+  }
+
+  get default(): ModelPort {
+    return this.all()[0] as ModelPort;
+  }
+
+  get aliases(): string[] {
+    return [...this.#ports.keys()];
+  }
+
+  /** The deployment for `alias`, the default when no alias is given, undefined when unknown. */
+  find(alias?: string): ModelPort | undefined {
+    return alias === undefined ? this.default : this.#ports.get(alias);
+  }
+
+  all(): ModelPort[] {
+    return [...this.#ports.values()];
+  }
+}

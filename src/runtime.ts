@@ -1,0 +1,36 @@
+import { type AppConfig, appConfig } from "./config/index.js";
+import { ModelInfoCache } from "./inference/model-info-cache.js";
+import { ModelRegistry } from "./inference/index.js";
+import { StorageProbe } from "./storage/storage-probe.js";
+
+/** Everything handlers share, built once per process from the configuration. */
+export interface Runtime {
+  config: AppConfig;
+  models: ModelRegistry;
+  modelInfo: ModelInfoCache;
+  storage: StorageProbe;
+}
+
+const MODEL_INFO_TTL_MS = 5 * 60_000;
+
+let current: Runtime | undefined;
+
+export function createRuntime(config: AppConfig): Runtime {
+  return {
+    config,
+    models: ModelRegistry.fromConfig(config),
+    modelInfo: new ModelInfoCache(MODEL_INFO_TTL_MS),
+    storage: new StorageProbe(config.storage.connectionString),
+  };
+}
+
+/** The process-wide runtime; the first call reads the configuration (and throws if it is invalid). */
+export function getRuntime(): Runtime {
+  current ??= createRuntime(appConfig());
+  return current;
+}
+
+/** For tests that run handlers against a runtime of their own. */
+export function setRuntime(runtime: Runtime | undefined): void {
+  current = runtime;
+}

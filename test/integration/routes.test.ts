@@ -1,0 +1,88 @@
+import { describe, expect, inject, it } from "vitest";
+
+const api = `${inject("hostUrl")}/api`;
+
+async function get(path: string, headers: Record<string, string> = {}) {
+  const response = await fetch(`${api}${path}`, { headers });
+  const text = await response.text();
+  return { response, text, json: text ? JSON.parse(text) : undefined };
+}
+
+describe("GET /api/health", () => {
+  it("answers anonymously with ok and an x-request-id", async () => {
+    const { response, json } = await get("/health");
+    expect(response.status).toBe(200);
+    expect(json).toEqual({ status: "ok" });
+    expect(response.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it("echoes a safe x-request-id and replaces an unsafe one", async () => {
+    const echoed = await get("/health", { "x-request-id": "client-123.a" });
+    expect(echoed.response.headers.get("x-request-id")).toBe("client-123.a");
+    const replaced = await get("/health", { "x-request-id": "<script>" });
+    expect(replaced.response.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
+
+describe("GET /api/health/ready", () => {
+  it("is ready when the configuration, both deployments and storage answer", async () => {
+    const { response, json } = await get("/health/ready");
+    expect(response.status).toBe(200);
+    expect(json.status).toBe("ready");
+    expect(json.checks.map((c: { name: string; status: string }) => [c.name, c.status])).toEqual([
+      ["config", "ok"],
+      ["model:mistral-large", "ok"],
+      ["model:mistral-small", "ok"],
+      ["storage", "ok"],
+    ]);
+  });
+});
+
+describe("GET /api/info", () => {
+  const expected = {
+    deployments: [
+      { alias: "mistral-large", default: true, model_name: "Mistral-Large", model_type: "chat-completions", model_provider_name: "MistralAI" },
+      { alias: "mistral-small", default: false, model_name: "Mistral-Small", model_type: "chat-completions", model_provider_name: "MistralAI" },
+    ],
+  };
+
+  it("answers with each deployment's model info for a key sent as api-key", async () => {
+    const { response, json } = await get("/info", { "api-key": "dev-key" });
+    expect(response.status).toBe(200);
+    expect(json).toEqual(expected);
+  });
+
+  it("accepts the key as Authorization: Bearer", async () => {
+    const { response, json } = await get("/info", { authorization: "Bearer dev-key" });
+    expect(response.status).toBe(200);
+    expect(json).toEqual(expected);
+  });
+
+  it.each([
+    ["no key", {}],
+    ["a wrong api-key", { "api-key": "not-the-key" }],
+    ["a wrong bearer token", { authorization: "Bearer dev-key-2" }],
+    ["a key in another scheme", { authorization: "Basic dev-key" }],
+  ])("answers 401 problem+json for %s", async (_name, headers) => {
+    const { response, json } = await get("/info", headers as Record<string, string>);
+    expect(response.status).toBe(401);
+    expect(response.headers.get("content-type")).toBe("application/problem+json");
+    expect(response.headers.get("www-authenticate")).toBe('Bearer realm="api"');
+    expect(json).toEqual({
+      type: "urn:mistral-functions:problem:unauthorized",
+      title: "Unauthorized",
+      status: 401,
+      detail: "Send a valid API key in the api-key header or as Authorization: Bearer <key>.",
+      code: "unauthorized",
+      request_id: response.headers.get("x-request-id"),
+    });
+  });
+});
+
+describe("routing", () => {
+  it("answers 404 for a method a function does not accept and for unknown routes, as Azure does", async () => {
+    expect((await fetch(`${api}/health`, { method: "POST" })).status).toBe(404);
+    expect((await fetch(`${api}/nothing-here`)).status).toBe(404);
+    expect((await fetch(`${inject("hostUrl")}/health`)).status).toBe(404);
+  });
+});

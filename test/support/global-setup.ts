@@ -1,0 +1,41 @@
+import { resolve } from "node:path";
+import type { TestProject } from "vitest/node";
+import { startLocalStack } from "../../dev/stack/local-stack.js";
+import { readSettingsFile } from "../../dev/stack/local-settings.js";
+import { freePort } from "../../dev/stack/processes.js";
+
+/**
+ * One local stack for the whole run, as `npm start` builds it (Azurite, emulator, functions host),
+ * on free ports so it never collides with a developer's own `npm start`. Tests only read from this
+ * stack's emulator; a test that injects faults starts an emulator of its own, since test files run
+ * in parallel and would consume each other's faults.
+ */
+export default async function setup(project: TestProject) {
+  const appRoot = resolve(__dirname, "..", "..");
+  const stack = await startLocalStack({
+    appRoot,
+    ports: {
+      host: await freePort(),
+      emulator: await freePort(),
+      azurite: { blob: await freePort(), queue: await freePort(), table: await freePort() },
+    },
+    // Always the sample: a developer's own local.settings.json may point at real Azure.
+    settings: readSettingsFile(resolve(appRoot, "local.settings.sample.json")),
+    emulatorEnv: { EMULATOR_TTFT_MS: "0", EMULATOR_TOKEN_DELAY_MS: "0" },
+    echo: process.env.TEST_STACK_ECHO === "true",
+  });
+  project.provide("hostUrl", stack.hostUrl);
+  project.provide("emulatorUrl", stack.emulatorUrl);
+  project.provide("storageConnectionString", stack.storageConnectionString);
+  project.provide("stackSettings", stack.settings);
+  return () => stack.stop();
+}
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    hostUrl: string;
+    emulatorUrl: string;
+    storageConnectionString: string;
+    stackSettings: Record<string, string>;
+  }
+}

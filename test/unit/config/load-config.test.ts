@@ -1,0 +1,136 @@
+import { inspect } from "node:util";
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../../../src/config/index.js";
+
+const KEY = "0123456789abcdef0123456789abcdef";
+const DEV_KEY_SHA256 = "7e9f8fd111802be56c379d597842e29b2cebd35ff2133d431a49fa556a18704e";
+
+const validEnv = (): Record<string, string> => ({
+  MODEL_DEPLOYMENTS: "mistral-large, mistral-small",
+  MODEL_MISTRAL_LARGE_ENDPOINT: "https://large.eastus2.models.ai.azure.com/",
+  MODEL_MISTRAL_LARGE_MODEL: "Mistral-Large-2411",
+  MODEL_MISTRAL_LARGE_KEY: KEY,
+  MODEL_MISTRAL_SMALL_ENDPOINT: "http://localhost:7072/mistral-small",
+  MODEL_MISTRAL_SMALL_MODEL: "mistral-small-2503",
+  MODEL_MISTRAL_SMALL_KEY: "emulator-key",
+  MODEL_MISTRAL_SMALL_API_VERSION: "2025-04-01",
+  CALLER_KEYS: `dev:${DEV_KEY_SHA256}`,
+  AzureWebJobsStorage: "UseDevelopmentStorage=true",
+});
+
+function problemsOf(env: Record<string, string | undefined>): readonly string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("loadConfig", () => {
+  it("reads deployments in order, the first being the default, with defaults filled in", () => {
+    const config = loadConfig(validEnv());
+    expect(config.deployments.map((d) => d.alias)).toEqual(["mistral-large", "mistral-small"]);
+    const [large, small] = config.deployments;
+    expect(large?.endpoint).toBe("https://large.eastus2.models.ai.azure.com");
+    expect(large?.model).toBe("Mistral-Large-2411");
+    expect(large?.apiVersion).toBe("2024-05-01-preview");
+    expect(large?.credential.key.reveal()).toBe(KEY);
+    expect(small?.apiVersion).toBe("2025-04-01");
+    expect(config.modelTimeoutMs).toBe(120_000);
+    expect(config.callerKeys).toEqual([{ name: "dev", sha256: Buffer.from(DEV_KEY_SHA256, "hex") }]);
+  });
+
+  it("returns a frozen object", () => {
+    const config = loadConfig(validEnv());
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.deployments)).toBe(true);
+    expect(Object.isFrozen(config.deployments[0])).toBe(true);
+    expect(() => {
+      (config as { modelTimeoutMs: number }).modelTimeoutMs = 1;
+    }).toThrow(TypeError);
+  });
+
+  it("never shows a key when the config is printed or serialised", () => {
+    const config = loadConfig(validEnv());
+    expect(JSON.stringify(config)).not.toContain(KEY);
+    expect(inspect(config, { depth: 10 })).not.toContain(KEY);
+    expect(String(config.deployments[0]?.credential.key)).toBe("[redacted]");
+  });
+
+  it("names every problem at once, in one message", () => {
+    const env = validEnv();
+    delete env.MODEL_MISTRAL_LARGE_ENDPOINT;
+    env.MODEL_MISTRAL_SMALL_ENDPOINT = "http://small.example.com";
+    env.MODEL_MISTRAL_SMALL_API_VERSION = "latest";
+    env.MODEL_TIMEOUT_MS = "999999";
+    delete env.AzureWebJobsStorage;
+    let error: ConfigError | undefined;
+    try {
+      loadConfig(env);
+    } catch (e) {
+      error = e as ConfigError;
+    }
+    expect(error?.problems).toEqual([
+      "MODEL_MISTRAL_LARGE_ENDPOINT is required but not set",
+      "MODEL_MISTRAL_SMALL_ENDPOINT must use https (plain http is allowed for localhost only)",
+      "MODEL_MISTRAL_SMALL_API_VERSION must look like 2024-05-01-preview or 2025-04-01",
+      "MODEL_TIMEOUT_MS must be a whole number from 1000 to 220000",
+      "AzureWebJobsStorage is required but not set",
+    ]);
+    expect(error?.message).toMatch(/^Invalid configuration \(5 problems\):\n {2}- MODEL_MISTRAL_LARGE_ENDPOINT/);
+  });
+
+  it("refuses a Key Vault reference the platform did not resolve, without echoing it", () => {
+    const env = validEnv();
+    env.MODEL_MISTRAL_LARGE_KEY = "@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/large-key/)";
+    const problems = problemsOf(env);
+    expect(problems).toEqual([
+      "MODEL_MISTRAL_LARGE_KEY is an unresolved Key Vault reference; check that the secret exists and the app's identity may read it",
+    ]);
+  });
+
+  it("requires MODEL_DEPLOYMENTS with at least one valid, unique alias", () => {
+    expect(problemsOf({ ...validEnv(), MODEL_DEPLOYMENTS: undefined })).toContain("MODEL_DEPLOYMENTS is required but not set");
+    expect(problemsOf({ ...validEnv(), MODEL_DEPLOYMENTS: " , " })).toContain("MODEL_DEPLOYMENTS must list at least one value");
+    expect(problemsOf({ ...validEnv(), MODEL_DEPLOYMENTS: "Mistral_Large" })[0]).toMatch(/"Mistral_Large" is not a valid alias/);
+    expect(problemsOf({ ...validEnv(), MODEL_DEPLOYMENTS: "mistral-large,mistral-large" })).toEqual([
+      'MODEL_DEPLOYMENTS lists "mistral-large" more than once',
+    ]);
+  });
+
+  it("requires each deployment's model name and key", () => {
+    const env = validEnv();
+    delete env.MODEL_MISTRAL_SMALL_MODEL;
+    env.MODEL_MISTRAL_SMALL_KEY = "   ";
+    expect(problemsOf(env)).toEqual([
+      "MODEL_MISTRAL_SMALL_MODEL is required but not set",
+      "MODEL_MISTRAL_SMALL_KEY is required but not set",
+    ]);
+  });
+
+  it("rejects endpoints that are not plain base URLs", () => {
+    expect(problemsOf({ ...validEnv(), MODEL_MISTRAL_LARGE_ENDPOINT: "not a url" })).toEqual([
+      "MODEL_MISTRAL_LARGE_ENDPOINT is not a valid URL",
+    ]);
+    expect(problemsOf({ ...validEnv(), MODEL_MISTRAL_LARGE_ENDPOINT: "https://x.azure.com/?api-key=abc" })).toEqual([
+      "MODEL_MISTRAL_LARGE_ENDPOINT must be a plain base URL, without credentials, query or fragment",
+    ]);
+  });
+
+  it("accepts only the credential kinds it implements", () => {
+    expect(problemsOf({ ...validEnv(), MODEL_MISTRAL_LARGE_AUTH: "password" })).toEqual([
+      "MODEL_MISTRAL_LARGE_AUTH must be one of key",
+    ]);
+  });
+
+  it("checks caller key entries without printing them", () => {
+    const problems = problemsOf({ ...validEnv(), CALLER_KEYS: "dev:not-a-hash,ok:" + DEV_KEY_SHA256 + ",ok:" + DEV_KEY_SHA256 });
+    expect(problems).toEqual([
+      'CALLER_KEYS: each entry must be name:sha256-hex (name of letters, digits, . _ -; 64 hex digits); the entry for "dev" is not',
+      'CALLER_KEYS names "ok" more than once',
+    ]);
+    expect(problems.join()).not.toContain("not-a-hash");
+  });
+});
