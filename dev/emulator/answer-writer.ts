@@ -93,7 +93,7 @@ export async function writeStream(res: ServerResponse, answer: Answer): Promise<
   const malformedAt = fault?.malformed_chunk === true ? 1 : typeof fault?.malformed_chunk === "number" ? fault.malformed_chunk : -1;
   for (const [sent, frame] of frames.entries()) {
     if (answer.signal.aborted) return;
-    answer.log.outcome = { status: 200, stream: true, chunks: sent };
+    answer.log.outcome = { ...answer.log.outcome, status: 200, stream: true, chunks: sent };
     if (fault?.reset_after_chunks === sent) return destroy(res, answer, "reset");
     if (fault?.stall_after_chunks === sent) return stall(res, answer);
     if (malformedAt === sent) await write(res, 'data: {"id": "broken", "choices": [\n\n');
@@ -106,10 +106,20 @@ export async function writeStream(res: ServerResponse, answer: Answer): Promise<
   res.end();
 }
 
-function destroy(res: ServerResponse, answer: Answer, fault: string): void {
+/**
+ * Drops the connection. Mid-stream, the frames already written reach the client first and the
+ * connection then closes without the stream's end; before any answer, the client gets a TCP reset.
+ */
+async function destroy(res: ServerResponse, answer: Answer, fault: string): Promise<void> {
   answer.log.outcome = { ...answer.log.outcome, fault };
-  res.socket?.resetAndDestroy?.();
-  res.destroy();
+  const socket = res.socket;
+  if (!socket) return;
+  if (res.headersSent) {
+    await new Promise<void>((resolve) => socket.write("", () => resolve()));
+    socket.destroy();
+  } else {
+    socket.resetAndDestroy();
+  }
 }
 
 async function stall(res: ServerResponse, answer: Answer): Promise<void> {

@@ -93,7 +93,8 @@ export class ModelEmulator {
 
     const log = this.log.record(req.method ?? "GET", url, req.headers);
     res.once("close", () => {
-      if (!res.writableFinished && log.outcome.status === undefined) log.outcome.fault ??= "client_closed";
+      // The connection closed before the answer ended: the client gave up, or a fault dropped it.
+      if (!res.writableFinished) log.outcome.closed_early = true;
     });
     if (!this.#authorized(req)) {
       log.outcome = { status: 401 };

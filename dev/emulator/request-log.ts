@@ -7,7 +7,7 @@ export interface LoggedRequest {
   headers: Record<string, string>;
   body: unknown;
   time: string;
-  outcome: { status?: number; fault?: string; stream?: boolean; chunks?: number; done?: boolean };
+  outcome: { status?: number; fault?: string; stream?: boolean; chunks?: number; done?: boolean; closed_early?: boolean };
 }
 
 const SECRET_HEADERS = new Set(["api-key", "authorization"]);

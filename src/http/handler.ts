@@ -46,7 +46,7 @@ export function callerHandler(handler: Handler<AuthenticatedContext>): HttpHandl
 
 function asProblem(error: unknown, invocation: InvocationContext): HttpProblem {
   if (error instanceof HttpProblem) return error;
-  invocation.error("Unhandled error:", error instanceof Error ? `${error.name}: ${error.message}` : "non-error thrown");
+  invocation.error("Handler failed:", error instanceof Error ? `${error.name}: ${error.message}` : "non-error thrown");
   return new HttpProblem(500, "internal_error", "Internal Server Error", "The request failed unexpectedly; quote request_id when reporting it.");
 }
 

@@ -1,0 +1,182 @@
+import { inspect } from "node:util";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { Secret } from "../../src/config/index.js";
+import { AzureModelPort } from "../../src/inference/azure-model-port.js";
+import { ModelError } from "../../src/inference/index.js";
+import { postJson, seed, startEmulator } from "../support/emulator.js";
+
+/** The model seam against the emulator: answers, streams, and every failure as a safe, typed ModelError. */
+const CANARY_KEY = "canary-key-7f3a9c1e5b";
+let emulator: Awaited<ReturnType<typeof startEmulator>>;
+
+beforeAll(async () => {
+  emulator = await startEmulator({ key: CANARY_KEY });
+});
+afterAll(() => emulator.close());
+beforeEach(() => emulator.emulator.reset());
+
+function port(options: { alias?: string; timeoutMs?: number; key?: string; endpoint?: string } = {}) {
+  const alias = options.alias ?? "mistral-large";
+  return new AzureModelPort(
+    {
+      alias,
+      endpoint: options.endpoint ?? `${emulator.url}/${alias}`,
+      model: alias === "mistral-large" ? "Mistral-Large" : "Mistral-Small",
+      apiVersion: "2024-05-01-preview",
+      credential: { kind: "key", key: new Secret(options.key ?? CANARY_KEY) },
+    },
+    options.timeoutMs ?? 10_000,
+  );
+}
+
+const fault = (...faults: unknown[]) => postJson(`${emulator.url}/_emulator/faults`, { faults });
+
+async function failure(promise: Promise<unknown>): Promise<ModelError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(ModelError);
+    const text = `${(error as Error).message} ${JSON.stringify(error)} ${inspect(error)}`;
+    expect(text).not.toContain(CANARY_KEY);
+    expect(text).not.toContain(emulator.url.replace("http://", ""));
+    return error as ModelError;
+  }
+  throw new Error("expected the call to fail");
+}
+
+async function collect(iterable: AsyncIterable<{ choices: Array<{ delta: { content?: string | null } }> }>): Promise<string> {
+  let text = "";
+  for await (const chunk of iterable) text += chunk.choices[0]?.delta.content ?? "";
+  return text;
+}
+
+describe("AzureModelPort.complete", () => {
+  it("returns the completion, sending the configured model name and api-version", async () => {
+    const completion = await port().complete(seed("chat.request"));
+    expect(completion.choices[0]?.message.content).toBe(seed("chat.response").choices[0].message.content);
+    const [request] = emulator.emulator.log.entries();
+    expect(request?.body).toMatchObject({ model: "Mistral-Large", stream: false });
+    expect(request?.query["api-version"]).toBe("2024-05-01-preview");
+  });
+
+  it("sends the extra-parameters header when asked", async () => {
+    const completion = await port().complete(seed("extra-parameters.request"), { extraParameters: "pass-through" });
+    expect(completion.choices[0]?.logprobs).toBeTruthy();
+    expect(emulator.emulator.log.entries()[0]?.headers["extra-parameters"]).toBe("pass-through");
+  });
+
+  it("keeps the upstream's status, code, message and param", async () => {
+    const error = await failure(port().complete(seed("content-filter.request")));
+    expect(error).toMatchObject({
+      kind: "upstream",
+      status: 400,
+      code: "content_filter",
+      param: "prompt",
+      message: seed("content-filter.response").error.message,
+    });
+  });
+
+  it("reports a wrong key as the upstream's 401", async () => {
+    const error = await failure(port({ key: "wrong-key" }).complete(seed("chat.request")));
+    expect(error).toMatchObject({ kind: "upstream", status: 401, code: "unauthorized" });
+  });
+
+  it("reads Retry-After and retry-after-ms of a 429", async () => {
+    await fault({ status: 429, headers: { "retry-after": "7" } }, { status: 429, headers: { "retry-after-ms": "1500", "retry-after": "2" } });
+    expect((await failure(port().complete(seed("chat.request")))).retryAfterMs).toBe(7000);
+    expect((await failure(port().complete(seed("chat.request")))).retryAfterMs).toBe(1500);
+  });
+
+  it("drops URLs and our key from upstream messages", async () => {
+    await fault({ status: 500, body: { error: { code: "boom", message: `failed calling https://internal.example/x?key=${CANARY_KEY} now` } } });
+    const error = await failure(port().complete(seed("chat.request")));
+    expect(error.message).toBe("failed calling [url] now");
+  });
+
+  it("refuses an HTML error page and an answer without choices", async () => {
+    await fault({ status: 502, body: "<html><body>Bad Gateway</body></html>" }, { status: 200, body: { id: "x", object: "chat.completion" } });
+    expect(await failure(port().complete(seed("chat.request")))).toMatchObject({ kind: "upstream", status: 502, code: "bad_gateway" });
+    expect(await failure(port().complete(seed("chat.request")))).toMatchObject({ kind: "protocol", status: 502, code: "bad_upstream_response" });
+  });
+
+  it("times out a model that never answers, aborting the upstream request", async () => {
+    await fault({ no_response: true });
+    const error = await failure(port({ timeoutMs: 1_000 }).complete(seed("chat.request")));
+    expect(error).toMatchObject({ kind: "timeout", status: 504, code: "upstream_timeout" });
+    await expect.poll(() => emulator.emulator.log.entries()[0]?.outcome).toEqual({ fault: "no_response", closed_early: true });
+  });
+
+  it("stops when the caller's signal aborts", async () => {
+    await fault({ no_response: true });
+    const controller = new AbortController();
+    const call = port().complete(seed("chat.request"), { signal: controller.signal });
+    setTimeout(() => controller.abort(), 50);
+    expect(await failure(call)).toMatchObject({ kind: "aborted", code: "aborted" });
+  });
+
+  it("reports an endpoint nobody listens on as unreachable, without its address", async () => {
+    const error = await failure(port({ endpoint: "http://127.0.0.1:9/mistral-large" }).complete(seed("chat.request")));
+    expect(error).toMatchObject({ kind: "network", status: 502, code: "upstream_unreachable", message: "The model endpoint could not be reached." });
+    expect(error.message).not.toContain("127.0.0.1");
+  });
+});
+
+describe("AzureModelPort.stream", () => {
+  it("yields the chunks up to [DONE], the last with usage", async () => {
+    const chunks = [];
+    for await (const chunk of await port().stream(seed("chat.request"))) chunks.push(chunk);
+    expect(chunks.map((c) => c.choices[0]?.delta.content ?? "").join("")).toBe(seed("chat.response").choices[0].message.content);
+    expect(chunks.at(-1)?.usage?.total_tokens).toBeGreaterThan(0);
+    expect(emulator.emulator.log.entries()[0]?.body).toMatchObject({ stream: true });
+  });
+
+  it("fails before the first chunk with the upstream's error, so it can still be a plain HTTP error", async () => {
+    await fault({ status: 503, headers: { "retry-after": "3" } });
+    const error = await failure(port().stream(seed("chat.request")));
+    expect(error).toMatchObject({ kind: "upstream", status: 503, retryAfterMs: 3000 });
+  });
+
+  it("fails mid-stream when the connection resets", async () => {
+    await fault({ reset_after_chunks: 3 });
+    const stream = await port().stream(seed("chat.request"));
+    const error = await failure(collect(stream));
+    expect(error).toMatchObject({ kind: "network", code: "upstream_stream_broken" });
+  });
+
+  it("times out a stream that stalls", async () => {
+    await fault({ stall_after_chunks: 2 });
+    const stream = await port({ timeoutMs: 1_000 }).stream(seed("chat.request"));
+    expect(await failure(collect(stream))).toMatchObject({ kind: "timeout", code: "upstream_timeout" });
+  });
+
+  it("refuses a chunk that is not JSON, and a stream that ends without [DONE]", async () => {
+    await fault({ malformed_chunk: 2 }, { omit_done: true });
+    expect(await failure(collect(await port().stream(seed("chat.request"))))).toMatchObject({ kind: "protocol", code: "bad_upstream_response" });
+    expect(await failure(collect(await port().stream(seed("chat.request"))))).toMatchObject({ code: "upstream_stream_incomplete" });
+  });
+
+  it("passes chunks with empty choices on to the caller, who decides what to do with them", async () => {
+    await fault({ empty_choices_chunk: true });
+    const chunks = [];
+    for await (const chunk of await port().stream(seed("chat.request"))) chunks.push(chunk);
+    expect(chunks[0]?.choices).toEqual([]);
+  });
+
+  it("releases the upstream connection when the caller stops reading early", async () => {
+    await postJson(`${emulator.url}/_emulator/settings`, { token_delay_ms: 20 });
+    const stream = await port().stream(seed("chat.request"));
+    for await (const _chunk of stream) break;
+    await expect.poll(() => emulator.emulator.log.entries()[0]?.outcome.closed_early).toBe(true);
+  });
+});
+
+describe("AzureModelPort.info", () => {
+  it("returns exactly the three fields of /info", async () => {
+    expect(await port({ alias: "mistral-small" }).info()).toEqual({ model_name: "Mistral-Small", model_type: "chat-completions", model_provider_name: "MistralAI" });
+  });
+
+  it("refuses a malformed /info answer", async () => {
+    await fault({ match: { path: "/info" }, status: 200, body: { model: "x" } });
+    expect(await failure(port().info())).toMatchObject({ code: "bad_upstream_response" });
+  });
+});

@@ -1,0 +1,40 @@
+import { spawn } from "node:child_process";
+import { resolve } from "node:path";
+import { type Service, answers, freePort, spawnService, waitUntilReady } from "../../dev/stack/processes.js";
+
+export const APP_ROOT = resolve(__dirname, "..", "..");
+const HOST_MAIN = resolve(APP_ROOT, "dist", "dev", "host", "main.js");
+
+/** A functions host of the test's own, with settings of its own, on a free port. */
+export async function startHost(settings: Record<string, string>, appRoot = APP_ROOT): Promise<{ url: string; service: Service; stop: () => Promise<void> }> {
+  const port = await freePort();
+  const service = spawnService("functions", [HOST_MAIN, appRoot], {
+    env: { PATH: process.env.PATH, ...settings, PORT: String(port) },
+    echo: false,
+    cwd: appRoot,
+  });
+  const url = `http://localhost:${port}`;
+  await waitUntilReady(service, () => answers(`${url}/api/health`).catch(() => false), 20_000).catch(async (error) => {
+    await service.stop();
+    throw error;
+  });
+  return { url, service, stop: () => service.stop() };
+}
+
+/** Runs the host with settings it must refuse; resolves with its exit code and output. */
+export function runHostToExit(settings: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolvePromise) => {
+    const child = spawn(process.execPath, [HOST_MAIN, APP_ROOT], {
+      env: { PATH: process.env.PATH, ...settings, PORT: "0" },
+      cwd: APP_ROOT,
+    });
+    let output = "";
+    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
+    const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code, output });
+    });
+  });
+}

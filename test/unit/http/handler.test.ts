@@ -1,0 +1,71 @@
+import { HttpRequest, type HttpResponseInit, InvocationContext } from "@azure/functions";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { loadConfig } from "../../../src/config/index.js";
+import { anonymousHandler, callerHandler } from "../../../src/http/handler.js";
+import { HttpProblem } from "../../../src/http/problem.js";
+import { createRuntime, setRuntime } from "../../../src/runtime.js";
+
+const env = {
+  MODEL_DEPLOYMENTS: "mistral-large",
+  MODEL_MISTRAL_LARGE_ENDPOINT: "http://localhost:1/mistral-large",
+  MODEL_MISTRAL_LARGE_MODEL: "Mistral-Large",
+  MODEL_MISTRAL_LARGE_KEY: "k",
+  CALLER_KEYS: "dev:7e9f8fd111802be56c379d597842e29b2cebd35ff2133d431a49fa556a18704e",
+  AzureWebJobsStorage: "UseDevelopmentStorage=true",
+};
+
+beforeEach(() => setRuntime(createRuntime(loadConfig(env))));
+afterEach(() => setRuntime(undefined));
+
+const request = (headers: Record<string, string> = {}) => new HttpRequest({ url: "http://localhost/api/x", method: "GET", headers });
+const context = () => new InvocationContext({ invocationId: "inv-1", functionName: "x" });
+
+describe("anonymousHandler", () => {
+  it("adds x-request-id to what the handler answers", async () => {
+    const handler = anonymousHandler(async () => ({ status: 201, headers: { "x-other": "1" }, jsonBody: { ok: true } }));
+    const response = <HttpResponseInit>await handler(request(), context());
+    expect(response.status).toBe(201);
+    expect(response.headers).toEqual({ "x-other": "1", "x-request-id": "inv-1" });
+  });
+
+  it("turns a thrown HttpProblem into problem+json with its headers", async () => {
+    const handler = anonymousHandler(async () => {
+      throw new HttpProblem(429, "rate_limited", "Too Many Requests", "Slow down.", { "retry-after": "3" });
+    });
+    const response = <HttpResponseInit>await handler(request({ "x-request-id": "abc" }), context());
+    expect(response.status).toBe(429);
+    expect(response.headers).toMatchObject({ "content-type": "application/problem+json", "retry-after": "3", "x-request-id": "abc" });
+    expect(response.jsonBody).toEqual({
+      type: "urn:mistral-functions:problem:rate_limited",
+      title: "Too Many Requests",
+      status: 429,
+      detail: "Slow down.",
+      code: "rate_limited",
+      request_id: "abc",
+    });
+  });
+
+  it("answers any other error with a 500 that shows nothing of it", async () => {
+    const handler = anonymousHandler(async () => {
+      throw new Error("secret connection string in here");
+    });
+    const response = <HttpResponseInit>await handler(request(), context());
+    expect(response.status).toBe(500);
+    expect(JSON.stringify(response.jsonBody)).not.toContain("secret");
+    expect(response.jsonBody).toMatchObject({ code: "internal_error", request_id: "inv-1" });
+  });
+});
+
+describe("callerHandler", () => {
+  it("runs the handler with the caller for a valid key, and never without one", async () => {
+    let calls = 0;
+    const handler = callerHandler(async (_req, { caller }) => {
+      calls++;
+      return { jsonBody: { caller: caller.id } };
+    });
+    expect((<HttpResponseInit>await handler(request({ "api-key": "dev-key" }), context())).jsonBody).toEqual({ caller: "key:dev" });
+    const refused = <HttpResponseInit>await handler(request({ "api-key": "nope" }), context());
+    expect(refused.status).toBe(401);
+    expect(calls).toBe(1);
+  });
+});

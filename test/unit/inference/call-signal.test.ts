@@ -1,0 +1,39 @@
+import { describe, expect, it, vi } from "vitest";
+import { CallSignal } from "../../../src/inference/call-signal.js";
+
+describe("CallSignal", () => {
+  it("aborts on its timeout and reports upstream_timeout", () => {
+    vi.useFakeTimers();
+    try {
+      const call = new CallSignal(1_000);
+      expect(call.signal.aborted).toBe(false);
+      vi.advanceTimersByTime(1_000);
+      expect(call.signal.aborted).toBe(true);
+      expect(call.failure()).toMatchObject({ kind: "timeout", status: 504, code: "upstream_timeout" });
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("follows the caller's signal and reports aborted", () => {
+    const caller = new AbortController();
+    const call = new CallSignal(60_000, caller.signal);
+    caller.abort();
+    expect(call.signal.aborted).toBe(true);
+    expect(call.failure()).toMatchObject({ kind: "aborted", code: "aborted" });
+    call.dispose();
+  });
+
+  it("starts aborted for a caller signal that already is", () => {
+    const call = new CallSignal(60_000, AbortSignal.abort());
+    expect(call.signal.aborted).toBe(true);
+    call.dispose();
+  });
+
+  it("reports nothing while running, and aborts the call on dispose", () => {
+    const call = new CallSignal(60_000);
+    expect(call.failure()).toBeUndefined();
+    call.dispose();
+    expect(call.signal.aborted).toBe(true);
+  });
+});
