@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { type IncomingMessage, type Server, type ServerResponse, createServer, request as httpRequest } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { CoreApi, FunctionMetadata, Registration, RpcBindingInfo } from "./core-api.js";
+import type { CoreApi, FunctionMetadata, InvocationModel, Registration, RpcBindingInfo } from "./core-api.js";
 import { type CompiledRoute, compileRoute } from "./route-template.js";
 
 export interface HttpFunction {
@@ -119,8 +119,18 @@ export class FunctionsHost {
       log: (level: string, category: string, message: string) => this.core.log(level as never, category, `[${metadata.name}] ${message}`),
     };
     const invocation = model.getInvocationModel(coreCtx);
-    const proxied = this.#forwardToProxy(invocationId, req, res);
+    const proxy = this.#forwardToProxy(invocationId, req, res);
+    try {
+      await this.#run(fn, invocation, coreCtx);
+      await proxy.done;
+    } catch (error) {
+      proxy.abort();
+      throw error;
+    }
+  }
 
+  /** One invocation as the worker runs it: arguments, preInvocation hooks, handler, postInvocation hooks, response. */
+  async #run(fn: HttpFunction, invocation: InvocationModel, coreCtx: Record<string, unknown>): Promise<void> {
     const { context, inputs } = await invocation.getArguments();
     const pre = { hookData: {}, invocationContext: context, inputs, functionCallback: fn.registration.callback };
     coreCtx.state = "preInvocationHooks";
@@ -138,17 +148,17 @@ export class FunctionsHost {
     await this.core.runHooks("postInvocation", post);
     if (post.error) throw post.error;
     await invocation.getResponse(context, post.result);
-    await proxied;
   }
 
   /**
    * Sends the caller's request to the library's proxy and streams its answer back. Like Azure, the
    * function never learns that the caller left: the proxied answer is read to its end regardless.
    */
-  #forwardToProxy(invocationId: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  #forwardToProxy(invocationId: string, req: IncomingMessage, res: ServerResponse): { done: Promise<void>; abort: () => void } {
     const target = new URL(req.url ?? "/", this.options.proxyUri);
-    return new Promise((resolve, reject) => {
-      const proxyReq = httpRequest(target, {
+    let proxyReq: ReturnType<typeof httpRequest> | undefined;
+    const done = new Promise<void>((resolve, reject) => {
+      proxyReq = httpRequest(target, {
         method: req.method,
         headers: {
           ...req.headers,
@@ -176,6 +186,8 @@ export class FunctionsHost {
       proxyReq.on("error", reject);
       req.pipe(proxyReq);
     });
+    done.catch(() => undefined);
+    return { done, abort: () => proxyReq?.destroy() };
   }
 }
 

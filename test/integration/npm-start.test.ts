@@ -1,0 +1,39 @@
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { freePort } from "../../dev/stack/processes.js";
+import { APP_ROOT } from "../support/host.js";
+
+/** What `npm start` runs after the build: the three services up, a working example printed, Ctrl-C stops all. */
+describe("npm start", () => {
+  it("starts Azurite, the emulator and the functions, prints working URLs, and stops everything on SIGINT", async () => {
+    const ports = { PORT: await freePort(), EMULATOR_PORT: await freePort(), AZURITE_BLOB_PORT: await freePort(), AZURITE_QUEUE_PORT: await freePort(), AZURITE_TABLE_PORT: await freePort() };
+    const env = { PATH: process.env.PATH, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])) };
+    const child = spawn(process.execPath, [join(APP_ROOT, "dist", "dev", "start.js")], { env, cwd: APP_ROOT });
+    let output = "";
+    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+
+    try {
+      await expect.poll(() => output, { timeout: 45_000, interval: 200 }).toContain("Press Ctrl-C to stop.");
+      const api = `http://localhost:${ports.PORT}/api`;
+      expect(output).toContain(`Functions    ${api}`);
+      expect(output).toContain(`Emulator     http://localhost:${ports.EMULATOR_PORT}`);
+      expect(output).toContain(`curl -H "api-key: dev-key" ${api}/info`);
+
+      const ready = await fetch(`${api}/health/ready`);
+      expect(ready.status).toBe(200);
+      const info = await fetch(`${api}/info`, { headers: { "api-key": "dev-key" } });
+      expect(((await info.json()) as { deployments: unknown[] }).deployments).toHaveLength(2);
+      expect((await fetch(`${api}/info`)).status).toBe(401);
+    } finally {
+      child.kill("SIGINT");
+    }
+    expect(await exited).toBe(0);
+    expect(output).toContain("Stopped.");
+    for (const port of [ports.PORT, ports.EMULATOR_PORT, ports.AZURITE_TABLE_PORT]) {
+      await expect(fetch(`http://127.0.0.1:${port}/`)).rejects.toThrow();
+    }
+  }, 60_000);
+});
