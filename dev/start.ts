@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import { startLocalStack } from "./stack/local-stack.js";
+import { type LocalStack, startLocalStack } from "./stack/local-stack.js";
 import { DEFAULT_AZURITE_PORTS, readLocalSettings } from "./stack/local-settings.js";
 
 /**
@@ -10,11 +10,23 @@ const appRoot = resolve(__dirname, "..", "..");
 const env = process.env;
 const port = (name: string, fallback: number) => Number(env[name] ?? fallback);
 
+let stack: LocalStack | undefined;
+let stopping = false;
+
+async function shutdown(code: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  console.log("\nStopping the local stack...");
+  await stack?.stop();
+  console.log("Stopped.");
+  process.exit(code);
+}
+
 async function main(): Promise<void> {
-  const local = readLocalSettings(appRoot);
+  const local = readLocalSettings(appRoot, env.LOCAL_SETTINGS);
   // The shell's environment wins over the settings file, as it does for the deployed app's settings.
   const settings = Object.fromEntries(Object.entries(local.values).map(([k, v]) => [k, env[k] ?? v]));
-  const stack = await startLocalStack({
+  stack = await startLocalStack({
     appRoot,
     ports: {
       host: port("PORT", 7071),
@@ -29,8 +41,15 @@ async function main(): Promise<void> {
     emulatorEnv: {
       EMULATOR_TTFT_MS: env.EMULATOR_TTFT_MS ?? "200",
       EMULATOR_TOKEN_DELAY_MS: env.EMULATOR_TOKEN_DELAY_MS ?? "20",
+      ...(env.EMULATOR_KEY ? { EMULATOR_KEY: env.EMULATOR_KEY } : {}),
     },
     echo: true,
+    onUnexpectedExit: (service, code) => {
+      // During start-up, startLocalStack notices the exit itself, stops the rest and fails.
+      if (!stack) return;
+      console.error(`\n${service.name} exited unexpectedly (code ${code}); stopping the rest.`);
+      void shutdown(1);
+    },
   });
 
   const api = `${stack.hostUrl}/api`;
@@ -48,24 +67,8 @@ Try it (dev-key is the local-only caller key):
 Press Ctrl-C to stop.
 `);
 
-  let stopping = false;
-  const shutdown = async (code: number) => {
-    if (stopping) return;
-    stopping = true;
-    console.log("\nStopping the local stack...");
-    await stack.stop();
-    console.log("Stopped.");
-    process.exit(code);
-  };
   process.on("SIGINT", () => void shutdown(0));
   process.on("SIGTERM", () => void shutdown(0));
-  for (const service of stack.services) {
-    service.child.once("exit", (code) => {
-      if (stopping) return;
-      console.error(`\n${service.name} exited unexpectedly (code ${code}); stopping the rest.`);
-      void shutdown(1);
-    });
-  }
 }
 
 main().catch((error: Error) => {

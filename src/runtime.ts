@@ -12,6 +12,7 @@ export interface Runtime {
 }
 
 const MODEL_INFO_TTL_MS = 5 * 60_000;
+const MODEL_INFO_TIMEOUT_MS = 10_000;
 
 let current: Runtime | undefined;
 
@@ -19,7 +20,7 @@ export function createRuntime(config: AppConfig): Runtime {
   return {
     config,
     models: ModelRegistry.fromConfig(config),
-    modelInfo: new ModelInfoCache(MODEL_INFO_TTL_MS),
+    modelInfo: new ModelInfoCache(MODEL_INFO_TTL_MS, MODEL_INFO_TIMEOUT_MS),
     storage: new StorageProbe(config.storage.connectionString),
   };
 }

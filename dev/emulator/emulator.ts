@@ -131,7 +131,13 @@ export class ModelEmulator {
     }
     log.body = body;
     const model = (body as { model?: unknown } | null)?.model;
-    const deployment = routed ?? (typeof model === "string" ? findDeployment(this.#deployments, model) : undefined) ?? this.#default;
+    // Below /{deployment} the deployment is fixed; at the root, `model` picks one, as on a Foundry endpoint.
+    const named = !routed && typeof model === "string" ? findDeployment(this.#deployments, model) : undefined;
+    if (!routed && typeof model === "string" && !named) {
+      log.outcome = { status: 404 };
+      return sendWireError(res, wireError(404, "unknown_model", `The model ${model} does not exist on this endpoint.`, "model"));
+    }
+    const deployment = routed ?? named ?? this.#default;
 
     const fault = this.faults.take(deployment.name, path);
     if (fault && (await this.#applyEarlyFault(res, fault, log))) return;

@@ -50,11 +50,12 @@ export class FaultQueue {
   }
 }
 
+/** A fault without `match.path` is for chat completions; `/info` takes only faults that name its path. */
 function matches(fault: Fault, deployment: string, path: string): boolean {
   const match = fault.match ?? {};
   if (match.deployment !== undefined && match.deployment !== deployment) return false;
-  if (match.path !== undefined && !path.endsWith(match.path)) return false;
-  return true;
+  if (match.path !== undefined) return path.endsWith(match.path);
+  return path.endsWith("/chat/completions");
 }
 
 /** Checks a fault list from the admin API; returns the problems found. */

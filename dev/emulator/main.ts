@@ -4,9 +4,16 @@ import { loadScenarios } from "./scenarios.js";
 /** `node dist/dev/emulator/main.js`: the model emulator on EMULATOR_PORT (default 7072). */
 const env = process.env;
 const port = Number(env.EMULATOR_PORT ?? 7072);
+let scenarios: ReturnType<typeof loadScenarios>;
+try {
+  scenarios = loadScenarios(env.EMULATOR_SCENARIOS);
+} catch (error) {
+  console.error(`Model emulator: EMULATOR_SCENARIOS: ${(error as Error).message}`);
+  process.exit(1);
+}
 const emulator = new ModelEmulator({
   key: env.EMULATOR_KEY ?? "emulator-key",
-  scenarios: loadScenarios(env.EMULATOR_SCENARIOS),
+  scenarios,
   timing: { ttftMs: Number(env.EMULATOR_TTFT_MS ?? 0), tokenDelayMs: Number(env.EMULATOR_TOKEN_DELAY_MS ?? 0) },
 });
 

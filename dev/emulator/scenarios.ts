@@ -43,8 +43,36 @@ export function loadScenarios(extraFile?: string): ScenarioRule[] {
 
 export function readScenarioFile(path: string): ScenarioRule[] {
   const parsed = JSON.parse(readFileSync(path, "utf8")) as ScenarioFile;
-  if (!Array.isArray(parsed.rules)) throw new Error(`${path}: expected {"rules": [...]}`);
+  const problems = scenarioProblems(parsed);
+  if (problems.length > 0) throw new Error(`${path}: ${problems.join("; ")}`);
   return parsed.rules;
+}
+
+const MATCH_FIELDS = new Set(["deployment", "last_user_contains", "last_user_matches", "tool", "after_tool", "response_format"]);
+
+/** Checks a scenario file when it is loaded, so a bad rule fails at start-up, not on some later request. */
+export function scenarioProblems(file: unknown): string[] {
+  const rules = (file as ScenarioFile | null)?.rules;
+  if (!Array.isArray(rules)) return ['expected {"rules": [...]}'];
+  const problems: string[] = [];
+  rules.forEach((rule, i) => {
+    const at = `rules[${i}]`;
+    if (!rule || typeof rule.match !== "object" || rule.match === null) return problems.push(`${at}.match must be an object`);
+    for (const key of Object.keys(rule.match)) if (!MATCH_FIELDS.has(key)) problems.push(`${at}.match.${key} is not a match field`);
+    if (rule.match.last_user_matches !== undefined) {
+      try {
+        new RegExp(rule.match.last_user_matches, "i");
+      } catch {
+        problems.push(`${at}.match.last_user_matches is not a valid regular expression`);
+      }
+    }
+    const answers = [rule.content !== undefined, rule.tool_call !== undefined, rule.error !== undefined].filter(Boolean).length;
+    if (answers !== 1 && !(answers === 0 && rule.finish_reason !== undefined)) problems.push(`${at} needs exactly one of content, tool_call or error`);
+    if (rule.tool_call !== undefined && typeof rule.tool_call.name !== "string") problems.push(`${at}.tool_call.name must be a string`);
+    if (rule.error !== undefined && !Number.isInteger(rule.error.status)) problems.push(`${at}.error.status must be an HTTP status`);
+    return undefined;
+  });
+  return problems;
 }
 
 export function lastUserText(request: ChatRequest): string {

@@ -1,8 +1,11 @@
 import { randomBytes } from "node:crypto";
-import { relative } from "node:path";
+import { createRequire } from "node:module";
+import { join, relative } from "node:path";
 import { CoreApi, type LogLevel } from "./core-api.js";
+import { DirectInvoker, type FunctionsLibrary } from "./direct-invoker.js";
 import { FunctionsHost } from "./functions-host.js";
 import { entryPoints, routePrefix } from "./load-app.js";
+import { ProxyInvoker } from "./proxy-invoker.js";
 
 /**
  * `node dist/dev/host/main.js [appRoot]`: a local stand-in for the Azure Functions host, for machines
@@ -14,6 +17,7 @@ const port = Number(process.env.PORT ?? 7071);
 const bind = process.env.FUNCTIONS_HOST_BIND ?? "127.0.0.1";
 const functionKey = process.env.FUNCTIONS_HOST_KEY ?? randomBytes(24).toString("base64url");
 const quiet = process.env.FUNCTIONS_HOST_QUIET === "true";
+const mode = process.env.FUNCTIONS_HOST_MODE ?? "direct";
 
 const levels: Record<string, number> = { trace: 0, debug: 1, information: 2, warning: 3, error: 4, critical: 5 };
 const core = new CoreApi((level: LogLevel, category: string, message: string) => {
@@ -35,14 +39,17 @@ async function main(): Promise<void> {
     }
   }
   if (!core.programmingModel) throw new Error("The app does not use @azure/functions v4: no programming model was set.");
+  if (mode !== "direct" && mode !== "proxy") throw new Error(`FUNCTIONS_HOST_MODE must be direct or proxy, not ${mode}.`);
   const capabilities = await core.programmingModel.getCapabilities({});
   const proxyUri = capabilities.HttpUri;
   if (!proxyUri) throw new Error("This host serves apps that call app.setup({ enableHttpStream: true }) only.");
+  // The app's own copy of the library, so its classes are the ones the app's handlers see.
+  const library = createRequire(join(appRoot, "package.json"))("@azure/functions") as FunctionsLibrary;
 
   const host = new FunctionsHost(core, {
     routePrefix: routePrefix(appRoot),
     functionKey,
-    proxyUri,
+    invoker: mode === "proxy" ? new ProxyInvoker(core, proxyUri) : new DirectInvoker(core, library),
     onInvocation: quiet ? undefined : (line) => console.log(line),
   });
   await core.runHooks("appStart", { hookData: {}, functionAppDirectory: appRoot, hostVersion: "local" });
@@ -50,10 +57,10 @@ async function main(): Promise<void> {
 
   console.log("\nFunctions:\n");
   for (const fn of host.functions) {
-    const methods = fn.registration.metadata.bindings[fn.trigger.name]?.methods?.join(",") ?? "ALL";
-    console.log(`  ${fn.registration.metadata.name}: [${methods}] ${url}/${fn.route.template}  (auth: ${fn.authLevel})`);
+    const methods = fn.methods ? [...fn.methods].join(",") : "ALL";
+    console.log(`  ${fn.name}: [${methods}] ${url}/${fn.route.template}  (auth: ${fn.authLevel})`);
   }
-  console.log(`\nHost listening on ${url}`);
+  console.log(`\nHost listening on ${url} (${mode} invocation)`);
 
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.once(signal, () => {

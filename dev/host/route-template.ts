@@ -47,6 +47,15 @@ function parseSegment(text: string): Segment {
   };
 }
 
+/** A path with a malformed %-escape matches no route (the host answers 404), rather than failing. */
+function decode(part: string): string | undefined {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return undefined;
+  }
+}
+
 function matchSegments(segments: Segment[], parts: string[]): Record<string, string> | undefined {
   const params: Record<string, string> = {};
   for (const [i, segment] of segments.entries()) {
@@ -56,7 +65,9 @@ function matchSegments(segments: Segment[], parts: string[]): Record<string, str
       continue;
     }
     if (segment.catchAll) {
-      const rest = parts.slice(i).map(decodeURIComponent).join("/");
+      const decoded = parts.slice(i).map(decode);
+      if (decoded.includes(undefined)) return undefined;
+      const rest = decoded.join("/");
       if (rest !== "") params[segment.name] = rest;
       return params;
     }
@@ -64,8 +75,8 @@ function matchSegments(segments: Segment[], parts: string[]): Record<string, str
       if (!segment.optional) return undefined;
       continue;
     }
-    const value = decodeURIComponent(part);
-    if (segment.constraint && !segment.constraint.test(value)) return undefined;
+    const value = decode(part);
+    if (value === undefined || (segment.constraint && !segment.constraint.test(value))) return undefined;
     params[segment.name] = value;
   }
   return parts.length <= segments.length ? params : undefined;

@@ -1,13 +1,14 @@
 import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 
 /**
- * The app settings for a local run: local.settings.json when the user has one (as `func start`
- * reads it), else local.settings.sample.json, which points at the local stack.
+ * The app settings for a local run: the file LOCAL_SETTINGS names (relative to the project), else
+ * local.settings.json when the user has one (as `func start` reads it), else
+ * local.settings.sample.json, which points at the local stack.
  */
-export function readLocalSettings(appRoot: string): { file: string; values: Record<string, string> } {
+export function readLocalSettings(appRoot: string, chosen?: string): { file: string; values: Record<string, string> } {
   const own = join(appRoot, "local.settings.json");
-  const file = existsSync(own) ? own : join(appRoot, "local.settings.sample.json");
+  const file = chosen ? resolve(appRoot, chosen) : existsSync(own) ? own : join(appRoot, "local.settings.sample.json");
   return { file, values: readSettingsFile(file) };
 }
 

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { type AzuritePorts, DEFAULT_AZURITE_PORTS, azuriteConnectionString } from "./local-settings.js";
-import { type Service, answers, spawnService, waitUntilReady } from "./processes.js";
+import { type Service, answers, portIsFree, spawnService, waitUntilReady } from "./processes.js";
 
 export interface StackOptions {
   /** The project root, holding the build in dist/. */
@@ -12,6 +12,8 @@ export interface StackOptions {
   emulatorEnv?: Record<string, string>;
   /** Print every service's output, prefixed with its name. */
   echo: boolean;
+  /** Called when a service exits while the stack is running (not when stop() stops it). */
+  onUnexpectedExit?: (service: Service, code: number | null) => void;
 }
 
 export interface LocalStack {
@@ -27,6 +29,7 @@ export interface LocalStack {
 }
 
 const EMULATOR_DEFAULT_ORIGIN = "http://localhost:7072";
+const EMULATOR_DEFAULT_KEY = "emulator-key";
 
 /**
  * Starts Azurite (unless one already listens on the table port), the model emulator and the local
@@ -35,8 +38,17 @@ const EMULATOR_DEFAULT_ORIGIN = "http://localhost:7072";
 export async function startLocalStack(options: StackOptions): Promise<LocalStack> {
   const { appRoot, ports, echo } = options;
   const services: Service[] = [];
+  let stopping = false;
   const stop = async () => {
-    await Promise.all(services.reverse().map((s) => s.stop()));
+    stopping = true;
+    await Promise.all([...services].reverse().map((s) => s.stop()));
+  };
+  const started = (service: Service) => {
+    services.push(service);
+    service.child.once("exit", (code) => {
+      if (!stopping) options.onUnexpectedExit?.(service, code);
+    });
+    return service;
   };
   try {
     const emulatorUrl = `http://localhost:${ports.emulator}`;
@@ -54,24 +66,24 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
         "--queuePort", String(ports.azurite.queue),
         "--tablePort", String(ports.azurite.table),
       ], { env: process.env, echo, cwd: appRoot });
-      services.push(azurite);
+      started(azurite);
       await waitUntilReady(azurite, () => answers(tableUrl));
     }
 
-    const emulator = spawnService("emulator", [join(appRoot, "dist", "dev", "emulator", "main.js")], {
+    await requireFreePort(ports.emulator, "the model emulator", "EMULATOR_PORT");
+    const emulator = started(spawnService("emulator", [join(appRoot, "dist", "dev", "emulator", "main.js")], {
       env: { ...process.env, ...options.emulatorEnv, EMULATOR_PORT: String(ports.emulator) },
       echo,
-    });
-    services.push(emulator);
+    }));
     await waitUntilReady(emulator, () => answers(`${emulatorUrl}/_emulator/health`));
 
-    const settings = pointAtStack(options.settings, emulatorUrl, storageConnectionString);
-    const host = spawnService("functions", [join(appRoot, "dist", "dev", "host", "main.js"), appRoot], {
+    const settings = pointAtStack(options.settings, emulatorUrl, storageConnectionString, options.emulatorEnv?.EMULATOR_KEY);
+    await requireFreePort(ports.host, "the functions host", "PORT");
+    const host = started(spawnService("functions", [join(appRoot, "dist", "dev", "host", "main.js"), appRoot], {
       env: { ...process.env, ...settings, PORT: String(ports.host) },
       echo,
       cwd: appRoot,
-    });
-    services.push(host);
+    }));
     const hostUrl = `http://localhost:${ports.host}`;
     await waitUntilReady(host, () => answers(`${hostUrl}/api/health`));
 
@@ -82,14 +94,22 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
   }
 }
 
-/** Points settings that name the default local stack at this one's actual ports. */
-function pointAtStack(settings: Record<string, string>, emulatorUrl: string, storage: string): Record<string, string> {
+/** Points settings that name the default local stack at this one's actual ports and emulator key. */
+function pointAtStack(settings: Record<string, string>, emulatorUrl: string, storage: string, emulatorKey?: string): Record<string, string> {
   return Object.fromEntries(
     Object.entries(settings).map(([name, value]) => {
       if (name === "AzureWebJobsStorage" && value === "UseDevelopmentStorage=true") return [name, storage];
+      if (emulatorKey && value === EMULATOR_DEFAULT_KEY) return [name, emulatorKey];
       return [name, value.startsWith(EMULATOR_DEFAULT_ORIGIN) ? emulatorUrl + value.slice(EMULATOR_DEFAULT_ORIGIN.length) : value];
     }),
   );
+}
+
+/** A service must own its port: otherwise whatever already listens there would pass for it. */
+async function requireFreePort(port: number, what: string, setting: string): Promise<void> {
+  if (!(await portIsFree(port))) {
+    throw new Error(`Port ${port}, for ${what}, is already in use. Stop what listens there or set ${setting} to another port.`);
+  }
 }
 
 function sameAzuritePorts(a: AzuritePorts, b: AzuritePorts): boolean {

@@ -78,3 +78,12 @@ export async function answers(url: string): Promise<boolean> {
   await response.body?.cancel();
   return response.status < 500;
 }
+
+/** Whether nothing listens on `port` yet, so a service started there is the one that answers. */
+export async function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
+}

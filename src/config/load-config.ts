@@ -3,7 +3,8 @@ import { ConfigError } from "./config-error.js";
 import { readDeployments } from "./deployments.js";
 import { Secret } from "./secret.js";
 import { type Env, SettingsReader } from "./settings-reader.js";
-import type { AppConfig } from "./types.js";
+import { readStorage } from "./storage.js";
+import type { AppConfig, StorageConfig } from "./types.js";
 
 /** Front Door cuts responses at 230 s; a model call must end well before that. */
 const MAX_MODEL_TIMEOUT_MS = 220_000;
@@ -17,14 +18,14 @@ export function loadConfig(env: Env): AppConfig {
   const deployments = readDeployments(settings);
   const modelTimeoutMs = settings.integer("MODEL_TIMEOUT_MS", 120_000, { min: 1_000, max: MAX_MODEL_TIMEOUT_MS });
   const callerKeys = readCallerKeys(settings);
-  const storageConnection = settings.string("AzureWebJobsStorage", { required: true });
+  const storage = readStorage(settings);
 
   if (settings.problems.length > 0) throw new ConfigError(settings.problems);
   return deepFreeze({
     deployments,
     modelTimeoutMs,
     callerKeys,
-    storage: { connectionString: new Secret(storageConnection ?? "") },
+    storage: storage as StorageConfig,
   });
 }
 

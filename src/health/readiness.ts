@@ -19,8 +19,9 @@ const CHECK_TIMEOUT_MS = 5_000;
 /** Runs every readiness check at once: configuration, each model deployment's /info, and storage. */
 export async function checkReadiness(runtime: Runtime): Promise<Readiness> {
   const checks = await Promise.all([
+    // The settings were validated at start-up; what can still make the app useless is having no callers.
     run("config", async () => {
-      if (runtime.config.deployments.length === 0) throw new Error("no model deployments configured");
+      if (runtime.config.callerKeys.length === 0) throw new ReadinessFailure("no caller keys are configured (CALLER_KEYS), so every request is refused");
     }),
     ...runtime.models.all().map((port) => run(`model:${port.alias}`, (signal) => port.info({ signal }))),
     run("storage", (signal) => runtime.storage.check(signal)),
@@ -39,7 +40,11 @@ async function run(name: string, check: (signal: AbortSignal) => Promise<unknown
   }
 }
 
+/** A failed check whose message is written for the readiness answer. */
+class ReadinessFailure extends Error {}
+
 function describe(error: unknown, signal: AbortSignal): string {
+  if (error instanceof ReadinessFailure) return error.message;
   if (isModelError(error)) return `${error.code}: ${error.message}`;
   if (signal.aborted) return `no answer within ${CHECK_TIMEOUT_MS / 1000} s`;
   const status = (error as { statusCode?: unknown })?.statusCode;

@@ -6,6 +6,7 @@ import type { DeploymentConfig } from "../config/index.js";
 import { CallSignal } from "./call-signal.js";
 import { ModelError, isModelError } from "./model-error.js";
 import type { ModelCallOptions, ModelPort } from "./model-port.js";
+import { managedStream } from "./managed-stream.js";
 import { decodeChunks } from "./sse-chunks.js";
 import { modelErrorFromResponse } from "./upstream-error.js";
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionsBody, ModelInfo } from "./wire.js";
@@ -94,16 +95,20 @@ export class AzureModelPort implements ModelPort {
     }
   }
 
-  async *#chunks(stream: Readable, call: CallSignal): AsyncGenerator<ChatCompletionChunk> {
-    try {
-      yield* decodeChunks(createSseStream(stream));
-    } catch (error) {
-      throw this.#failure(error, call, "upstream_stream_broken");
-    } finally {
-      // Runs when the stream ends, fails, or the consumer stops early: the upstream socket is released.
+  #chunks(stream: Readable, call: CallSignal): AsyncIterable<ChatCompletionChunk> {
+    const chunks = async function* (port: AzureModelPort) {
+      try {
+        yield* decodeChunks(createSseStream(stream));
+      } catch (error) {
+        throw port.#failure(error, call, "upstream_stream_broken");
+      }
+    };
+    // Runs when the stream ends, fails, or the consumer stops (even before reading): the upstream
+    // socket and the call's timer are released.
+    return managedStream(chunks(this), () => {
       stream.destroy();
       call.dispose();
-    }
+    });
   }
 
   #upstreamBody(body: ChatCompletionsBody, stream: boolean): ChatCompletionsBody {
@@ -124,6 +129,9 @@ export class AzureModelPort implements ModelPort {
     if (isModelError(error)) return error;
     const signalled = call.failure();
     if (signalled) return signalled;
+    if ((error as { code?: unknown } | null)?.code === "PARSE_ERROR") {
+      return new ModelError({ kind: "protocol", status: 502, code: "bad_upstream_response", message: "The model's answer is not valid JSON." });
+    }
     return new ModelError({
       kind: "network",
       status: 502,

@@ -15,14 +15,16 @@ export class ModelInfoCache {
 
   constructor(
     private readonly ttlMs: number,
+    private readonly timeoutMs: number,
     private readonly now: () => number = Date.now,
   ) {}
 
   get(port: ModelPort, signal?: AbortSignal): Promise<ModelInfo> {
     const cached = this.#entries.get(port.alias);
     if (cached && cached.expires > this.now()) return cached.info;
-    // The shared call is not tied to one caller's signal, or one caller leaving would fail the others.
-    const info = port.info();
+    // The shared call is not tied to one caller's signal, or one caller leaving would fail the others;
+    // it has its own deadline, far shorter than a chat call's, since /info is small.
+    const info = port.info({ signal: AbortSignal.timeout(this.timeoutMs) });
     this.#entries.set(port.alias, { info, expires: this.now() + this.ttlMs });
     info.catch(() => {
       if (this.#entries.get(port.alias)?.info === info) this.#entries.delete(port.alias);

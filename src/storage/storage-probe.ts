@@ -5,20 +5,24 @@ const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
 /** Answers "can this app reach its storage account?" with one cheap call (table service properties). */
 export class StorageProbe {
-  readonly #client: TableServiceClient;
+  #client: TableServiceClient | undefined;
 
-  constructor(connectionString: Secret) {
-    const plain = TableServiceClient.fromConnectionString(connectionString.reveal());
+  constructor(private readonly connectionString: Secret) {}
+
+  async check(signal: AbortSignal): Promise<void> {
+    this.#client ??= this.#createClient();
+    await this.#client.getProperties({ abortSignal: signal });
+  }
+
+  /** Built on first use, so a connection string the SDK cannot read fails this check, not start-up. */
+  #createClient(): TableServiceClient {
+    const plain = TableServiceClient.fromConnectionString(this.connectionString.reveal());
     const url = new URL(plain.url);
     // Plain http is for Azurite on this machine only; anywhere else the SDK refuses it.
     const local = url.protocol === "http:" && LOOPBACK.has(url.hostname);
-    this.#client = TableServiceClient.fromConnectionString(connectionString.reveal(), {
+    return TableServiceClient.fromConnectionString(this.connectionString.reveal(), {
       allowInsecureConnection: local,
       retryOptions: { maxRetries: 0 },
     });
-  }
-
-  async check(signal: AbortSignal): Promise<void> {
-    await this.#client.getProperties({ abortSignal: signal });
   }
 }

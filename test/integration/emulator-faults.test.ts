@@ -60,6 +60,12 @@ describe("faults", () => {
     expect((await fetch(`${large}/info`, { headers: { "api-key": "emulator-key" } })).status).toBe(500);
   });
 
+  it("keeps faults without a path for chat completions: /info does not use them up", async () => {
+    await fault({ stall_after_chunks: 1 });
+    expect((await fetch(`${large}/info`, { headers: { "api-key": "emulator-key" } })).status).toBe(200);
+    expect(emulator.emulator.faults.pending).toBe(1);
+  });
+
   it("delays the answer by delay_ms", async () => {
     await fault({ delay_ms: 300 });
     const started = Date.now();

@@ -231,6 +231,12 @@ describe("routes and deployments", () => {
     expect(foundry.json.model).toBe("Mistral-Small");
   });
 
+  it("answers 404 at the root for a model it does not serve", async () => {
+    const { status, json } = await postJson(`${emulator.url}/chat/completions`, { ...seed("chat.request"), model: "gpt-4" });
+    expect(status).toBe(404);
+    expect(json.error).toMatchObject({ code: "unknown_model", param: "model" });
+  });
+
   it("accepts the official specification's example requests and answers in the same shape", async () => {
     for (const name of ["ModelInference_2025-04-01_GetChatCompletions_MinimumSet_Gen", "ModelInference_2025-05-15-preview_GetChatCompletions_MaximumSet_Gen"]) {
       const example = specExample(name);
@@ -249,6 +255,28 @@ describe("routes and deployments", () => {
   it("refuses a malformed api-version", async () => {
     const { status } = await postJson(`${large}/chat/completions?api-version=yesterday`, seed("chat.request"));
     expect(status).toBe(400);
+  });
+});
+
+describe("pacing", () => {
+  it("waits the time to first token, then the per-token delay between content chunks", async () => {
+    await postJson(`${emulator.url}/_emulator/settings`, { ttft_ms: 150, token_delay_ms: 40 });
+    const started = Date.now();
+    const response = await fetch(`${large}/chat/completions`, {
+      method: "POST",
+      headers: { "api-key": "emulator-key" },
+      body: JSON.stringify({ messages: [{ role: "user", content: "Hi" }], max_tokens: 4, stream: true }),
+    });
+    const reader = response.body!.getReader();
+    const first = await reader.read();
+    const firstAt = Date.now() - started;
+    let text = new TextDecoder().decode(first.value);
+    for (let part = await reader.read(); !part.done; part = await reader.read()) text += new TextDecoder().decode(part.value);
+    const total = Date.now() - started;
+    // Lower bounds only: a sleep is never shorter than asked, however busy the machine.
+    expect(firstAt).toBeGreaterThanOrEqual(145);
+    expect(total).toBeGreaterThanOrEqual(145 + 3 * 40 - 5);
+    expect(text).toContain("data: [DONE]");
   });
 });
 

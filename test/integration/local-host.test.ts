@@ -5,19 +5,19 @@ import { APP_ROOT, startHost } from "../support/host.js";
 /**
  * The local functions host, held to what the Azure Functions host does, with a fixture app that the
  * real @azure/functions library registers: routes, parameters, methods, auth levels, statuses,
- * headers, streamed bodies, hooks and a handler that throws.
+ * headers, streamed bodies, hooks and a handler that throws. Both invocation modes must behave alike:
+ * `proxy` (through the library's own HTTP-streaming proxy) and `direct` (the default).
  */
-let host: Awaited<ReturnType<typeof startHost>>;
 const FUNCTION_KEY = "fixture-function-key";
 
-beforeAll(async () => {
-  host = await startHost({ FUNCTIONS_HOST_KEY: FUNCTION_KEY }, join(APP_ROOT, "test", "fixtures", "host-app"));
-});
-afterAll(() => host?.stop());
+describe.each(["direct", "proxy"])("local functions host, %s invocation", (mode) => {
+  let host: Awaited<ReturnType<typeof startHost>>;
+  beforeAll(async () => {
+    host = await startHost({ FUNCTIONS_HOST_KEY: FUNCTION_KEY, FUNCTIONS_HOST_MODE: mode }, join(APP_ROOT, "test", "fixtures", "host-app"));
+  });
+  afterAll(() => host?.stop());
+  const url = (path: string) => `${host.url}/api${path}`;
 
-const url = (path: string) => `${host.url}/api${path}`;
-
-describe("local functions host", () => {
   it("passes route parameters, query, method, headers and the URL, and returns status and headers", async () => {
     const response = await fetch(url("/items/42/widget?q=search"), { headers: { "x-test": "hello" } });
     expect(response.status).toBe(201);
@@ -73,6 +73,16 @@ describe("local functions host", () => {
   it("routes a function without a route at its name, case-insensitively", async () => {
     expect(await (await fetch(url("/defaultRoute"))).text()).toBe("default");
     expect((await fetch(url("/DEFAULTROUTE"))).status).toBe(200);
+  });
+
+  it("answers 404, and keeps serving, for a path with a malformed escape", async () => {
+    expect((await fetch(url("/items/%E0%A4%A"))).status).toBe(404);
+    expect((await fetch(url("/items/1"))).status).toBe(201);
+  });
+
+  it("sets cookies a function returns", async () => {
+    const response = await fetch(url("/cookie"));
+    expect(response.headers.getSetCookie()).toEqual(["session=a%20b; Max-Age=60; Path=/; HttpOnly; Secure; SameSite=Strict"]);
   });
 
   it("answers 500 without detail when a handler throws", async () => {

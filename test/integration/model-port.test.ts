@@ -93,6 +93,11 @@ describe("AzureModelPort.complete", () => {
     expect(error.message).toBe("failed calling [url] now");
   });
 
+  it("refuses a 200 answer that is not JSON", async () => {
+    await fault({ malformed_chunk: true });
+    expect(await failure(port().complete(seed("chat.request")))).toMatchObject({ kind: "protocol", status: 502, code: "bad_upstream_response" });
+  });
+
   it("refuses an HTML error page and an answer without choices", async () => {
     await fault({ status: 502, body: "<html><body>Bad Gateway</body></html>" }, { status: 200, body: { id: "x", object: "chat.completion" } });
     expect(await failure(port().complete(seed("chat.request")))).toMatchObject({ kind: "upstream", status: 502, code: "bad_gateway" });
@@ -167,6 +172,14 @@ describe("AzureModelPort.stream", () => {
     const stream = await port().stream(seed("chat.request"));
     for await (const _chunk of stream) break;
     await expect.poll(() => emulator.emulator.log.entries()[0]?.outcome.closed_early).toBe(true);
+  });
+
+  it("releases the upstream connection when the caller drops the stream before reading it", async () => {
+    await postJson(`${emulator.url}/_emulator/settings`, { token_delay_ms: 20 });
+    const stream = (await port().stream(seed("chat.request")))[Symbol.asyncIterator]();
+    await stream.return?.();
+    await expect.poll(() => emulator.emulator.log.entries()[0]?.outcome.closed_early).toBe(true);
+    expect(emulator.emulator.log.entries()[0]?.outcome.done).toBeUndefined();
   });
 });
 

@@ -1,4 +1,6 @@
 import { spawn } from "node:child_process";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { freePort } from "../../dev/stack/processes.js";
@@ -8,7 +10,8 @@ import { APP_ROOT } from "../support/host.js";
 describe("npm start", () => {
   it("starts Azurite, the emulator and the functions, prints working URLs, and stops everything on SIGINT", async () => {
     const ports = { PORT: await freePort(), EMULATOR_PORT: await freePort(), AZURITE_BLOB_PORT: await freePort(), AZURITE_QUEUE_PORT: await freePort(), AZURITE_TABLE_PORT: await freePort() };
-    const env = { PATH: process.env.PATH, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])) };
+    // The sample settings, whatever a developer's own local.settings.json says.
+    const env = { PATH: process.env.PATH, LOCAL_SETTINGS: "local.settings.sample.json", ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])) };
     const child = spawn(process.execPath, [join(APP_ROOT, "dist", "dev", "start.js")], { env, cwd: APP_ROOT });
     let output = "";
     child.stdout.on("data", (d: Buffer) => (output += d.toString()));
@@ -34,6 +37,33 @@ describe("npm start", () => {
     expect(output).toContain("Stopped.");
     for (const port of [ports.PORT, ports.EMULATOR_PORT, ports.AZURITE_TABLE_PORT]) {
       await expect(fetch(`http://127.0.0.1:${port}/`)).rejects.toThrow();
+    }
+  }, 60_000);
+
+  it("refuses to start when the functions port is taken, instead of passing someone else's server off as its own", async () => {
+    const busy = createServer((_req, res) => res.end("not ours")).listen(0, "127.0.0.1");
+    await new Promise((r) => busy.once("listening", r));
+    const taken = (busy.address() as AddressInfo).port;
+    try {
+      const env = {
+        PATH: process.env.PATH,
+        LOCAL_SETTINGS: "local.settings.sample.json",
+        PORT: String(taken),
+        EMULATOR_PORT: String(await freePort()),
+        AZURITE_BLOB_PORT: String(await freePort()),
+        AZURITE_QUEUE_PORT: String(await freePort()),
+        AZURITE_TABLE_PORT: String(await freePort()),
+      };
+      const child = spawn(process.execPath, [join(APP_ROOT, "dist", "dev", "start.js")], { env, cwd: APP_ROOT });
+      let output = "";
+      child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+      child.stderr.on("data", (d: Buffer) => (output += d.toString()));
+      const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+      expect(code).toBe(1);
+      expect(output).toContain(`Port ${taken}, for the functions host, is already in use. Stop what listens there or set PORT to another port.`);
+      expect(output).not.toContain("Local stack is up");
+    } finally {
+      busy.close();
     }
   }, 60_000);
 });

@@ -119,6 +119,13 @@ describe("loadConfig", () => {
     ]);
   });
 
+  it("refuses a storage setting that is not a connection string", () => {
+    expect(problemsOf({ ...validEnv(), AzureWebJobsStorage: "garbage" })).toEqual([
+      "AzureWebJobsStorage must be UseDevelopmentStorage=true or a storage connection string (AccountName with AccountKey or SharedAccessSignature)",
+    ]);
+    expect(() => loadConfig({ ...validEnv(), AzureWebJobsStorage: "DefaultEndpointsProtocol=https;AccountName=a;AccountKey=b;EndpointSuffix=core.windows.net" })).not.toThrow();
+  });
+
   it("accepts only the credential kinds it implements", () => {
     expect(problemsOf({ ...validEnv(), MODEL_MISTRAL_LARGE_AUTH: "password" })).toEqual([
       "MODEL_MISTRAL_LARGE_AUTH must be one of key",

@@ -17,6 +17,11 @@ describe("compileRoute", () => {
     expect(route.match("/api/items/abc")).toBeUndefined();
   });
 
+  it("matches nothing for a malformed escape, instead of failing", () => {
+    expect(compileRoute("api/items/{id}").match("/api/items/%E0%A4%A")).toBeUndefined();
+    expect(compileRoute("api/{*rest}").match("/api/a/%ZZ")).toBeUndefined();
+  });
+
   it("captures the rest of the path with a catch-all", () => {
     const route = compileRoute("api/files/{*path}");
     expect(route.match("/api/files/a/b/c.txt")).toEqual({ path: "a/b/c.txt" });

@@ -1,0 +1,49 @@
+import { callerHandler } from "../http/handler.js";
+import { HttpProblem } from "../http/problem.js";
+import { modelErrorProblem } from "../http/model-error-problem.js";
+import { readJsonBody } from "../http/read-json-body.js";
+import { sdkError } from "../http/sdk-error.js";
+import { dataFrame, sseResponse } from "../http/sse.js";
+import { type ChatCompletionChunk, isModelError } from "../inference/index.js";
+import { dropInChunks } from "./stream-chunks.js";
+import { toUpstreamRequest } from "./upstream-request.js";
+
+/** Long conversations fit comfortably; anything larger is refused before it is read. */
+export const DROP_IN_MAX_BODY_BYTES = 1024 * 1024;
+
+/**
+ * The Azure AI Model Inference / OpenAI chat completions protocol, for SDK clients pointed at this app
+ * instead of the model. Errors use the SDK error shape.
+ */
+export const chatCompletions = callerHandler(
+  async (request, { runtime, requestId }) => {
+    const upstream = toUpstreamRequest(await readJsonBody(request, DROP_IN_MAX_BODY_BYTES), request, runtime.models);
+    const options = { extraParameters: upstream.extraParameters };
+    try {
+      if (!upstream.stream) {
+        return { status: 200, jsonBody: await upstream.port.complete(upstream.body, options) };
+      }
+      // Resolves once the model accepted the request: failures up to here are plain HTTP errors.
+      const chunks = await upstream.port.stream(upstream.body, options);
+      return sseResponse(frames(dropInChunks(chunks, upstream.includeUsage), requestId));
+    } catch (error) {
+      throw isModelError(error) ? modelErrorProblem(error) : error;
+    }
+  },
+  { errors: "sdk" },
+);
+
+/** The chunks as SSE frames, then `[DONE]`; a failure after the first byte is one final error frame. */
+async function* frames(chunks: AsyncIterable<ChatCompletionChunk>, requestId: string): AsyncGenerator<string> {
+  try {
+    for await (const chunk of chunks) yield dataFrame(JSON.stringify(chunk));
+  } catch (error) {
+    const problem = isModelError(error) ? modelErrorProblem(error) : internalError();
+    yield dataFrame(JSON.stringify({ error: sdkError(problem, requestId) }));
+    return;
+  }
+  yield dataFrame("[DONE]");
+}
+
+const internalError = () =>
+  new HttpProblem(500, "internal_error", "Internal Server Error", "The answer failed unexpectedly; quote request_id when reporting it.");

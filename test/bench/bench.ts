@@ -1,0 +1,164 @@
+import { Agent, get, request } from "node:http";
+import { resolve } from "node:path";
+import { readSettingsFile } from "../../dev/stack/local-settings.js";
+import { type Service, answers, freePort, spawnService, waitUntilReady } from "../../dev/stack/processes.js";
+import { type LoadResult, type Target, percentile, runLoad } from "./load.js";
+import { cpuTimeMs, residentMiB } from "./process-stats.js";
+
+/**
+ * `npm run bench`: the drop-in route through the local functions host against the model emulator
+ * directly, on this machine. Each service runs in its own process; the load comes from this one.
+ * Options: --quick (fewer requests, for a smoke run), --streams N (open streams for the memory figure).
+ */
+const appRoot = resolve(__dirname, "..", "..", "..");
+const args = process.argv.slice(2);
+const quick = args.includes("--quick");
+const openStreams = Number(args[args.indexOf("--streams") + 1] ?? 0) || 1000;
+const scale = quick ? 0.1 : 1;
+const n = (count: number) => Math.max(50, Math.round(count * scale));
+
+const chatBody = JSON.stringify({
+  messages: [
+    { role: "system", content: "You are a helpful assistant." },
+    { role: "user", content: "How many languages are in the world?" },
+  ],
+});
+const streamBody = JSON.stringify({ ...JSON.parse(chatBody), stream: true });
+
+async function main(): Promise<void> {
+  const services: Service[] = [];
+  try {
+    const emulatorPort = await freePort();
+    const emulatorUrl = `http://127.0.0.1:${emulatorPort}`;
+    const emulator = spawnService("emulator", [resolve(appRoot, "dist/dev/emulator/main.js")], { env: { ...process.env, EMULATOR_PORT: String(emulatorPort) }, echo: false });
+    services.push(emulator);
+    await waitUntilReady(emulator, () => answers(`${emulatorUrl}/_emulator/health`));
+    await emulatorSettings(emulatorUrl, { ttft_ms: 0, token_delay_ms: 0, requests_per_minute: 1e9, tokens_per_minute: 1e12 });
+
+    const settings = hostSettings(emulatorUrl);
+    const startups: number[] = [];
+    for (let i = 0; i < (quick ? 3 : 7); i++) {
+      const { service, ms } = await startHost(settings);
+      startups.push(ms);
+      await service.stop();
+    }
+    const { service: host, url: hostUrl } = await startHost(settings);
+    services.push(host);
+
+    const direct: Target = { url: `${emulatorUrl}/mistral-large/chat/completions`, headers: { "content-type": "application/json", "api-key": "emulator-key" }, body: chatBody };
+    const proxied: Target = { url: `${hostUrl}/api/chat/completions`, headers: { "content-type": "application/json", "api-key": "dev-key" }, body: chatBody };
+
+    // Warm both paths (JIT, keep-alive sockets, upstream connection pool).
+    await runLoad(direct, { concurrency: 8, total: n(2000) });
+    await runLoad(proxied, { concurrency: 8, total: n(2000) });
+
+    const c1Direct = await runLoad(direct, { concurrency: 1, total: n(3000) });
+    const c1Proxied = await runLoad(proxied, { concurrency: 1, total: n(3000) });
+    const c50Direct = await runLoad(direct, { concurrency: 50, total: n(20000) });
+    const cpuBefore = cpuTimeMs(host.child.pid as number);
+    const c50Proxied = await runLoad(proxied, { concurrency: 50, total: n(20000) });
+    const cpuPerRequest = (cpuTimeMs(host.child.pid as number) - cpuBefore) / c50Proxied.requests;
+
+    const ttfbDirect = await runLoad({ ...direct, body: streamBody }, { concurrency: 1, total: n(2000), until: "first-byte" });
+    const ttfbProxied = await runLoad({ ...proxied, body: streamBody }, { concurrency: 1, total: n(2000), until: "first-byte" });
+
+    const memory = await openStreamsMemory(emulatorUrl, proxied, host.child.pid as number, quick ? 100 : openStreams);
+
+    for (const [name, result] of Object.entries({ c1Direct, c1Proxied, c50Direct, c50Proxied, ttfbDirect, ttfbProxied })) {
+      if (result.failures > 0) throw new Error(`${name}: ${result.failures} of ${result.requests} requests failed`);
+    }
+    printTable([
+      ["added latency p50, concurrency 1", ms(added(c1Proxied, c1Direct, 50))],
+      ["added latency p99, concurrency 1", ms(added(c1Proxied, c1Direct, 99))],
+      ["added latency p50, concurrency 50", ms(added(c50Proxied, c50Direct, 50))],
+      ["added latency p99, concurrency 50", ms(added(c50Proxied, c50Direct, 99))],
+      ["requests per second, concurrency 50 (via app / emulator alone)", `${rps(c50Proxied)} / ${rps(c50Direct)}`],
+      ["CPU per request, host process, concurrency 50", ms(cpuPerRequest)],
+      ["added time to first byte of a stream, p50", ms(added(ttfbProxied, ttfbDirect, 50))],
+      ["start-up, process start to first 200 from /api/health (median)", `${percentile(startups, 50).toFixed(0)} ms`],
+      [`resident memory with ${memory.streams} open streams (idle)`, `${memory.openMiB.toFixed(0)} MiB (${memory.idleMiB.toFixed(0)} MiB)`],
+    ]);
+    console.log(`\nDirect to the emulator: p50 ${ms(percentile(c1Direct.latenciesMs, 50))} at concurrency 1. ${quick ? "Quick run: figures are rough." : ""}`);
+  } finally {
+    await Promise.all(services.map((s) => s.stop()));
+  }
+}
+
+function hostSettings(emulatorUrl: string): Record<string, string> {
+  const sample = readSettingsFile(resolve(appRoot, "local.settings.sample.json"));
+  const settings: Record<string, string> = { PATH: process.env.PATH ?? "", FUNCTIONS_HOST_QUIET: "true" };
+  for (const [name, value] of Object.entries(sample)) settings[name] = value.replace("http://localhost:7072", emulatorUrl);
+  return settings;
+}
+
+/** Starts the functions host and measures process start to the first 200 from /api/health. */
+async function startHost(settings: Record<string, string>): Promise<{ service: Service; url: string; ms: number }> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const started = process.hrtime.bigint();
+  const service = spawnService("functions", [resolve(appRoot, "dist/dev/host/main.js"), appRoot], { env: { ...settings, PORT: String(port) }, echo: false, cwd: appRoot });
+  for (;;) {
+    if (service.child.exitCode !== null) throw new Error(`host exited:\n${service.output()}`);
+    if ((await status(`${url}/api/health`)) === 200) break;
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  return { service, url, ms: Number(process.hrtime.bigint() - started) / 1e6 };
+}
+
+function status(url: string): Promise<number> {
+  return new Promise((resolvePromise) => {
+    const req = get(url, { agent: false }, (res) => {
+      res.resume();
+      resolvePromise(res.statusCode ?? 0);
+    });
+    req.on("error", () => resolvePromise(0));
+  });
+}
+
+/** Holds `count` streams open through the app (the emulator paces them slowly) and reads the host's memory. */
+async function openStreamsMemory(emulatorUrl: string, target: Target, pid: number, count: number) {
+  const idleMiB = residentMiB(pid);
+  await emulatorSettings(emulatorUrl, { token_delay_ms: 2_000 });
+  const agent = new Agent({ keepAlive: false, maxSockets: Number.POSITIVE_INFINITY });
+  const requests: Array<ReturnType<typeof request>> = [];
+  const firstBytes = Array.from({ length: count }, () =>
+    new Promise<void>((resolvePromise, reject) => {
+      const req = request(target.url, { agent, method: "POST", headers: target.headers }, (res) => {
+        if (res.statusCode !== 200) reject(new Error(`stream answered ${res.statusCode}`));
+        res.once("data", () => resolvePromise());
+        res.on("error", () => undefined);
+      });
+      req.on("error", () => undefined);
+      req.end(streamBody);
+      requests.push(req);
+    }),
+  );
+  await Promise.all(firstBytes);
+  await new Promise((r) => setTimeout(r, 500));
+  const openMiB = residentMiB(pid);
+  for (const req of requests) req.destroy();
+  agent.destroy();
+  await emulatorSettings(emulatorUrl, { token_delay_ms: 0 });
+  return { streams: count, idleMiB, openMiB };
+}
+
+async function emulatorSettings(emulatorUrl: string, settings: Record<string, number>): Promise<void> {
+  const response = await fetch(`${emulatorUrl}/_emulator/settings`, { method: "POST", body: JSON.stringify(settings) });
+  if (!response.ok) throw new Error(`emulator settings: ${response.status}`);
+}
+
+const added = (through: LoadResult, direct: LoadResult, p: number) => percentile(through.latenciesMs, p) - percentile(direct.latenciesMs, p);
+const ms = (value: number) => `${value.toFixed(3)} ms`;
+const rps = (result: LoadResult) => (result.requests / (result.elapsedMs / 1000)).toFixed(0);
+
+function printTable(rows: Array<[string, string]>): void {
+  const width = Math.max(...rows.map(([name]) => name.length));
+  console.log(`\n${"figure".padEnd(width)}  value`);
+  console.log(`${"-".repeat(width)}  ${"-".repeat(24)}`);
+  for (const [name, value] of rows) console.log(`${name.padEnd(width)}  ${value}`);
+}
+
+main().catch((error: Error) => {
+  console.error(`bench failed: ${error.message}`);
+  process.exit(1);
+});
