@@ -168,7 +168,7 @@ export class ModelEmulator {
     const promptTokens =
       countPromptTokens(request.messages, safeMode ? SAFE_PROMPT : "") + (request.tools.length > 0 ? countJsonTokens(request.tools) : 0);
     const completionTokens = reply.tokens.length + (reply.toolCalls.length > 0 ? countJsonTokens(reply.toolCalls) : 0);
-    admission.spend.tokens = promptTokens + completionTokens;
+    this.#limiter(deployment.name).charge(admission.spend, promptTokens + completionTokens);
 
     const closed = new AbortController();
     res.once("close", () => closed.abort());

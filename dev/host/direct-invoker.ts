@@ -69,6 +69,9 @@ export class DirectInvoker implements Invoker {
     if (post.error) throw post.error;
 
     const response = post.result instanceof HttpResponse ? post.result : new HttpResponse(post.result ?? {});
+    // A function may answer without reading the whole body (a 413): the rest is not read, and the
+    // connection closes after the answer so the client does not send its next request into it.
+    if (!req.complete) res.shouldKeepAlive = false;
     await write(res, response);
   }
 }

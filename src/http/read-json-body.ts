@@ -33,7 +33,9 @@ async function readText(request: HttpRequest, limitBytes: number): Promise<strin
     if (done) break;
     size += value.byteLength;
     if (size > limitBytes) {
-      await reader.cancel().catch(() => undefined);
+      // Stop reading, but leave the connection alone: cancelling would destroy the socket before the
+      // 413 is written. The server discards the rest of the body once the response has ended.
+      reader.releaseLock();
       throw tooLarge(limitBytes);
     }
     parts.push(value);

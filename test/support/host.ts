@@ -38,3 +38,13 @@ export function runHostToExit(settings: Record<string, string>): Promise<{ code:
     });
   });
 }
+
+/** The app's settings with both deployments pointed at an emulator of the test's own. */
+export function settingsFor(base: Record<string, string>, emulatorUrl: string, overrides: Record<string, string> = {}): Record<string, string> {
+  return {
+    ...base,
+    MODEL_MISTRAL_LARGE_ENDPOINT: `${emulatorUrl}/mistral-large`,
+    MODEL_MISTRAL_SMALL_ENDPOINT: `${emulatorUrl}/mistral-small`,
+    ...overrides,
+  };
+}

@@ -37,9 +37,11 @@ describe("RateLimiter", () => {
     const limiter = new RateLimiter({ requestsPerMinute: 100, tokensPerMinute: 50 }, () => now);
     const first = limiter.admit();
     if (!first.ok) throw new Error("expected admission");
-    first.spend.tokens = 50;
+    limiter.charge(first.spend, 50);
     now = 1;
     expect(limiter.admit().ok).toBe(false);
+    now = 60_001;
+    expect(limiter.admit().ok).toBe(true);
   });
 });
 
