@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { Readable } from "node:stream";
 import type { CoreApi } from "./core-api.js";
 import { type HttpFunction, type Invoker, flatHeaders } from "./http-function.js";
 
@@ -43,7 +42,8 @@ export class DirectInvoker implements Invoker {
     const nativeRequest = new Request(`http://${headers.host ?? "localhost"}${req.url ?? "/"}`, {
       method,
       headers,
-      body: hasBody ? (Readable.toWeb(req) as ReadableStream<Uint8Array>) : undefined,
+      // The request itself, as an async iterable: the body streams in as the function reads it.
+      body: hasBody ? (req as unknown as ReadableStream<Uint8Array>) : undefined,
       duplex: "half",
     } as RequestInit);
     const request = new HttpRequest({ nativeRequest, params });
@@ -68,21 +68,67 @@ export class DirectInvoker implements Invoker {
     await this.core.runHooks("postInvocation", post);
     if (post.error) throw post.error;
 
-    const response = post.result instanceof HttpResponse ? post.result : new HttpResponse(post.result ?? {});
     // A function may answer without reading the whole body (a 413): the rest is not read, and the
     // connection closes after the answer so the client does not send its next request into it.
     if (!req.complete) res.shouldKeepAlive = false;
+    const finite = finiteAnswer(post.result, HttpResponse);
+    if (finite) return writeFinite(res, finite);
+    const response = post.result instanceof HttpResponse ? post.result : new HttpResponse(post.result ?? {});
     await write(res, response);
   }
 }
 
-async function write(res: ServerResponse, response: LibraryResponse): Promise<void> {
-  const connection = new Set((response.headers.get("connection") ?? "").split(",").map((h) => h.trim().toLowerCase()));
-  for (const [name, value] of response.headers) {
+interface FiniteAnswer {
+  status: number;
+  headers: Headers;
+  cookies: Array<Record<string, unknown>>;
+  body: string | undefined;
+}
+
+const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
+
+/**
+ * A plain HttpResponseInit whose body is already in memory (jsonBody, a string, or none), read with
+ * the library's rules: jsonBody is serialised with a default content type of application/json, a
+ * string body defaults to text/plain;charset=UTF-8, and null-body statuses carry no body. It is
+ * written in one piece, skipping the web-stream round trip a response object would take.
+ */
+function finiteAnswer(result: unknown, HttpResponse: FunctionsLibrary["HttpResponse"]): FiniteAnswer | undefined {
+  if (result === undefined || result === null) return { status: 200, headers: new Headers(), cookies: [], body: undefined };
+  if (typeof result !== "object" || result instanceof HttpResponse) return undefined;
+  const init = result as { status?: number; headers?: ConstructorParameters<typeof Headers>[0]; cookies?: Array<Record<string, unknown>>; jsonBody?: unknown; body?: unknown };
+  const status = init.status ?? 200;
+  const headers = new Headers(init.headers);
+  const nullBody = NULL_BODY_STATUSES.has(status);
+  let body: string | undefined;
+  if (init.jsonBody !== undefined && init.jsonBody !== null && !nullBody) {
+    body = JSON.stringify(init.jsonBody);
+    if (!headers.has("content-type")) headers.set("content-type", "application/json");
+  } else if (typeof init.body === "string" && !nullBody) {
+    body = init.body;
+    if (!headers.has("content-type")) headers.set("content-type", "text/plain;charset=UTF-8");
+  } else if (init.body !== undefined && init.body !== null) {
+    return undefined;
+  }
+  return { status, headers, cookies: init.cookies ?? [], body };
+}
+
+function writeHead(res: ServerResponse, status: number, headers: Headers, cookies: Array<Record<string, unknown>>): void {
+  const connection = new Set((headers.get("connection") ?? "").split(",").map((h) => h.trim().toLowerCase()));
+  for (const [name, value] of headers) {
     if (!BLOCKED_RESPONSE_HEADERS.has(name) && !connection.has(name)) res.setHeader(name, value);
   }
-  if (response.cookies.length > 0) res.setHeader("set-cookie", response.cookies.map(serializeCookie));
-  res.statusCode = response.status;
+  if (cookies.length > 0) res.setHeader("set-cookie", cookies.map(serializeCookie));
+  res.statusCode = status;
+}
+
+function writeFinite(res: ServerResponse, answer: FiniteAnswer): void {
+  writeHead(res, answer.status, answer.headers, answer.cookies);
+  res.end(answer.body);
+}
+
+async function write(res: ServerResponse, response: LibraryResponse): Promise<void> {
+  writeHead(res, response.status, response.headers, response.cookies);
   if (response.body) {
     for await (const chunk of response.body) {
       if (res.destroyed) continue; // like Azure, the function is not told that its caller left

@@ -1,6 +1,7 @@
 import type { Readable } from "node:stream";
 import createModelClient, { type ModelClient } from "@azure-rest/ai-inference";
 import { AzureKeyCredential } from "@azure/core-auth";
+import type { HttpClient } from "@azure/core-rest-pipeline";
 import { createSseStream } from "@azure/core-sse";
 import type { DeploymentConfig } from "../config/index.js";
 import { CallSignal } from "./call-signal.js";
@@ -12,6 +13,21 @@ import { modelErrorFromResponse } from "./upstream-error.js";
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionsBody, ModelInfo } from "./wire.js";
 
 const USER_AGENT = "mistral-functions/0.1";
+/**
+ * Pipeline steps a gateway does not want on every call: retries are ours (and off here), redirects
+ * are never followed, bodies are JSON and SSE (no forms, no compression to undo on a stream), and
+ * spans are recorded by our telemetry for streamed and non-streamed calls alike.
+ */
+const UNUSED_POLICIES = [
+  "defaultRetryPolicy",
+  "redirectPolicy",
+  "decompressResponsePolicy",
+  "formDataPolicy",
+  "multipartPolicy",
+  "tracingPolicy",
+  "InferenceTracingPolicy",
+];
+
 /** Error bodies are small; never read an unbounded one into memory. */
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
 
@@ -23,7 +39,7 @@ export class AzureModelPort implements ModelPort {
   readonly #timeoutMs: number;
   readonly #secrets: readonly string[];
 
-  constructor(deployment: DeploymentConfig, timeoutMs: number) {
+  constructor(deployment: DeploymentConfig, timeoutMs: number, httpClient?: HttpClient) {
     this.alias = deployment.alias;
     this.#deployment = deployment;
     this.#timeoutMs = timeoutMs;
@@ -35,7 +51,9 @@ export class AzureModelPort implements ModelPort {
       retryOptions: { maxRetries: 0 },
       allowInsecureConnection: deployment.endpoint.startsWith("http://"),
       userAgentOptions: { userAgentPrefix: USER_AGENT },
+      ...(httpClient ? { httpClient } : {}),
     });
+    for (const name of UNUSED_POLICIES) this.#client.pipeline.removePolicy({ name });
   }
 
   async complete(body: ChatCompletionsBody, options: ModelCallOptions = {}): Promise<ChatCompletion> {
@@ -75,7 +93,7 @@ export class AzureModelPort implements ModelPort {
     } catch (error) {
       const failure = this.#failure(error, call);
       stream?.destroy();
-      call.dispose();
+      call.abort();
       throw failure;
     }
     return this.#chunks(stream, call);
@@ -107,7 +125,7 @@ export class AzureModelPort implements ModelPort {
     // socket and the call's timer are released.
     return managedStream(chunks(this), () => {
       stream.destroy();
-      call.dispose();
+      call.abort();
     });
   }
 

@@ -41,10 +41,15 @@ export class CallSignal {
     return undefined;
   }
 
-  /** Stops the timer and, when the call is still running, aborts it (releases the upstream socket). */
+  /** Ends the call's watch: the timer stops and the caller's signal no longer reaches the call. */
   dispose(): void {
     clearTimeout(this.#timer);
     this.#callerSignal?.removeEventListener("abort", this.#onCallerAbort);
-    if (!this.#controller.signal.aborted) this.#controller.abort(new Error("call finished"));
+  }
+
+  /** Aborts a call that is still running (the consumer stopped early), releasing its upstream socket. */
+  abort(): void {
+    this.dispose();
+    if (!this.#controller.signal.aborted) this.#controller.abort(new Error("stopped by the consumer"));
   }
 }

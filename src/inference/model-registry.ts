@@ -1,6 +1,10 @@
 import type { AppConfig } from "../config/index.js";
 import { AzureModelPort } from "./azure-model-port.js";
 import type { ModelPort } from "./model-port.js";
+import { UndiciHttpClient } from "./undici-http-client.js";
+
+/** Past Azure's 230 s front-end limit no answer can reach a caller; no connection waits longer. */
+const OUTER_TIMEOUT_MS = 240_000;
 
 /** The configured deployments by alias, in configured order; the first is the default. */
 export class ModelRegistry {
@@ -12,7 +16,9 @@ export class ModelRegistry {
   }
 
   static fromConfig(config: AppConfig): ModelRegistry {
-    return new ModelRegistry(config.deployments.map((d) => new AzureModelPort(d, config.modelTimeoutMs)));
+    // One transport for every deployment: its pools are per origin, and idle sockets are shared.
+    const httpClient = new UndiciHttpClient({ outerTimeoutMs: OUTER_TIMEOUT_MS });
+    return new ModelRegistry(config.deployments.map((d) => new AzureModelPort(d, config.modelTimeoutMs, httpClient)));
   }
 
   get default(): ModelPort {

@@ -3,16 +3,22 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { Secret } from "../../src/config/index.js";
 import { AzureModelPort } from "../../src/inference/azure-model-port.js";
 import { ModelError } from "../../src/inference/index.js";
+import { UndiciHttpClient } from "../../src/inference/undici-http-client.js";
 import { postJson, seed, startEmulator } from "../support/emulator.js";
 
 /** The model seam against the emulator: answers, streams, and every failure as a safe, typed ModelError. */
 const CANARY_KEY = "canary-key-7f3a9c1e5b";
 let emulator: Awaited<ReturnType<typeof startEmulator>>;
+// The transport the app runs with.
+const httpClient = new UndiciHttpClient({ outerTimeoutMs: 30_000 });
 
 beforeAll(async () => {
   emulator = await startEmulator({ key: CANARY_KEY });
 });
-afterAll(() => emulator.close());
+afterAll(async () => {
+  await httpClient.close();
+  await emulator.close();
+});
 beforeEach(() => emulator.emulator.reset());
 
 function port(options: { alias?: string; timeoutMs?: number; key?: string; endpoint?: string } = {}) {
@@ -26,6 +32,7 @@ function port(options: { alias?: string; timeoutMs?: number; key?: string; endpo
       credential: { kind: "key", key: new Secret(options.key ?? CANARY_KEY) },
     },
     options.timeoutMs ?? 10_000,
+    httpClient,
   );
 }
 

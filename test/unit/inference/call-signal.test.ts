@@ -30,10 +30,20 @@ describe("CallSignal", () => {
     call.dispose();
   });
 
-  it("reports nothing while running, and aborts the call on dispose", () => {
-    const call = new CallSignal(60_000);
-    expect(call.failure()).toBeUndefined();
-    call.dispose();
-    expect(call.signal.aborted).toBe(true);
+  it("reports nothing while running; dispose stops watching, abort stops the call", () => {
+    vi.useFakeTimers();
+    try {
+      const caller = new AbortController();
+      const call = new CallSignal(1_000, caller.signal);
+      expect(call.failure()).toBeUndefined();
+      call.dispose();
+      vi.advanceTimersByTime(5_000);
+      caller.abort();
+      expect(call.signal.aborted).toBe(false);
+      call.abort();
+      expect(call.signal.aborted).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
