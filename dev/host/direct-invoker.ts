@@ -78,9 +78,20 @@ export class DirectInvoker implements Invoker {
   }
 }
 
+/** A handler's headers: a plain record (the common case) is read as is, anything else through Headers. */
+function headersOf(init: ConstructorParameters<typeof Headers>[0]): Map<string, string> {
+  const headers = new Map<string, string>();
+  if (init && typeof init === "object" && !Array.isArray(init) && !(init instanceof Headers)) {
+    for (const [name, value] of Object.entries(init as Record<string, string>)) headers.set(name.toLowerCase(), String(value));
+  } else {
+    for (const [name, value] of new Headers(init)) headers.set(name, value);
+  }
+  return headers;
+}
+
 interface FiniteAnswer {
   status: number;
-  headers: Headers;
+  headers: Map<string, string>;
   cookies: Array<Record<string, unknown>>;
   body: string | undefined;
 }
@@ -94,11 +105,11 @@ const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
  * written in one piece, skipping the web-stream round trip a response object would take.
  */
 function finiteAnswer(result: unknown, HttpResponse: FunctionsLibrary["HttpResponse"]): FiniteAnswer | undefined {
-  if (result === undefined || result === null) return { status: 200, headers: new Headers(), cookies: [], body: undefined };
+  if (result === undefined || result === null) return { status: 200, headers: new Map(), cookies: [], body: undefined };
   if (typeof result !== "object" || result instanceof HttpResponse) return undefined;
   const init = result as { status?: number; headers?: ConstructorParameters<typeof Headers>[0]; cookies?: Array<Record<string, unknown>>; jsonBody?: unknown; body?: unknown };
   const status = init.status ?? 200;
-  const headers = new Headers(init.headers);
+  const headers = headersOf(init.headers);
   const nullBody = NULL_BODY_STATUSES.has(status);
   let body: string | undefined;
   if (init.jsonBody !== undefined && init.jsonBody !== null && !nullBody) {
@@ -113,7 +124,7 @@ function finiteAnswer(result: unknown, HttpResponse: FunctionsLibrary["HttpRespo
   return { status, headers, cookies: init.cookies ?? [], body };
 }
 
-function writeHead(res: ServerResponse, status: number, headers: Headers, cookies: Array<Record<string, unknown>>): void {
+function writeHead(res: ServerResponse, status: number, headers: Headers | Map<string, string>, cookies: Array<Record<string, unknown>>): void {
   const connection = new Set((headers.get("connection") ?? "").split(",").map((h) => h.trim().toLowerCase()));
   for (const [name, value] of headers) {
     if (!BLOCKED_RESPONSE_HEADERS.has(name) && !connection.has(name)) res.setHeader(name, value);

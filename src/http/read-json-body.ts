@@ -11,9 +11,11 @@ export async function readJsonBody(request: HttpRequest, limitBytes: number): Pr
   if (!JSON_TYPE.test(request.headers.get("content-type") ?? "")) {
     throw new HttpProblem(415, "unsupported_media_type", "Unsupported Media Type", "Send the body as application/json.");
   }
-  const declared = Number(request.headers.get("content-length"));
+  const length = request.headers.get("content-length");
+  const declared = length === null ? Number.NaN : Number(length);
   if (declared > limitBytes) throw tooLarge(limitBytes);
-  const text = await readText(request, limitBytes);
+  // A declared length within the limit is read in one go; otherwise the body is counted as it streams.
+  const text = declared <= limitBytes ? await request.text() : await readText(request, limitBytes);
   if (text.trim() === "") throw invalidJson("The request body is empty.");
   try {
     return JSON.parse(text);

@@ -1,32 +1,15 @@
 import type { Readable } from "node:stream";
-import createModelClient, { type ModelClient } from "@azure-rest/ai-inference";
-import { AzureKeyCredential } from "@azure/core-auth";
+import type { ModelClient } from "@azure-rest/ai-inference";
 import type { HttpClient } from "@azure/core-rest-pipeline";
-import { createSseStream } from "@azure/core-sse";
 import type { DeploymentConfig } from "../config/index.js";
 import { CallSignal } from "./call-signal.js";
+import { managedStream } from "./managed-stream.js";
+import { createModelClient } from "./model-client.js";
 import { ModelError, isModelError } from "./model-error.js";
 import type { ModelCallOptions, ModelPort } from "./model-port.js";
-import { managedStream } from "./managed-stream.js";
 import { decodeChunks } from "./sse-chunks.js";
 import { modelErrorFromResponse } from "./upstream-error.js";
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionsBody, ModelInfo } from "./wire.js";
-
-const USER_AGENT = "mistral-functions/0.1";
-/**
- * Pipeline steps a gateway does not want on every call: retries are ours (and off here), redirects
- * are never followed, bodies are JSON and SSE (no forms, no compression to undo on a stream), and
- * spans are recorded by our telemetry for streamed and non-streamed calls alike.
- */
-const UNUSED_POLICIES = [
-  "defaultRetryPolicy",
-  "redirectPolicy",
-  "decompressResponsePolicy",
-  "formDataPolicy",
-  "multipartPolicy",
-  "tracingPolicy",
-  "InferenceTracingPolicy",
-];
 
 /** Error bodies are small; never read an unbounded one into memory. */
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
@@ -34,32 +17,30 @@ const MAX_ERROR_BODY_BYTES = 64 * 1024;
 /** A ModelPort over `@azure-rest/ai-inference`: one client per deployment, SDK retries off. */
 export class AzureModelPort implements ModelPort {
   readonly alias: string;
-  readonly #client: ModelClient;
   readonly #deployment: DeploymentConfig;
   readonly #timeoutMs: number;
   readonly #secrets: readonly string[];
+  readonly #httpClient: HttpClient | undefined;
+  #client: ModelClient | undefined;
 
   constructor(deployment: DeploymentConfig, timeoutMs: number, httpClient?: HttpClient) {
     this.alias = deployment.alias;
     this.#deployment = deployment;
     this.#timeoutMs = timeoutMs;
-    const key = deployment.credential.key.reveal();
-    this.#secrets = [key];
-    this.#client = createModelClient(deployment.endpoint, new AzureKeyCredential(key), {
-      apiVersion: deployment.apiVersion,
-      // NOTE: the SDK's retry policy has no deadline and obeys any Retry-After; retries are ours to own.
-      retryOptions: { maxRetries: 0 },
-      allowInsecureConnection: deployment.endpoint.startsWith("http://"),
-      userAgentOptions: { userAgentPrefix: USER_AGENT },
-      ...(httpClient ? { httpClient } : {}),
-    });
-    for (const name of UNUSED_POLICIES) this.#client.pipeline.removePolicy({ name });
+    this.#secrets = [deployment.credential.key.reveal()];
+    this.#httpClient = httpClient;
+  }
+
+  #modelClient(): ModelClient {
+    this.#client ??= createModelClient(this.#deployment, this.#httpClient);
+    return this.#client;
   }
 
   async complete(body: ChatCompletionsBody, options: ModelCallOptions = {}): Promise<ChatCompletion> {
     const call = new CallSignal(this.#timeoutMs, options.signal);
     try {
-      const response = await this.#client.path("/chat/completions").post({
+      const client = this.#modelClient();
+      const response = await client.path("/chat/completions").post({
         body: this.#upstreamBody(body, false) as never,
         headers: this.#headers(options),
         abortSignal: call.signal,
@@ -78,7 +59,8 @@ export class AzureModelPort implements ModelPort {
     const call = new CallSignal(this.#timeoutMs, options.signal);
     let stream: Readable | undefined;
     try {
-      const response = await this.#client
+      const client = this.#modelClient();
+      const response = await client
         .path("/chat/completions")
         .post({ body: this.#upstreamBody(body, true) as never, headers: this.#headers(options), abortSignal: call.signal })
         .asNodeStream();
@@ -90,19 +72,21 @@ export class AzureModelPort implements ModelPort {
         stream.destroy();
         throw new ModelError({ kind: "protocol", status: 502, code: "bad_upstream_response", message: "The model did not answer with an event stream." });
       }
+      const { createSseStream } = require("@azure/core-sse") as typeof import("@azure/core-sse");
+      return this.#chunks(createSseStream(stream), stream, call);
     } catch (error) {
       const failure = this.#failure(error, call);
       stream?.destroy();
       call.abort();
       throw failure;
     }
-    return this.#chunks(stream, call);
   }
 
   async info(options: { signal?: AbortSignal } = {}): Promise<ModelInfo> {
     const call = new CallSignal(this.#timeoutMs, options.signal);
     try {
-      const response = await this.#client.path("/info").get({ abortSignal: call.signal });
+      const client = this.#modelClient();
+      const response = await client.path("/info").get({ abortSignal: call.signal });
       const status = Number(response.status);
       if (status !== 200) throw this.#errorFrom(status, response.headers, response.body);
       return requireModelInfo(response.body);
@@ -113,10 +97,10 @@ export class AzureModelPort implements ModelPort {
     }
   }
 
-  #chunks(stream: Readable, call: CallSignal): AsyncIterable<ChatCompletionChunk> {
+  #chunks(events: AsyncIterable<{ data: string }>, stream: Readable, call: CallSignal): AsyncIterable<ChatCompletionChunk> {
     const chunks = async function* (port: AzureModelPort) {
       try {
-        yield* decodeChunks(createSseStream(stream));
+        yield* decodeChunks(events);
       } catch (error) {
         throw port.#failure(error, call, "upstream_stream_broken");
       }

@@ -1,27 +1,39 @@
-import { type HttpClient, type PipelineRequest, type PipelineResponse, createHttpHeaders } from "@azure/core-rest-pipeline";
-import { Agent, type Dispatcher } from "undici";
+import type { HttpClient, PipelineRequest, PipelineResponse } from "@azure/core-rest-pipeline";
+import type { Agent, Dispatcher } from "undici";
 
 /**
  * The transport under the @azure-rest/ai-inference pipeline: undici's connection pools instead of the
  * SDK's default `http.request` client, which costs noticeably more CPU per call (measured with
  * `npm run bench`). The SDK's own policies (auth, api-version, user agent, logging) still run.
  * Timeouts and cancellation come from each request's AbortSignal (our deadlines), so undici's own
- * timers only stop a connection that would otherwise hang past any deadline we set.
+ * timers only stop a connection that would otherwise hang past any deadline we set. undici is loaded
+ * with the first call, not at start-up.
  */
 export class UndiciHttpClient implements HttpClient {
-  readonly #agent: Agent;
+  readonly #outerTimeoutMs: number;
+  #transport: { agent: Agent; createHttpHeaders: typeof import("@azure/core-rest-pipeline").createHttpHeaders } | undefined;
 
   constructor(options: { outerTimeoutMs: number }) {
-    this.#agent = new Agent({
-      keepAliveTimeout: 30_000,
-      headersTimeout: options.outerTimeoutMs,
-      bodyTimeout: options.outerTimeoutMs,
-    });
+    this.#outerTimeoutMs = options.outerTimeoutMs;
+  }
+
+  #load() {
+    if (!this.#transport) {
+      // require, not import(), to keep the CommonJS builds the rest of the app uses.
+      const undici = require("undici") as typeof import("undici");
+      const pipeline = require("@azure/core-rest-pipeline") as typeof import("@azure/core-rest-pipeline");
+      this.#transport = {
+        agent: new undici.Agent({ keepAliveTimeout: 30_000, headersTimeout: this.#outerTimeoutMs, bodyTimeout: this.#outerTimeoutMs }),
+        createHttpHeaders: pipeline.createHttpHeaders,
+      };
+    }
+    return this.#transport;
   }
 
   async sendRequest(request: PipelineRequest): Promise<PipelineResponse> {
+    const { agent, createHttpHeaders } = this.#load();
     const url = new URL(request.url);
-    const response = await this.#agent.request({
+    const response = await agent.request({
       origin: url.origin,
       path: `${url.pathname}${url.search}`,
       method: request.method as Dispatcher.HttpMethod,
@@ -38,7 +50,7 @@ export class UndiciHttpClient implements HttpClient {
   }
 
   async close(): Promise<void> {
-    await this.#agent.close();
+    if (this.#transport) await this.#transport.agent.close();
   }
 }
 

@@ -1,4 +1,4 @@
-import { TableServiceClient } from "@azure/data-tables";
+import type { TableServiceClient } from "@azure/data-tables";
 import type { Secret } from "../config/index.js";
 
 const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
@@ -14,8 +14,13 @@ export class StorageProbe {
     await this.#client.getProperties({ abortSignal: signal });
   }
 
-  /** Built on first use, so a connection string the SDK cannot read fails this check, not start-up. */
+  /**
+   * Built on first use: a connection string the SDK cannot read fails this check, not start-up, and
+   * the storage SDK is loaded only when something needs it.
+   */
   #createClient(): TableServiceClient {
+    // require, not import(): the CommonJS build, like the rest of the app.
+    const { TableServiceClient } = require("@azure/data-tables") as typeof import("@azure/data-tables");
     const plain = TableServiceClient.fromConnectionString(this.connectionString.reveal());
     const url = new URL(plain.url);
     // Plain http is for Azurite on this machine only; anywhere else the SDK refuses it.

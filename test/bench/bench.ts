@@ -2,7 +2,7 @@ import { Agent, get, request } from "node:http";
 import { resolve } from "node:path";
 import { readSettingsFile } from "../../dev/stack/local-settings.js";
 import { type Service, answers, freePort, spawnService, waitUntilReady } from "../../dev/stack/processes.js";
-import { type LoadResult, type Target, percentile, runLoad } from "./load.js";
+import { type LoadResult, type Target, percentile, runLoad, timedRequest } from "./load.js";
 import { cpuTimeMs, residentMiB } from "./process-stats.js";
 
 /**
@@ -52,15 +52,19 @@ async function main(): Promise<void> {
     await runLoad(direct, { concurrency: 8, total: n(2000) });
     await runLoad(proxied, { concurrency: 8, total: n(2000) });
 
-    const c1Direct = await runLoad(direct, { concurrency: 1, total: n(3000) });
-    const c1Proxied = await runLoad(proxied, { concurrency: 1, total: n(3000) });
+    const [c1Direct, c1Proxied] = await alternating(direct, proxied, n(3000));
     const c50Direct = await runLoad(direct, { concurrency: 50, total: n(20000) });
     const cpuBefore = cpuTimeMs(host.child.pid as number);
     const c50Proxied = await runLoad(proxied, { concurrency: 50, total: n(20000) });
     const cpuPerRequest = (cpuTimeMs(host.child.pid as number) - cpuBefore) / c50Proxied.requests;
 
-    const ttfbDirect = await runLoad({ ...direct, body: streamBody }, { concurrency: 1, total: n(2000), until: "first-byte" });
-    const ttfbProxied = await runLoad({ ...proxied, body: streamBody }, { concurrency: 1, total: n(2000), until: "first-byte" });
+    // Tokens paced as a model paces them, so the first one travels alone, as it does in production;
+    // with no pacing at all the whole answer arrives in one read and is relayed as one burst.
+    await emulatorSettings(emulatorUrl, { token_delay_ms: 5 });
+    const [ttfbDirect, ttfbProxied] = await alternating({ ...direct, body: streamBody }, { ...proxied, body: streamBody }, n(600), "first-byte");
+    await emulatorSettings(emulatorUrl, { token_delay_ms: 0 });
+
+    const firstAnswer = await firstAnswerAfterStart(settings, proxied);
 
     const memory = await openStreamsMemory(emulatorUrl, proxied, host.child.pid as number, quick ? 100 : openStreams);
 
@@ -76,11 +80,46 @@ async function main(): Promise<void> {
       ["CPU per request, host process, concurrency 50", ms(cpuPerRequest)],
       ["added time to first byte of a stream, p50", ms(added(ttfbProxied, ttfbDirect, 50))],
       ["start-up, process start to first 200 from /api/health (median)", `${percentile(startups, 50).toFixed(0)} ms`],
+      ["process start to first chat completion (loads the model SDK)", `${firstAnswer.toFixed(0)} ms`],
       [`resident memory with ${memory.streams} open streams (idle)`, `${memory.openMiB.toFixed(0)} MiB (${memory.idleMiB.toFixed(0)} MiB)`],
     ]);
     console.log(`\nDirect to the emulator: p50 ${ms(percentile(c1Direct.latenciesMs, 50))} at concurrency 1. ${quick ? "Quick run: figures are rough." : ""}`);
   } finally {
     await Promise.all(services.map((s) => s.stop()));
+  }
+}
+
+/** Requests at concurrency 1, alternating between the two targets so drift in the machine hits both alike. */
+async function alternating(a: Target, b: Target, total: number, until: "end" | "first-byte" = "end"): Promise<[LoadResult, LoadResult]> {
+  const agents = [new Agent({ keepAlive: true, maxSockets: 1 }), new Agent({ keepAlive: true, maxSockets: 1 })] as const;
+  const results: [LoadResult, LoadResult] = [
+    { latenciesMs: [], requests: 0, failures: 0, elapsedMs: 0 },
+    { latenciesMs: [], requests: 0, failures: 0, elapsedMs: 0 },
+  ];
+  for (let i = 0; i < total * 2; i++) {
+    const which = (i % 2) as 0 | 1;
+    const { ms, status } = await timedRequest(agents[which], which === 0 ? a : b, until);
+    const result = results[which];
+    result.requests++;
+    result.elapsedMs += ms;
+    if (status === 200) result.latenciesMs.push(ms);
+    else result.failures++;
+  }
+  for (const agent of agents) agent.destroy();
+  return results;
+}
+
+/** Process start to the first chat completion: start-up plus loading the model SDK on first use. */
+async function firstAnswerAfterStart(settings: Record<string, string>, target: Target): Promise<number> {
+  const started = process.hrtime.bigint();
+  const { service, url } = await startHost(settings);
+  try {
+    const agent = new Agent({ keepAlive: false });
+    const { status } = await timedRequest(agent, { ...target, url: target.url.replace(/^http:\/\/[^/]+/, url) });
+    if (status !== 200) throw new Error(`first chat completion answered ${status}`);
+    return Number(process.hrtime.bigint() - started) / 1e6;
+  } finally {
+    await service.stop();
   }
 }
 
