@@ -42,8 +42,7 @@ export class DirectInvoker implements Invoker {
     const nativeRequest = new Request(`http://${headers.host ?? "localhost"}${req.url ?? "/"}`, {
       method,
       headers,
-      // The request itself, as an async iterable: the body streams in as the function reads it.
-      body: hasBody ? (req as unknown as ReadableStream<Uint8Array>) : undefined,
+      body: hasBody ? await requestBody(req) : undefined,
       duplex: "half",
     } as RequestInit);
     const request = new HttpRequest({ nativeRequest, params });
@@ -73,6 +72,8 @@ export class DirectInvoker implements Invoker {
     if (!req.complete) res.shouldKeepAlive = false;
     const finite = finiteAnswer(post.result, HttpResponse);
     if (finite) return writeFinite(res, finite);
+    const streamed = streamedAnswer(post.result, HttpResponse);
+    if (streamed) return writeStreamed(res, streamed);
     const response = post.result instanceof HttpResponse ? post.result : new HttpResponse(post.result ?? {});
     await write(res, response);
   }
@@ -87,6 +88,22 @@ function headersOf(init: ConstructorParameters<typeof Headers>[0]): Map<string, 
     for (const [name, value] of new Headers(init)) headers.set(name, value);
   }
   return headers;
+}
+
+/** Bodies up to this size, declared in content-length, are read before the function starts. */
+const SMALL_BODY_BYTES = 64 * 1024;
+
+/**
+ * A small body with a declared length is read up front and handed over in one piece (what a chat
+ * request is); anything else streams in as the function reads it, so a function can refuse an
+ * oversized body without the host reading it.
+ */
+async function requestBody(req: IncomingMessage): Promise<Buffer | ReadableStream<Uint8Array>> {
+  const declared = Number(req.headers["content-length"]);
+  if (!(declared <= SMALL_BODY_BYTES)) return req as unknown as ReadableStream<Uint8Array>;
+  const parts: Buffer[] = [];
+  for await (const part of req) parts.push(part as Buffer);
+  return Buffer.concat(parts);
 }
 
 interface FiniteAnswer {
@@ -124,6 +141,32 @@ function finiteAnswer(result: unknown, HttpResponse: FunctionsLibrary["HttpRespo
   return { status, headers, cookies: init.cookies ?? [], body };
 }
 
+interface StreamedAnswer {
+  status: number;
+  headers: Map<string, string>;
+  cookies: Array<Record<string, unknown>>;
+  body: AsyncIterable<Uint8Array>;
+}
+
+/**
+ * A plain HttpResponseInit whose body is a stream (a web ReadableStream, a Node Readable or an async
+ * iterable of bytes): the library passes such bodies through unchanged, with no default content
+ * type, so the host relays the chunks as they come without wrapping them in a Response first.
+ */
+function streamedAnswer(result: unknown, HttpResponse: FunctionsLibrary["HttpResponse"]): StreamedAnswer | undefined {
+  if (!result || typeof result !== "object" || result instanceof HttpResponse) return undefined;
+  const init = result as { status?: number; headers?: ConstructorParameters<typeof Headers>[0]; cookies?: Array<Record<string, unknown>>; jsonBody?: unknown; body?: unknown };
+  const body = init.body as AsyncIterable<Uint8Array> | null | undefined;
+  const status = init.status ?? 200;
+  if (init.jsonBody !== undefined || !body || typeof body[Symbol.asyncIterator] !== "function" || NULL_BODY_STATUSES.has(status)) return undefined;
+  return { status, headers: headersOf(init.headers), cookies: init.cookies ?? [], body };
+}
+
+async function writeStreamed(res: ServerResponse, answer: StreamedAnswer): Promise<void> {
+  writeHead(res, answer.status, answer.headers, answer.cookies);
+  await relay(res, answer.body);
+}
+
 function writeHead(res: ServerResponse, status: number, headers: Headers | Map<string, string>, cookies: Array<Record<string, unknown>>): void {
   const connection = new Set((headers.get("connection") ?? "").split(",").map((h) => h.trim().toLowerCase()));
   for (const [name, value] of headers) {
@@ -140,8 +183,12 @@ function writeFinite(res: ServerResponse, answer: FiniteAnswer): void {
 
 async function write(res: ServerResponse, response: LibraryResponse): Promise<void> {
   writeHead(res, response.status, response.headers, response.cookies);
-  if (response.body) {
-    for await (const chunk of response.body) {
+  await relay(res, response.body);
+}
+
+async function relay(res: ServerResponse, body: AsyncIterable<Uint8Array> | null): Promise<void> {
+  if (body) {
+    for await (const chunk of body) {
       if (res.destroyed) continue; // like Azure, the function is not told that its caller left
       if (!res.write(chunk)) await new Promise<void>((resolve) => res.once("drain", resolve).once("close", resolve));
     }

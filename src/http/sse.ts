@@ -13,21 +13,14 @@ export function dataFrame(data: string): string {
 }
 
 /**
- * A streamed 200 response whose body pulls frames from `frames` one at a time, so nothing is
- * buffered and a slow reader slows the producer. Cancelling the body stops the producer.
+ * A streamed 200 response whose body encodes frames from `frames` one at a time as the host reads
+ * them, so nothing is buffered and a slow reader slows the producer. When the host stops reading,
+ * the frames' generator is returned, which releases whatever feeds it.
  */
 export function sseResponse(frames: AsyncIterable<string>, headers: Record<string, string> = {}): HttpResponseInit {
-  const encoder = new TextEncoder();
-  const iterator = frames[Symbol.asyncIterator]();
-  const body = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      const next = await iterator.next();
-      if (next.done) controller.close();
-      else controller.enqueue(encoder.encode(next.value));
-    },
-    async cancel() {
-      await iterator.return?.();
-    },
-  });
-  return { status: 200, headers: { ...SSE_HEADERS, ...headers }, body };
+  return { status: 200, headers: { ...SSE_HEADERS, ...headers }, body: encoded(frames) };
+}
+
+async function* encoded(frames: AsyncIterable<string>): AsyncGenerator<Uint8Array> {
+  for await (const frame of frames) yield Buffer.from(frame, "utf8");
 }
