@@ -63,6 +63,8 @@ Try it (dev-key is the local-only caller key):
   curl ${api}/health
   curl ${api}/health/ready
   curl -H "api-key: dev-key" ${api}/info
+  curl -H "api-key: dev-key" -H "content-type: application/json" ${api}/chat/completions \\
+    -d '{"messages": [{"role": "user", "content": "How many languages are in the world?"}]}'
 
 Press Ctrl-C to stop.
 `);

@@ -23,7 +23,10 @@ const chatBody = JSON.stringify({
     { role: "user", content: "How many languages are in the world?" },
   ],
 });
-const streamBody = JSON.stringify({ ...JSON.parse(chatBody), stream: true });
+/** A short answer: the first-byte figure needs the first token, not the whole stream. */
+const streamBody = JSON.stringify({ ...JSON.parse(chatBody), stream: true, max_tokens: 3 });
+/** A full answer, paced slowly by the emulator, holds a stream open for the memory figure. */
+const longStreamBody = JSON.stringify({ ...JSON.parse(chatBody), stream: true });
 
 async function main(): Promise<void> {
   const services: Service[] = [];
@@ -54,9 +57,15 @@ async function main(): Promise<void> {
 
     const [c1Direct, c1Proxied] = await alternating(direct, proxied, n(3000));
     const c50Direct = await runLoad(direct, { concurrency: 50, total: n(20000) });
-    const cpuBefore = cpuTimeMs(host.child.pid as number);
-    const c50Proxied = await runLoad(proxied, { concurrency: 50, total: n(20000) });
-    const cpuPerRequest = (cpuTimeMs(host.child.pid as number) - cpuBefore) / c50Proxied.requests;
+    // CPU per request is the median of three rounds: one round can catch the machine busy elsewhere.
+    const rounds: Array<{ result: LoadResult; cpuMs: number }> = [];
+    for (let round = 0; round < 3; round++) {
+      const cpuBefore = cpuTimeMs(host.child.pid as number);
+      const result = await runLoad(proxied, { concurrency: 50, total: n(8000) });
+      rounds.push({ result, cpuMs: (cpuTimeMs(host.child.pid as number) - cpuBefore) / result.requests });
+    }
+    rounds.sort((a, b) => a.cpuMs - b.cpuMs);
+    const { result: c50Proxied, cpuMs: cpuPerRequest } = rounds[1] as { result: LoadResult; cpuMs: number };
 
     // Tokens paced as a model paces them, so the first one travels alone, as it does in production;
     // with no pacing at all the whole answer arrives in one read and is relayed as one burst.
@@ -77,7 +86,7 @@ async function main(): Promise<void> {
       ["added latency p50, concurrency 50", ms(added(c50Proxied, c50Direct, 50))],
       ["added latency p99, concurrency 50", ms(added(c50Proxied, c50Direct, 99))],
       ["requests per second, concurrency 50 (via app / emulator alone)", `${rps(c50Proxied)} / ${rps(c50Direct)}`],
-      ["CPU per request, host process, concurrency 50", ms(cpuPerRequest)],
+      ["CPU per request, host process, concurrency 50 (median of 3 rounds)", ms(cpuPerRequest)],
       ["added time to first byte of a stream, p50", ms(added(ttfbProxied, ttfbDirect, 50))],
       ["start-up, process start to first 200 from /api/health (median)", `${percentile(startups, 50).toFixed(0)} ms`],
       ["process start to first chat completion (loads the model SDK)", `${firstAnswer.toFixed(0)} ms`],
@@ -168,7 +177,7 @@ async function openStreamsMemory(emulatorUrl: string, target: Target, pid: numbe
         res.on("error", () => undefined);
       });
       req.on("error", () => undefined);
-      req.end(streamBody);
+      req.end(longStreamBody);
       requests.push(req);
     }),
   );

@@ -27,6 +27,13 @@ describe("npm start", () => {
 
       const ready = await fetch(`${api}/health/ready`);
       expect(ready.status).toBe(200);
+      expect(output).toContain(`curl -H "api-key: dev-key" -H "content-type: application/json" ${api}/chat/completions`);
+      const chat = await fetch(`${api}/chat/completions`, {
+        method: "POST",
+        headers: { "api-key": "dev-key", "content-type": "application/json" },
+        body: JSON.stringify({ messages: [{ role: "user", content: "How many languages are in the world?" }] }),
+      });
+      expect(chat.status).toBe(200);
       const info = await fetch(`${api}/info`, { headers: { "api-key": "dev-key" } });
       expect(((await info.json()) as { deployments: unknown[] }).deployments).toHaveLength(2);
       expect((await fetch(`${api}/info`)).status).toBe(401);
