@@ -19,7 +19,15 @@ export interface AuthenticatedContext extends HandlerContext {
 export interface HandlerOptions {
   /** How errors are written: problem+json (our routes) or the SDK error shape (drop-in routes). */
   errors?: "problem" | "sdk";
+  /**
+   * The methods the route answers; any other is a 405 with `Allow`, before the caller is checked.
+   * (The function must be registered for every method for the 405 to be ours: the host answers 404.)
+   */
+  methods?: readonly string[];
 }
+
+/** Every method, for functions that answer 405 themselves. */
+export const ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"] as const;
 
 type Handler<C> = (request: HttpRequest, context: C) => Promise<HttpResponseInit>;
 
@@ -31,10 +39,12 @@ type Handler<C> = (request: HttpRequest, context: C) => Promise<HttpResponseInit
  */
 export function anonymousHandler(handler: Handler<HandlerContext>, options: HandlerOptions = {}): HttpHandler {
   const render = options.errors === "sdk" ? sdkErrorResponse : problemResponse;
+  const methods = options.methods;
   return async (request, invocation) => {
     const requestId = requestIdFor(request, invocation);
     let response: HttpResponseInit;
     try {
+      if (methods && !methods.includes(request.method)) throw methodNotAllowed(methods);
       response = await handler(request, { runtime: getRuntime(), requestId, invocation });
     } catch (error) {
       response = render(asProblem(error, invocation), requestId);
@@ -51,6 +61,9 @@ export function callerHandler(handler: Handler<AuthenticatedContext>, options: H
     return handler(request, { ...context, caller });
   }, options);
 }
+
+const methodNotAllowed = (methods: readonly string[]) =>
+  new HttpProblem(405, "method_not_allowed", "Method Not Allowed", `This route answers ${methods.join(", ")} only.`, { allow: methods.join(", ") });
 
 function asProblem(error: unknown, invocation: InvocationContext): HttpProblem {
   if (error instanceof HttpProblem) return error;

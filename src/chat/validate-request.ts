@@ -1,0 +1,99 @@
+import { Ajv, type ErrorObject } from "ajv";
+import { HttpProblem } from "../http/problem.js";
+import { type ChatMessage, type ChatRequest, ChatRequest as ChatRequestSchema, MessageByRole } from "./schema.js";
+
+export const MAX_MESSAGES = 256;
+export const MAX_MESSAGE_BYTES = 64 * 1024;
+
+const ajv = new Ajv({ allErrors: false, strict: false });
+const validateRequest = ajv.compile<ChatRequest>(ChatRequestSchema);
+const validateMessage = Object.fromEntries(
+  Object.entries(MessageByRole).map(([role, schema]) => [role, ajv.compile<ChatMessage>(schema)]),
+) as Record<ChatMessage["role"], ReturnType<typeof ajv.compile<ChatMessage>>>;
+
+/** Fields `extra` may not carry: they have a checked place of their own, or belong to the app. */
+const NOT_EXTRA = new Set([...Object.keys(ChatRequestSchema.properties), "stream", "stream_options", "safe_prompt", "n"]);
+
+/**
+ * Checks an app-contract request before anything reaches the model: sizes first (413), then the
+ * schema and the rules between fields (400 naming the field and the rule).
+ */
+export function validateChatRequest(body: unknown): ChatRequest {
+  if (!body || typeof body !== "object" || Array.isArray(body)) throw invalid("", "type", "The request body must be a JSON object.");
+  checkSizes(body as { messages?: unknown });
+  if (!validateRequest(body)) throw fromAjv(validateRequest.errors?.[0]);
+  const request = body;
+  request.messages.forEach((message, index) => {
+    const check = validateMessage[message.role];
+    if (!check(message)) throw fromAjv(check.errors?.[0], `/messages/${index}`);
+  });
+  checkToolReferences(request);
+  for (const key of Object.keys(request.extra ?? {})) {
+    if (NOT_EXTRA.has(key)) throw invalid(`/extra/${key}`, "reserved", `extra.${key} is not allowed: ${key} is set by the request itself.`);
+  }
+  return request;
+}
+
+function checkSizes(body: { messages?: unknown }): void {
+  if (!Array.isArray(body.messages)) return;
+  if (body.messages.length > MAX_MESSAGES) {
+    throw tooLarge("messages", `At most ${MAX_MESSAGES} messages are accepted; this request has ${body.messages.length}.`);
+  }
+  body.messages.forEach((message, index) => {
+    if (Buffer.byteLength(JSON.stringify(message) ?? "") > MAX_MESSAGE_BYTES) {
+      throw tooLarge(`messages[${index}]`, `messages[${index}] is larger than ${MAX_MESSAGE_BYTES} bytes.`);
+    }
+  });
+}
+
+/** A named tool_choice must name a tool; a tool message must answer a tool call made before it. */
+function checkToolReferences(request: ChatRequest): void {
+  const choice = request.tool_choice;
+  if (choice && typeof choice === "object" && !request.tools?.some((tool) => tool.function.name === choice.function.name)) {
+    throw invalid("/tool_choice/function/name", "tool", `tool_choice names ${choice.function.name}, which is not in tools.`);
+  }
+  if (typeof choice === "string" && choice !== "none" && choice !== "auto" && !request.tools) {
+    throw invalid("/tool_choice", "tool", "tool_choice required needs tools.");
+  }
+  const called = new Set<string>();
+  request.messages.forEach((message, index) => {
+    if (message.role === "assistant") for (const call of message.tool_calls ?? []) called.add(call.id);
+    if (message.role === "tool" && !called.has(message.tool_call_id)) {
+      throw invalid(`/messages/${index}/tool_call_id`, "tool_call", `messages[${index}].tool_call_id answers no tool call of an earlier assistant message.`);
+    }
+  });
+}
+
+/** `/messages/0/content` -> `messages[0].content`, the way people write a field. */
+export function fieldName(pointer: string): string {
+  return pointer
+    .split("/")
+    .filter((part) => part !== "")
+    .map((part) => part.replace(/~1/g, "/").replace(/~0/g, "~"))
+    .reduce((name, part) => (/^\d+$/.test(part) ? `${name}[${part}]` : name ? `${name}.${part}` : part), "");
+}
+
+function fromAjv(error: ErrorObject | undefined, prefix = ""): HttpProblem {
+  if (!error) return invalid(prefix, "schema", "The request does not match the contract.");
+  const pointer = `${prefix}${error.instancePath}`;
+  if (error.keyword === "additionalProperties") {
+    const extra = String((error.params as { additionalProperty: string }).additionalProperty);
+    const where = fieldName(pointer);
+    return invalid(`${pointer}/${extra}`, "unknown_field", `${where ? `${where}.` : ""}${extra} is not a field of this request.`);
+  }
+  if (error.keyword === "required") {
+    const missing = String((error.params as { missingProperty: string }).missingProperty);
+    return invalid(`${pointer}/${missing}`, "required", `${fieldName(`${pointer}/${missing}`)} is required.`);
+  }
+  const field = fieldName(pointer) || "body";
+  const message = error.keyword === "anyOf" ? "does not match any of the accepted forms" : (error.message ?? "is not valid");
+  return invalid(pointer, error.keyword, `${field} ${message}.`);
+}
+
+function invalid(pointer: string, rule: string, detail: string): HttpProblem {
+  return new HttpProblem(400, "invalid_request", "Bad Request", detail, {}, { param: fieldName(pointer) || null, rule });
+}
+
+function tooLarge(param: string, detail: string): HttpProblem {
+  return new HttpProblem(413, "payload_too_large", "Payload Too Large", detail, {}, { param });
+}
