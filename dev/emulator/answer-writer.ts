@@ -88,8 +88,10 @@ export async function writeStream(res: ServerResponse, answer: Answer): Promise<
   if (reply.toolCalls.length > 0) frames.push(chunk({ delta: { content: "", tool_calls: reply.toolCalls } }));
   frames.push(chunk({ delta: { content: "" }, finish_reason: reply.finishReason }, { usage: answer.usage }));
 
-  await sleep(timing.ttftMs, answer.signal);
+  // Headers go out at once, as a streaming server sends them; the first token follows after the TTFT.
   res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" });
+  res.flushHeaders();
+  await sleep(timing.ttftMs, answer.signal);
   const malformedAt = fault?.malformed_chunk === true ? 1 : typeof fault?.malformed_chunk === "number" ? fault.malformed_chunk : -1;
   for (const [sent, frame] of frames.entries()) {
     if (answer.signal.aborted) return;

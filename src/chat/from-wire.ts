@@ -18,7 +18,7 @@ export interface ChatResponse {
   created: number;
   message: ChatResponseMessage;
   finish_reason: string;
-  usage: WireUsage;
+  usage: WireUsage | null;
   steps: unknown[];
 }
 
@@ -48,7 +48,9 @@ export function toChatResponse(
     created: completion.created,
     message,
     finish_reason: finishReason,
-    usage: { prompt_tokens: completion.usage.prompt_tokens, completion_tokens: completion.usage.completion_tokens, total_tokens: completion.usage.total_tokens },
+    usage: completion.usage
+      ? { prompt_tokens: completion.usage.prompt_tokens, completion_tokens: completion.usage.completion_tokens, total_tokens: completion.usage.total_tokens }
+      : null,
     steps: [],
   };
 }

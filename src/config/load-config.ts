@@ -18,6 +18,7 @@ export function loadConfig(env: Env): AppConfig {
   const deployments = readDeployments(settings);
   const modelTimeoutMs = settings.integer("MODEL_TIMEOUT_MS", 120_000, { min: 1_000, max: MAX_MODEL_TIMEOUT_MS });
   const callerKeys = readCallerKeys(settings);
+  const streamHeartbeatMs = settings.integer("STREAM_HEARTBEAT_MS", 15_000, { min: 100, max: 15_000 });
   const storage = readStorage(settings);
 
   if (settings.problems.length > 0) throw new ConfigError(settings.problems);
@@ -25,6 +26,7 @@ export function loadConfig(env: Env): AppConfig {
     deployments,
     modelTimeoutMs,
     callerKeys,
+    streamHeartbeatMs,
     storage: storage as StorageConfig,
   });
 }

@@ -30,5 +30,7 @@ export interface AppConfig {
   /** Upper bound for one upstream call, headers and body (stream) included. */
   readonly modelTimeoutMs: number;
   readonly callerKeys: readonly CallerKeyConfig[];
+  /** Longest silence on an app-contract stream before a `: ping` comment keeps the connection alive. */
+  readonly streamHeartbeatMs: number;
   readonly storage: StorageConfig;
 }

@@ -1,0 +1,23 @@
+import { callerHandler } from "../http/handler.js";
+import { sseResponse } from "../http/sse.js";
+import { isModelError } from "../inference/index.js";
+import { chatModelProblem, prepareChat } from "./prepare.js";
+import { chatStreamFrames } from "./stream-events.js";
+
+/**
+ * `POST /api/chat/stream`: the same request as /api/chat, answered as server-sent events. Anything
+ * that fails before the model accepted the request is a plain HTTP problem, not a stream.
+ */
+export const chatStream = callerHandler(
+  async (request, { runtime, requestId }) => {
+    const prepared = await prepareChat(request, runtime.models);
+    let chunks;
+    try {
+      chunks = await prepared.port.stream(prepared.body, { extraParameters: prepared.extraParameters });
+    } catch (error) {
+      throw isModelError(error) ? chatModelProblem(error) : error;
+    }
+    return sseResponse(chatStreamFrames(chunks, prepared, requestId, runtime.config.streamHeartbeatMs));
+  },
+  { methods: ["POST"] },
+);

@@ -1,0 +1,46 @@
+import type { ValidateFunction } from "ajv";
+import type { HttpRequest } from "@azure/functions";
+import { modelErrorProblem } from "../http/model-error-problem.js";
+import { HttpProblem } from "../http/problem.js";
+import { readJsonBody } from "../http/read-json-body.js";
+import type { ChatCompletionsBody, ExtraParametersMode, ModelPort, ModelRegistry } from "../inference/index.js";
+import { outputValidator } from "./json-output.js";
+import type { ChatRequest } from "./schema.js";
+import { ToolCallIds } from "./tool-call-ids.js";
+import { toWireRequest } from "./to-wire.js";
+import { validateChatRequest } from "./validate-request.js";
+
+/** A request body larger than this is refused before it is read to the end. */
+export const CHAT_MAX_BODY_BYTES = 256 * 1024;
+
+/** Everything a chat route needs to call the model, checked before anything is sent. */
+export interface PreparedChat {
+  request: ChatRequest;
+  port: ModelPort;
+  ids: ToolCallIds;
+  body: ChatCompletionsBody;
+  extraParameters: ExtraParametersMode | undefined;
+  validateOutput: ValidateFunction | undefined;
+}
+
+export async function prepareChat(httpRequest: HttpRequest, models: ModelRegistry): Promise<PreparedChat> {
+  const request = validateChatRequest(await readJsonBody(httpRequest, CHAT_MAX_BODY_BYTES));
+  const validateOutput = outputValidator(request);
+  const port = models.find(request.model);
+  if (!port) {
+    throw new HttpProblem(400, "model_not_found", "Bad Request", `Unknown model "${request.model}". Known models: ${models.aliases.join(", ")}.`, {}, { param: "model", rule: "enum" });
+  }
+  const ids = new ToolCallIds();
+  const { body, extraParameters } = toWireRequest(request, ids);
+  return { request, port, ids, body, extraParameters, validateOutput };
+}
+
+/**
+ * What the caller of the app contract is told when the model call failed: the shared mapping, with
+ * a filtered prompt named `content_filtered` (the model's message stays).
+ */
+export function chatModelProblem(error: Parameters<typeof modelErrorProblem>[0]): HttpProblem {
+  const problem = modelErrorProblem(error);
+  if (problem.code !== "content_filter") return problem;
+  return new HttpProblem(400, "content_filtered", "Content Filtered", problem.detail, problem.headers, problem.extensions);
+}

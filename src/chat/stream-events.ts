@@ -1,0 +1,97 @@
+import { HttpProblem, problemResponse } from "../http/problem.js";
+import { type ChatCompletion, type ChatCompletionChunk, isModelError, type WireToolCall } from "../inference/index.js";
+import { toChatResponse } from "./from-wire.js";
+import { PING, withHeartbeat } from "./heartbeat.js";
+import { chatModelProblem, type PreparedChat } from "./prepare.js";
+
+/** One SSE frame: a named event with one line of JSON, ended by the blank line parsers wait for. */
+export function eventFrame(name: string, data: unknown): string {
+  return `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
+}
+
+/**
+ * The app contract's stream: `start`, a `delta` per piece of text as it arrives, a `tool_call` per
+ * complete call, then exactly one terminal event: `done` with the whole message, or `error` with a
+ * problem. `: ping` comments fill silences longer than `heartbeatMs`.
+ */
+export async function* chatStreamFrames(
+  chunks: AsyncIterable<ChatCompletionChunk>,
+  prepared: PreparedChat,
+  requestId: string,
+  heartbeatMs: number,
+): AsyncGenerator<string> {
+  const answer = new StreamedAnswer();
+  try {
+    for await (const item of withHeartbeat(chunks, heartbeatMs)) {
+      if (item === PING) {
+        yield ": ping\n\n";
+        continue;
+      }
+      if (answer.id === undefined) yield eventFrame("start", { id: item.id, model: prepared.port.alias, created: item.created });
+      const text = answer.add(item);
+      if (text) yield eventFrame("delta", { content: text });
+    }
+    const response = toChatResponse(answer.completion(), prepared.port.alias, prepared.ids, prepared.request, prepared.validateOutput);
+    for (const call of response.message.tool_calls ?? []) {
+      yield eventFrame("tool_call", { id: call.id, name: call.function.name, arguments: call.function.arguments });
+    }
+    yield eventFrame("done", { finish_reason: response.finish_reason, usage: response.usage, message: response.message });
+  } catch (error) {
+    yield eventFrame("error", problemResponse(asProblem(error), requestId).jsonBody);
+  }
+}
+
+function asProblem(error: unknown): HttpProblem {
+  if (error instanceof HttpProblem) return error;
+  if (isModelError(error)) return chatModelProblem(error);
+  return new HttpProblem(500, "internal_error", "Internal Server Error", "The stream failed unexpectedly; quote request_id when reporting it.");
+}
+
+/** The answer as the chunks build it: text, tool calls (by index, or by id), finish reason, usage. */
+class StreamedAnswer {
+  id: string | undefined;
+  #created = 0;
+  #model = "";
+  #content = "";
+  #finishReason: string | null = null;
+  #usage: ChatCompletion["usage"] | undefined;
+  readonly #calls: WireToolCall[] = [];
+
+  /** Takes one chunk and returns the text it added. */
+  add(chunk: ChatCompletionChunk): string {
+    this.id ??= chunk.id;
+    this.#created ||= chunk.created;
+    this.#model ||= chunk.model;
+    if (chunk.usage) this.#usage = chunk.usage;
+    let text = "";
+    for (const choice of chunk.choices) {
+      if (choice.index !== 0) continue;
+      if (choice.delta.content) text += choice.delta.content;
+      for (const call of choice.delta.tool_calls ?? []) this.#addCall(call);
+      if (choice.finish_reason) this.#finishReason = choice.finish_reason;
+    }
+    this.#content += text;
+    return text;
+  }
+
+  #addCall(delta: Partial<WireToolCall>): void {
+    const index = delta.index ?? (delta.id !== undefined ? this.#calls.findIndex((c) => c.id === delta.id) : this.#calls.length - 1);
+    const existing = index >= 0 ? this.#calls[index] : undefined;
+    if (!existing) {
+      this.#calls.push({ id: delta.id ?? "", type: "function", function: { name: delta.function?.name ?? "", arguments: delta.function?.arguments ?? "" } });
+      return;
+    }
+    if (delta.function?.name) existing.function.name = delta.function.name;
+    existing.function.arguments += delta.function?.arguments ?? "";
+  }
+
+  completion(): ChatCompletion {
+    return {
+      id: this.id ?? "",
+      created: this.#created,
+      model: this.#model,
+      choices: [{ index: 0, message: { role: "assistant", content: this.#content, tool_calls: this.#calls }, finish_reason: this.#finishReason }],
+      usage: this.#usage as ChatCompletion["usage"],
+    };
+  }
+}
