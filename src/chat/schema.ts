@@ -127,3 +127,22 @@ export type ChatMessage =
 
 /** The request once every message has passed its role's schema. */
 export type ChatRequest = Omit<Static<typeof ChatRequest>, "messages"> & { messages: ChatMessage[] };
+
+/** The app contract's answer, documented in the OpenAPI description and checked against it in the tests. */
+export const ChatResponse = Type.Object({
+  id: Type.String(),
+  model: Type.String({ description: "The deployment alias that answered." }),
+  created: Type.Integer({ description: "Unix time, in seconds." }),
+  message: Type.Object({
+    role: Type.Literal("assistant"),
+    content: Type.String(),
+    tool_calls: Type.Optional(Type.Array(Type.Object({ id: Type.String(), type: Type.Literal("function"), function: Type.Object({ name: Type.String(), arguments: Type.String() }) }))),
+    parsed: Type.Optional(Type.Unknown({ description: "The answer parsed, in JSON mode." })),
+  }),
+  finish_reason: Type.String({ description: "stop, length, tool_calls or content_filter." }),
+  usage: Type.Union([
+    Type.Object({ prompt_tokens: Type.Integer(), completion_tokens: Type.Integer(), total_tokens: Type.Integer() }),
+    Type.Null(),
+  ]),
+  steps: Type.Array(Type.Unknown(), { description: "The server-run tool calls, in order." }),
+});

@@ -1,0 +1,52 @@
+import SwaggerParser from "@apidevtools/swagger-parser";
+import { Ajv } from "ajv";
+import { describe, expect, inject, it } from "vitest";
+import { ChatRequest, ChatResponse } from "../../src/chat/schema.js";
+import { postJson, seed } from "../support/emulator.js";
+
+/** GET /api/openapi.json: a valid OpenAPI 2.0 document of the app contract, built from its schemas. */
+const hostUrl = inject("hostUrl");
+
+async function document(): Promise<any> {
+  const response = await fetch(`${hostUrl}/api/openapi.json`);
+  expect(response.status).toBe(200);
+  return response.json();
+}
+
+describe("GET /api/openapi.json", () => {
+  it("is a valid OpenAPI 2.0 document, per a well-kept validator", async () => {
+    const doc = await document();
+    expect(doc.swagger).toBe("2.0");
+    await expect(SwaggerParser.validate(structuredClone(doc))).resolves.toBeTruthy();
+  });
+
+  it("describes /chat, /info and /health with operation ids, labels and the api-key security", async () => {
+    const doc = await document();
+    expect(doc.host).toBe(new URL(hostUrl).host);
+    expect(doc.basePath).toBe("/api");
+    expect(doc.securityDefinitions).toEqual({ api_key: { type: "apiKey", in: "header", name: "api-key", description: "A caller key." } });
+    expect(Object.keys(doc.paths).sort()).toEqual(["/chat", "/health", "/info"]);
+    expect(doc.paths["/chat"].post).toMatchObject({ operationId: "Chat", "x-ms-summary": "Chat completion", security: [{ api_key: [] }] });
+    expect(doc.paths["/info"].get.operationId).toBe("GetModelInfo");
+    expect(doc.paths["/health"].get.security).toBeUndefined();
+  });
+
+  it("documents exactly the fields the request schema accepts, each with a designer label", async () => {
+    const { definitions } = await document();
+    const properties = definitions.ChatRequest.properties;
+    expect(Object.keys(properties).sort()).toEqual(Object.keys(ChatRequest.properties).sort());
+    for (const [name, property] of Object.entries<any>(properties)) expect(property["x-ms-summary"], name).toEqual(expect.any(String));
+    expect(properties.temperature).toMatchObject({ type: "number", minimum: 0, maximum: 1 });
+    expect(properties.tool_choice.enum).toEqual(["auto", "none", "required"]);
+    expect(definitions.ChatRequest.additionalProperties).toBe(false);
+    expect(Object.keys(properties.messages.items.properties)).toEqual(["role", "content", "tool_calls", "tool_call_id", "name"]);
+  });
+
+  it("documents the answer /api/chat really gives", async () => {
+    const { json } = await postJson(`${hostUrl}/api/chat`, seed("tools.request"), { "api-key": "dev-key" });
+    const validate = new Ajv({ strict: false }).compile(ChatResponse);
+    expect(validate(json), JSON.stringify(validate.errors)).toBe(true);
+    const { definitions } = await document();
+    expect(Object.keys(definitions.ChatResponse.properties).sort()).toEqual(Object.keys(json).sort());
+  });
+});
