@@ -2,6 +2,7 @@ import { type AppConfig, appConfig } from "./config/index.js";
 import { ModelInfoCache } from "./inference/model-info-cache.js";
 import { ModelRegistry } from "./inference/index.js";
 import { StorageProbe } from "./storage/storage-probe.js";
+import { ToolRegistry } from "./tools/tool-registry.js";
 
 /** Everything handlers share, built once per process from the configuration. */
 export interface Runtime {
@@ -9,6 +10,7 @@ export interface Runtime {
   models: ModelRegistry;
   modelInfo: ModelInfoCache;
   storage: StorageProbe;
+  tools: ToolRegistry;
 }
 
 const MODEL_INFO_TTL_MS = 5 * 60_000;
@@ -22,6 +24,7 @@ export function createRuntime(config: AppConfig): Runtime {
     models: ModelRegistry.fromConfig(config),
     modelInfo: new ModelInfoCache(MODEL_INFO_TTL_MS, MODEL_INFO_TIMEOUT_MS),
     storage: new StorageProbe(config.storage.connectionString),
+    tools: ToolRegistry.builtIn(),
   };
 }
 

@@ -30,6 +30,11 @@ export function generateReply(
     const { status, body, headers } = matched.rule.error;
     return { status, body: body as WireError["body"], headers };
   }
+  const scriptedCalls = request.toolChoice !== "none" ? matched?.rule.tool_calls : undefined;
+  if (scriptedCalls && scriptedCalls.length > 0) {
+    const calls = scriptedCalls.map((call, i) => toolCallFor(request, `${call.name}#${i}`, call.arguments ?? {}, call.name));
+    return { tokens: [], toolCalls: calls, finishReason: "tool_calls" };
+  }
   const toolCall = chooseToolCall(request, matched);
   if (toolCall) {
     return { tokens: [], toolCalls: [toolCall], finishReason: "tool_calls" };
@@ -55,8 +60,9 @@ function chooseToolCall(request: ChatRequest, matched: MatchedRule | undefined):
   return forced ? toolCallFor(request, forced.name, argumentsFor(forced)) : undefined;
 }
 
-function toolCallFor(request: ChatRequest, name: string, args: Record<string, unknown>): ReplyToolCall {
-  return { id: toolCallId(request, name), type: "function", function: { name, arguments: JSON.stringify(args) } };
+/** `key` tells calls of one answer apart when they share a name. */
+function toolCallFor(request: ChatRequest, key: string, args: Record<string, unknown>, name = key): ReplyToolCall {
+  return { id: toolCallId(request, key), type: "function", function: { name, arguments: JSON.stringify(args) } };
 }
 
 /** Nine letters and digits, as Mistral's ids are, derived from the conversation so replays match. */
@@ -80,7 +86,9 @@ function fillTemplate(template: string, request: ChatRequest): string {
     if (!field) return result;
     try {
       const value = (JSON.parse(result) as Record<string, unknown>)[field];
-      return typeof value === "string" ? value : JSON.stringify(value ?? null);
+      // A result without the field (a tool error, say) is quoted whole.
+      if (value === undefined) return result;
+      return typeof value === "string" ? value : JSON.stringify(value);
     } catch {
       return result;
     }

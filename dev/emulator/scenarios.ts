@@ -23,6 +23,8 @@ export interface ScenarioRule {
   /** Reply text; `{{tool_result}}` and `{{tool_result.field}}` insert the last tool message's content. */
   content?: string;
   tool_call?: { name: string; arguments?: Record<string, unknown>; arguments_from_match?: boolean };
+  /** Several calls in one answer (parallel tool calls). */
+  tool_calls?: Array<{ name: string; arguments?: Record<string, unknown> }>;
   finish_reason?: "stop" | "length" | "content_filter";
   error?: { status: number; body: unknown; headers?: Record<string, string> };
 }
@@ -66,8 +68,8 @@ export function scenarioProblems(file: unknown): string[] {
         problems.push(`${at}.match.last_user_matches is not a valid regular expression`);
       }
     }
-    const answers = [rule.content !== undefined, rule.tool_call !== undefined, rule.error !== undefined].filter(Boolean).length;
-    if (answers !== 1 && !(answers === 0 && rule.finish_reason !== undefined)) problems.push(`${at} needs exactly one of content, tool_call or error`);
+    const answers = [rule.content !== undefined, rule.tool_call !== undefined, rule.tool_calls !== undefined, rule.error !== undefined].filter(Boolean).length;
+    if (answers !== 1 && !(answers === 0 && rule.finish_reason !== undefined)) problems.push(`${at} needs exactly one of content, tool_call, tool_calls or error`);
     if (rule.tool_call !== undefined && typeof rule.tool_call.name !== "string") problems.push(`${at}.tool_call.name must be a string`);
     if (rule.error !== undefined && !Number.isInteger(rule.error.status)) problems.push(`${at}.error.status must be an HTTP status`);
     return undefined;

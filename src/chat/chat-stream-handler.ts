@@ -3,6 +3,7 @@ import { sseResponse } from "../http/sse.js";
 import { isModelError } from "../inference/index.js";
 import { chatModelProblem, prepareChat } from "./prepare.js";
 import { chatStreamFrames } from "./stream-events.js";
+import { toolTurnBody } from "./tool-loop.js";
 
 /**
  * `POST /api/chat/stream`: the same request as /api/chat, answered as server-sent events. Anything
@@ -10,10 +11,11 @@ import { chatStreamFrames } from "./stream-events.js";
  */
 export const chatStream = callerHandler(
   async (request, { runtime, requestId }) => {
-    const prepared = await prepareChat(request, runtime.models);
+    const prepared = await prepareChat(request, runtime);
     let chunks;
     try {
-      chunks = await prepared.port.stream(prepared.body, { extraParameters: prepared.extraParameters });
+      const body = prepared.tools ? toolTurnBody(prepared, prepared.tools, [...prepared.body.messages], false) : prepared.body;
+      chunks = await prepared.port.stream(body, { extraParameters: prepared.extraParameters });
     } catch (error) {
       throw isModelError(error) ? chatModelProblem(error) : error;
     }

@@ -29,6 +29,7 @@ export function toChatResponse(
   ids: ToolCallIds,
   request: ChatRequest,
   validate: ValidateFunction | undefined,
+  loop: { steps: unknown[]; usage: WireUsage } | undefined = undefined,
 ): ChatResponse {
   const choice = completion.choices[0];
   if (!choice) throw new HttpProblem(502, "bad_upstream_response", "Bad Gateway", "The model's answer has no choices.");
@@ -48,10 +49,12 @@ export function toChatResponse(
     created: completion.created,
     message,
     finish_reason: finishReason,
-    usage: completion.usage
+    usage: loop
+      ? loop.usage
+      : completion.usage
       ? { prompt_tokens: completion.usage.prompt_tokens, completion_tokens: completion.usage.completion_tokens, total_tokens: completion.usage.total_tokens }
       : null,
-    steps: [],
+    steps: loop?.steps ?? [],
   };
 }
 

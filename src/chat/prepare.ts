@@ -3,7 +3,9 @@ import type { HttpRequest } from "@azure/functions";
 import { modelErrorProblem } from "../http/model-error-problem.js";
 import { HttpProblem } from "../http/problem.js";
 import { readJsonBody } from "../http/read-json-body.js";
-import type { ChatCompletionsBody, ExtraParametersMode, ModelPort, ModelRegistry } from "../inference/index.js";
+import type { ChatCompletionsBody, ExtraParametersMode, ModelPort } from "../inference/index.js";
+import type { Runtime } from "../runtime.js";
+import { ToolSession } from "../tools/tool-session.js";
 import { outputValidator } from "./json-output.js";
 import type { ChatRequest } from "./schema.js";
 import { ToolCallIds } from "./tool-call-ids.js";
@@ -21,18 +23,35 @@ export interface PreparedChat {
   body: ChatCompletionsBody;
   extraParameters: ExtraParametersMode | undefined;
   validateOutput: ValidateFunction | undefined;
+  /** The server-run tools, when the request names some. */
+  tools: ToolSession | undefined;
 }
 
-export async function prepareChat(httpRequest: HttpRequest, models: ModelRegistry): Promise<PreparedChat> {
+export async function prepareChat(httpRequest: HttpRequest, runtime: Runtime): Promise<PreparedChat> {
+  const models = runtime.models;
   const request = validateChatRequest(await readJsonBody(httpRequest, CHAT_MAX_BODY_BYTES));
   const validateOutput = outputValidator(request);
+  const tools = toolSession(request, runtime);
   const port = models.find(request.model);
   if (!port) {
     throw new HttpProblem(400, "model_not_found", "Bad Request", `Unknown model "${request.model}". Known models: ${models.aliases.join(", ")}.`, {}, { param: "model", rule: "enum" });
   }
   const ids = new ToolCallIds();
   const { body, extraParameters } = toWireRequest(request, ids);
-  return { request, port, ids, body, extraParameters, validateOutput };
+  return { request, port, ids, body, extraParameters, validateOutput, tools };
+}
+
+function toolSession(request: ChatRequest, runtime: Runtime): ToolSession | undefined {
+  if (!request.server_tools) return undefined;
+  request.server_tools.forEach((name, index) => {
+    if (!runtime.tools.get(name)) {
+      throw new HttpProblem(400, "invalid_request", "Bad Request", `server_tools[${index}]: there is no server tool named ${name}. Available: ${runtime.tools.names.join(", ")}.`, {}, {
+        param: `server_tools[${index}]`,
+        rule: "enum",
+      });
+    }
+  });
+  return new ToolSession(runtime.tools, request.server_tools, runtime.config.tools);
 }
 
 /**

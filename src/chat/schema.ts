@@ -112,6 +112,14 @@ export const ChatRequest = Type.Object(
     safe_mode: Type.Optional(Type.Boolean({ description: "Mistral's safe prompt: sent as safe_prompt." })),
     tools: Type.Optional(Type.Array(Tool, { minItems: 1, maxItems: 128, description: "Tools the caller runs itself (the seed's flow)." })),
     tool_choice: Type.Optional(ToolChoice),
+    server_tools: Type.Optional(
+      Type.Array(Type.String({ pattern: "^[a-zA-Z0-9_-]{1,64}$" }), {
+        minItems: 1,
+        maxItems: 32,
+        uniqueItems: true,
+        description: "Registered tools the server runs for the model, in a loop, e.g. get_flight_info.",
+      }),
+    ),
     extra: Type.Optional(
       Type.Record(Type.String(), Type.Unknown(), { description: "Parameters passed to the model as they are (extra-parameters: pass-through), e.g. logprobs." }),
     ),

@@ -1,8 +1,9 @@
 import { HttpProblem, problemResponse } from "../http/problem.js";
-import { type ChatCompletion, type ChatCompletionChunk, isModelError, type WireToolCall } from "../inference/index.js";
+import { type ChatCompletion, type ChatCompletionChunk, isModelError, type WireMessage, type WireToolCall } from "../inference/index.js";
 import { toChatResponse } from "./from-wire.js";
 import { PING, withHeartbeat } from "./heartbeat.js";
 import { chatModelProblem, type PreparedChat } from "./prepare.js";
+import { addUsage, toolTurnBody } from "./tool-loop.js";
 
 /** One SSE frame: a named event with one line of JSON, ended by the blank line parsers wait for. */
 export function eventFrame(name: string, data: unknown): string {
@@ -11,31 +12,58 @@ export function eventFrame(name: string, data: unknown): string {
 
 /**
  * The app contract's stream: `start`, a `delta` per piece of text as it arrives, a `tool_call` per
- * complete call, then exactly one terminal event: `done` with the whole message, or `error` with a
+ * complete call (and, for server-run tools, a `tool_result` as each finishes, then the next turn's
+ * deltas), then exactly one terminal event: `done` with the whole message, or `error` with a
  * problem. `: ping` comments fill silences longer than `heartbeatMs`.
  */
 export async function* chatStreamFrames(
-  chunks: AsyncIterable<ChatCompletionChunk>,
+  first: AsyncIterable<ChatCompletionChunk>,
   prepared: PreparedChat,
   requestId: string,
   heartbeatMs: number,
 ): AsyncGenerator<string> {
-  const answer = new StreamedAnswer();
+  const session = prepared.tools;
+  const messages: WireMessage[] = [...prepared.body.messages];
+  const usage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
+  let chunks = first;
+  let started = false;
   try {
-    for await (const item of withHeartbeat(chunks, heartbeatMs)) {
-      if (item === PING) {
-        yield ": ping\n\n";
-        continue;
+    for (let iteration = 0; ; iteration++) {
+      const answer = new StreamedAnswer();
+      for await (const item of withHeartbeat(chunks, heartbeatMs)) {
+        if (item === PING) {
+          yield ": ping\n\n";
+          continue;
+        }
+        if (!started) {
+          started = true;
+          yield eventFrame("start", { id: item.id, model: prepared.port.alias, created: item.created });
+        }
+        const text = answer.add(item);
+        if (text) yield eventFrame("delta", { content: text });
       }
-      if (answer.id === undefined) yield eventFrame("start", { id: item.id, model: prepared.port.alias, created: item.created });
-      const text = answer.add(item);
-      if (text) yield eventFrame("delta", { content: text });
+      const completion = answer.completion();
+      addUsage(usage, completion.usage);
+      const calls = completion.choices[0]?.message.tool_calls ?? [];
+      if (!session || calls.length === 0 || iteration >= session.limits.maxIterations) {
+        const loop = session ? { steps: session.steps, usage } : undefined;
+        const response = toChatResponse(completion, prepared.port.alias, prepared.ids, prepared.request, prepared.validateOutput, loop);
+        for (const call of response.message.tool_calls ?? []) {
+          yield eventFrame("tool_call", { id: call.id, name: call.function.name, arguments: call.function.arguments });
+        }
+        yield eventFrame("done", { finish_reason: response.finish_reason, usage: response.usage, message: response.message });
+        return;
+      }
+      for (const call of calls) yield eventFrame("tool_call", { id: call.id, name: call.function.name, arguments: call.function.arguments });
+      messages.push({ role: "assistant", content: completion.choices[0]?.message.content ?? "", tool_calls: calls });
+      for await (const { step, message } of session.run(calls, new AbortController().signal)) {
+        messages.push(message);
+        const outcome = step.error !== undefined ? { error: step.error } : { content: step.result };
+        yield eventFrame("tool_result", { id: step.tool_call.id, name: step.tool_call.name, ...outcome });
+      }
+      const last = iteration + 1 >= session.limits.maxIterations;
+      chunks = await prepared.port.stream(toolTurnBody(prepared, session, messages, last), { extraParameters: prepared.extraParameters });
     }
-    const response = toChatResponse(answer.completion(), prepared.port.alias, prepared.ids, prepared.request, prepared.validateOutput);
-    for (const call of response.message.tool_calls ?? []) {
-      yield eventFrame("tool_call", { id: call.id, name: call.function.name, arguments: call.function.arguments });
-    }
-    yield eventFrame("done", { finish_reason: response.finish_reason, usage: response.usage, message: response.message });
   } catch (error) {
     yield eventFrame("error", problemResponse(asProblem(error), requestId).jsonBody);
   }

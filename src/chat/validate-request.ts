@@ -12,7 +12,7 @@ const validateMessage = Object.fromEntries(
 ) as Record<ChatMessage["role"], ReturnType<typeof ajv.compile<ChatMessage>>>;
 
 /** Fields `extra` may not carry: they have a checked place of their own, or belong to the app. */
-const NOT_EXTRA = new Set([...Object.keys(ChatRequestSchema.properties), "stream", "stream_options", "safe_prompt", "n"]);
+const NOT_EXTRA = new Set([...Object.keys(ChatRequestSchema.properties), "stream_options", "safe_prompt", "n"]);
 
 /**
  * Checks an app-contract request before anything reaches the model: sizes first (413), then the
@@ -49,10 +49,14 @@ function checkSizes(body: { messages?: unknown }): void {
 /** A named tool_choice must name a tool; a tool message must answer a tool call made before it. */
 function checkToolReferences(request: ChatRequest): void {
   const choice = request.tool_choice;
-  if (choice && typeof choice === "object" && !request.tools?.some((tool) => tool.function.name === choice.function.name)) {
+  const offered = [...(request.tools ?? []).map((tool) => tool.function.name), ...(request.server_tools ?? [])];
+  if (choice && typeof choice === "object" && !offered.includes(choice.function.name)) {
     throw invalid("/tool_choice/function/name", "tool", `tool_choice names ${choice.function.name}, which is not in tools.`);
   }
-  if (typeof choice === "string" && choice !== "none" && choice !== "auto" && !request.tools) {
+  if (request.tools && request.server_tools) {
+    throw invalid("/server_tools", "exclusive", "Send tools (run by the caller) or server_tools (run by the server), not both.");
+  }
+  if (typeof choice === "string" && choice !== "none" && choice !== "auto" && !request.tools && !request.server_tools) {
     throw invalid("/tool_choice", "tool", "tool_choice required needs tools.");
   }
   const called = new Set<string>();

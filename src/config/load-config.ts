@@ -18,6 +18,11 @@ export function loadConfig(env: Env): AppConfig {
   const deployments = readDeployments(settings);
   const modelTimeoutMs = settings.integer("MODEL_TIMEOUT_MS", 120_000, { min: 1_000, max: MAX_MODEL_TIMEOUT_MS });
   const callerKeys = readCallerKeys(settings);
+  const tools = {
+    timeoutMs: settings.integer("TOOL_TIMEOUT_MS", 10_000, { min: 100, max: 120_000 }),
+    maxOutputBytes: settings.integer("TOOL_OUTPUT_MAX_BYTES", 16_384, { min: 256, max: 1_048_576 }),
+    maxIterations: settings.integer("TOOL_MAX_ITERATIONS", 5, { min: 1, max: 20 }),
+  };
   const streamHeartbeatMs = settings.integer("STREAM_HEARTBEAT_MS", 15_000, { min: 100, max: 15_000 });
   const storage = readStorage(settings);
 
@@ -27,6 +32,7 @@ export function loadConfig(env: Env): AppConfig {
     modelTimeoutMs,
     callerKeys,
     streamHeartbeatMs,
+    tools,
     storage: storage as StorageConfig,
   });
 }

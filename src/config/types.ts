@@ -30,6 +30,8 @@ export interface AppConfig {
   /** Upper bound for one upstream call, headers and body (stream) included. */
   readonly modelTimeoutMs: number;
   readonly callerKeys: readonly CallerKeyConfig[];
+  /** Limits on server-run tools. */
+  readonly tools: { readonly timeoutMs: number; readonly maxOutputBytes: number; readonly maxIterations: number };
   /** Longest silence on an app-contract stream before a `: ping` comment keeps the connection alive. */
   readonly streamHeartbeatMs: number;
   readonly storage: StorageConfig;

@@ -57,7 +57,7 @@ describe("scenario files", () => {
     expect(scenarioProblems({ rules: [{ match: { last_user_matches: "(" }, content: "x" }, { match: { colour: "red" } }, { content: "x" }] })).toEqual([
       "rules[0].match.last_user_matches is not a valid regular expression",
       "rules[1].match.colour is not a match field",
-      "rules[1] needs exactly one of content, tool_call or error",
+      "rules[1] needs exactly one of content, tool_call, tool_calls or error",
       "rules[2].match must be an object",
     ]);
     expect(scenarioProblems({})).toEqual(['expected {"rules": [...]}']);

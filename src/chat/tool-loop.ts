@@ -1,0 +1,41 @@
+import type { ChatCompletion, ChatCompletionsBody, WireMessage, WireUsage } from "../inference/index.js";
+import type { PreparedChat } from "./prepare.js";
+import type { ToolSession } from "../tools/tool-session.js";
+
+/**
+ * Server-run tools, JSON answer: the model is asked, its tool calls run (concurrently), their results
+ * go back, until it answers in text or the iteration cap is reached; then it is asked once more with
+ * tool_choice "none", so the caller always gets an answer. Usage adds up over every call.
+ */
+export async function completeWithTools(prepared: PreparedChat, session: ToolSession, signal: AbortSignal): Promise<{ completion: ChatCompletion; usage: WireUsage }> {
+  const messages: WireMessage[] = [...prepared.body.messages];
+  const usage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
+  const options = { extraParameters: prepared.extraParameters, signal };
+  for (let iteration = 0; ; iteration++) {
+    const last = iteration >= session.limits.maxIterations;
+    const completion = await prepared.port.complete(toolTurnBody(prepared, session, messages, last), options);
+    addUsage(usage, completion.usage);
+    const message = completion.choices[0]?.message;
+    const calls = message?.tool_calls ?? [];
+    if (last || calls.length === 0) return { completion, usage };
+    messages.push({ role: "assistant", content: message?.content ?? "", tool_calls: calls });
+    for await (const { message: result } of session.run(calls, signal)) messages.push(result);
+  }
+}
+
+/** The body of one turn: the conversation so far and the server tools (none to choose on the last turn). */
+export function toolTurnBody(prepared: PreparedChat, session: ToolSession, messages: WireMessage[], last: boolean): ChatCompletionsBody {
+  return {
+    ...prepared.body,
+    messages,
+    tools: session.definitions(),
+    tool_choice: last ? "none" : (prepared.body.tool_choice ?? "auto"),
+  };
+}
+
+export function addUsage(total: WireUsage, usage: WireUsage | null | undefined): void {
+  if (!usage) return;
+  total.prompt_tokens += usage.prompt_tokens;
+  total.completion_tokens += usage.completion_tokens;
+  total.total_tokens += usage.total_tokens;
+}

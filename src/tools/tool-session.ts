@@ -1,0 +1,116 @@
+import type { WireMessage, WireToolCall } from "../inference/index.js";
+import { ToolError } from "./server-tool.js";
+import type { ToolRegistry } from "./tool-registry.js";
+
+export interface ToolLimits {
+  /** How long one tool call may take. */
+  timeoutMs: number;
+  /** The most of a tool's output (as JSON) the model is shown. */
+  maxOutputBytes: number;
+  /** How many rounds of tool calls before the model must answer in text. */
+  maxIterations: number;
+}
+
+export interface ToolStep {
+  tool_call: { id: string; name: string; arguments: string };
+  result?: unknown;
+  error?: string;
+}
+
+/**
+ * The server-run tools of one request: what the model is offered, and running the calls it makes.
+ * Arguments are parsed and checked against the tool's schema before anything runs; an unknown tool
+ * or bad arguments go back to the model as a tool error. Each call id runs at most once.
+ */
+export class ToolSession {
+  readonly steps: ToolStep[] = [];
+  readonly #ran = new Set<string>();
+
+  constructor(
+    private readonly registry: ToolRegistry,
+    private readonly allowed: readonly string[],
+    readonly limits: ToolLimits,
+  ) {}
+
+  /** The tools as the model API describes them. */
+  definitions() {
+    return this.allowed.map((name) => {
+      const { tool } = this.registry.get(name)!;
+      return { type: "function" as const, function: { name: tool.name, description: tool.description, parameters: tool.parameters } };
+    });
+  }
+
+  /**
+   * Runs the calls of one model turn concurrently, yielding each step and the tool message for the
+   * model as soon as that call finishes.
+   */
+  async *run(calls: readonly WireToolCall[], signal: AbortSignal): AsyncGenerator<{ step: ToolStep; message: WireMessage }> {
+    const pending = new Map<number, Promise<{ index: number; step: ToolStep }>>();
+    calls.forEach((call, index) => pending.set(index, this.#runOne(call, signal).then((step) => ({ index, step }))));
+    while (pending.size > 0) {
+      const { index, step } = await Promise.race(pending.values());
+      pending.delete(index);
+      this.steps.push(step);
+      yield { step, message: { role: "tool", tool_call_id: step.tool_call.id, content: this.#content(step) } };
+    }
+  }
+
+  async #runOne(call: WireToolCall, signal: AbortSignal): Promise<ToolStep> {
+    const step: ToolStep = { tool_call: { id: call.id, name: call.function.name, arguments: call.function.arguments } };
+    try {
+      step.result = await this.#execute(call, signal);
+    } catch (error) {
+      step.error = error instanceof ToolError ? error.message : "The tool failed.";
+    }
+    return step;
+  }
+
+  async #execute(call: WireToolCall, signal: AbortSignal): Promise<unknown> {
+    if (this.#ran.has(call.id)) throw new ToolError(`The tool call ${call.id} has already run.`);
+    this.#ran.add(call.id);
+    const registered = this.allowed.includes(call.function.name) ? this.registry.get(call.function.name) : undefined;
+    if (!registered) throw new ToolError(`There is no tool named ${call.function.name}. Available: ${this.allowed.join(", ")}.`);
+    let args: unknown;
+    try {
+      args = JSON.parse(call.function.arguments || "{}");
+    } catch {
+      throw new ToolError("The arguments are not valid JSON.");
+    }
+    if (!registered.validate(args)) {
+      const problem = registered.validate.errors?.[0];
+      throw new ToolError(`Invalid arguments: ${problem?.instancePath || "the arguments"} ${problem?.message ?? "are not valid"}.`);
+    }
+    return withTimeout((toolSignal) => registered.tool.execute(args as Record<string, unknown>, toolSignal), this.limits.timeoutMs, signal);
+  }
+
+  /** What the model reads: the result as JSON, cut to the size cap, or the error. */
+  #content(step: ToolStep): string {
+    if (step.error !== undefined) return JSON.stringify({ error: step.error });
+    const text = JSON.stringify(step.result ?? null);
+    if (Buffer.byteLength(text) <= this.limits.maxOutputBytes) return text;
+    const cut = Buffer.from(text).subarray(0, this.limits.maxOutputBytes).toString("utf8");
+    step.result = { truncated: true, content: cut };
+    return JSON.stringify(step.result);
+  }
+}
+
+async function withTimeout<T>(run: (signal: AbortSignal) => Promise<T>, timeoutMs: number, outer: AbortSignal): Promise<T> {
+  const controller = new AbortController();
+  const onAbort = () => controller.abort();
+  outer.addEventListener("abort", onAbort, { once: true });
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      // Settle first: a tool that answers as it is aborted must not win the race.
+      reject(new ToolError(`The tool did not answer within ${timeoutMs} ms.`));
+      controller.abort();
+    }, timeoutMs);
+  });
+  try {
+    // A tool that ignores its signal is still abandoned when its time is up.
+    return await Promise.race([run(controller.signal), timeout]);
+  } finally {
+    clearTimeout(timer);
+    outer.removeEventListener("abort", onAbort);
+  }
+}

@@ -1,0 +1,76 @@
+import { describe, expect, it } from "vitest";
+import type { WireToolCall } from "../../../src/inference/index.js";
+import { ToolError, type ServerTool } from "../../../src/tools/server-tool.js";
+import { ToolRegistry } from "../../../src/tools/tool-registry.js";
+import { ToolSession } from "../../../src/tools/tool-session.js";
+
+const tool = (name: string, execute: ServerTool["execute"]): ServerTool => ({
+  name,
+  description: name,
+  parameters: { type: "object", properties: { n: { type: "integer" } } },
+  execute,
+});
+const registry = new ToolRegistry([
+  tool("echo", async (args) => ({ echoed: args.n })),
+  tool("slow", (_args, signal) => new Promise((resolve) => signal.addEventListener("abort", () => resolve("too late")))),
+  tool("stuck", () => new Promise(() => undefined)),
+  tool("boom", async () => {
+    throw new Error("connection string AccountKey=secret leaked");
+  }),
+  tool("refuse", async () => {
+    throw new ToolError("The service said no.");
+  }),
+  tool("big", async () => ({ text: "x".repeat(5_000) })),
+]);
+const limits = { timeoutMs: 50, maxOutputBytes: 1_000, maxIterations: 3 };
+const call = (id: string, name: string, args = "{}"): WireToolCall => ({ id, type: "function", function: { name, arguments: args } });
+
+async function runAll(session: ToolSession, calls: WireToolCall[]) {
+  const out = [];
+  for await (const item of session.run(calls, new AbortController().signal)) out.push(item);
+  return out;
+}
+
+describe("ToolSession", () => {
+  it("offers the allowed tools only", () => {
+    const session = new ToolSession(registry, ["echo"], limits);
+    expect(session.definitions()).toEqual([{ type: "function", function: { name: "echo", description: "echo", parameters: expect.any(Object) } }]);
+  });
+
+  it("runs calls and gives the model each result as a tool message", async () => {
+    const [item] = await runAll(new ToolSession(registry, ["echo"], limits), [call("a", "echo", '{"n":2}')]);
+    expect(item?.step).toEqual({ tool_call: { id: "a", name: "echo", arguments: '{"n":2}' }, result: { echoed: 2 } });
+    expect(item?.message).toEqual({ role: "tool", tool_call_id: "a", content: '{"echoed":2}' });
+  });
+
+  it("times out tools that take too long, whether or not they listen to their signal", async () => {
+    const items = await runAll(new ToolSession(registry, ["slow", "stuck"], limits), [call("a", "slow"), call("b", "stuck")]);
+    expect(items.map((i) => i.step.error)).toEqual(["The tool did not answer within 50 ms.", "The tool did not answer within 50 ms."]);
+  });
+
+  it("shows the model a short error for a failing tool, never the error's own text", async () => {
+    const items = await runAll(new ToolSession(registry, ["boom", "refuse"], limits), [call("a", "boom"), call("b", "refuse")]);
+    const errors = Object.fromEntries(items.map((i) => [i.step.tool_call.name, i.step.error]));
+    expect(errors).toEqual({ boom: "The tool failed.", refuse: "The service said no." });
+    expect(JSON.stringify(items)).not.toContain("secret");
+  });
+
+  it("refuses bad JSON, schema violations, tools not allowed, and a call id it already ran", async () => {
+    const session = new ToolSession(registry, ["echo"], limits);
+    const items = await runAll(session, [call("a", "echo", "{"), call("b", "echo", '{"n":"two"}'), call("c", "boom")]);
+    expect(items.map((i) => i.step.error)).toEqual([
+      "The arguments are not valid JSON.",
+      "Invalid arguments: /n must be integer.",
+      "There is no tool named boom. Available: echo.",
+    ]);
+    const [again] = await runAll(session, [call("a", "echo")]);
+    expect(again?.step.error).toBe("The tool call a has already run.");
+    expect(session.steps).toHaveLength(4);
+  });
+
+  it("cuts output over the size cap", async () => {
+    const [item] = await runAll(new ToolSession(registry, ["big"], limits), [call("a", "big")]);
+    expect(item?.step.result).toMatchObject({ truncated: true });
+    expect(Buffer.byteLength(item?.message.content as string)).toBeLessThan(1_100);
+  });
+});
