@@ -2,6 +2,7 @@ import { type AppConfig, appConfig } from "./config/index.js";
 import { ModelInfoCache } from "./inference/model-info-cache.js";
 import { ModelRegistry } from "./inference/index.js";
 import { StorageProbe } from "./storage/storage-probe.js";
+import { httpTool } from "./tools/http-tool.js";
 import { ToolRegistry } from "./tools/tool-registry.js";
 
 /** Everything handlers share, built once per process from the configuration. */
@@ -24,7 +25,7 @@ export function createRuntime(config: AppConfig): Runtime {
     models: ModelRegistry.fromConfig(config),
     modelInfo: new ModelInfoCache(MODEL_INFO_TTL_MS, MODEL_INFO_TIMEOUT_MS),
     storage: new StorageProbe(config.storage.connectionString),
-    tools: ToolRegistry.builtIn(),
+    tools: ToolRegistry.builtIn(config.httpTools.tools.map((tool) => httpTool(tool, config.httpTools))),
   };
 }
 

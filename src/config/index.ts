@@ -2,7 +2,7 @@ export { loadConfig } from "./load-config.js";
 export { ConfigError } from "./config-error.js";
 export { Secret } from "./secret.js";
 export { deploymentSettingPrefix, DEFAULT_API_VERSION } from "./deployments.js";
-export type { AppConfig, DeploymentConfig, CallerKeyConfig, ModelCredentialConfig } from "./types.js";
+export type { AppConfig, DeploymentConfig, CallerKeyConfig, ModelCredentialConfig, HttpToolConfig, HttpToolsConfig } from "./types.js";
 
 import { loadConfig } from "./load-config.js";
 import type { AppConfig } from "./types.js";

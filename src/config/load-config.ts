@@ -3,6 +3,7 @@ import { ConfigError } from "./config-error.js";
 import { readDeployments } from "./deployments.js";
 import { Secret } from "./secret.js";
 import { type Env, SettingsReader } from "./settings-reader.js";
+import { readHttpTools } from "./http-tools.js";
 import { readStorage } from "./storage.js";
 import type { AppConfig, StorageConfig } from "./types.js";
 
@@ -23,6 +24,7 @@ export function loadConfig(env: Env): AppConfig {
     maxOutputBytes: settings.integer("TOOL_OUTPUT_MAX_BYTES", 16_384, { min: 256, max: 1_048_576 }),
     maxIterations: settings.integer("TOOL_MAX_ITERATIONS", 5, { min: 1, max: 20 }),
   };
+  const httpTools = readHttpTools(settings);
   const streamHeartbeatMs = settings.integer("STREAM_HEARTBEAT_MS", 15_000, { min: 100, max: 15_000 });
   const storage = readStorage(settings);
 
@@ -33,6 +35,7 @@ export function loadConfig(env: Env): AppConfig {
     callerKeys,
     streamHeartbeatMs,
     tools,
+    httpTools,
     storage: storage as StorageConfig,
   });
 }

@@ -20,6 +20,21 @@ export interface CallerKeyConfig {
   readonly sha256: Buffer;
 }
 
+export interface HttpToolConfig {
+  readonly name: string;
+  readonly description: string;
+  readonly parameters: Record<string, unknown>;
+  /** May carry a signature (Logic Apps triggers), so it is kept like a key. */
+  readonly url: Secret;
+}
+
+export interface HttpToolsConfig {
+  readonly tools: readonly HttpToolConfig[];
+  readonly allowedHosts: readonly string[];
+  readonly allowLoopback: boolean;
+  readonly maxResponseBytes: number;
+}
+
 export interface StorageConfig {
   readonly connectionString: Secret;
 }
@@ -30,6 +45,8 @@ export interface AppConfig {
   /** Upper bound for one upstream call, headers and body (stream) included. */
   readonly modelTimeoutMs: number;
   readonly callerKeys: readonly CallerKeyConfig[];
+  /** Tools served over HTTP, from settings. */
+  readonly httpTools: HttpToolsConfig;
   /** Limits on server-run tools. */
   readonly tools: { readonly timeoutMs: number; readonly maxOutputBytes: number; readonly maxIterations: number };
   /** Longest silence on an app-contract stream before a `: ping` comment keeps the connection alive. */

@@ -1,0 +1,94 @@
+import { describe, expect, it } from "vitest";
+import { hostAllowed } from "../../../src/config/host-allow-list.js";
+import { loadConfig } from "../../../src/config/index.js";
+import { addressAllowed } from "../../../src/tools/address-policy.js";
+
+describe("addressAllowed", () => {
+  it.each([
+    "10.1.2.3", "172.16.0.1", "172.31.255.255", "192.168.1.1", "127.0.0.1", "169.254.169.254", "100.64.0.1", "0.0.0.0",
+    "224.0.0.1", "255.255.255.255", "::1", "::", "fd00::1", "fe80::1", "::ffff:10.0.0.1", "::ffff:127.0.0.1", "not-an-ip",
+  ])("refuses %s", (address) => {
+    expect(addressAllowed(address, { allowLoopback: false })).toBe(false);
+  });
+
+  it.each(["20.50.2.1", "8.8.8.8", "172.32.0.1", "2603:1030::1", "::ffff:20.50.2.1"])("allows %s", (address) => {
+    expect(addressAllowed(address, { allowLoopback: false })).toBe(true);
+  });
+
+  it("allows loopback, and only loopback, when local development asks for it", () => {
+    expect(addressAllowed("127.0.0.1", { allowLoopback: true })).toBe(true);
+    expect(addressAllowed("::1", { allowLoopback: true })).toBe(true);
+    expect(addressAllowed("10.0.0.1", { allowLoopback: true })).toBe(false);
+    expect(addressAllowed("169.254.169.254", { allowLoopback: true })).toBe(false);
+  });
+});
+
+describe("hostAllowed", () => {
+  it("matches exact names and wildcard suffixes, nothing more", () => {
+    const list = ["api.example.com", "*.logic.azure.com"];
+    expect(hostAllowed("api.example.com", list)).toBe(true);
+    expect(hostAllowed("API.example.com.", list)).toBe(true);
+    expect(hostAllowed("prod-01.eastus.logic.azure.com", list)).toBe(true);
+    expect(hostAllowed("logic.azure.com", list)).toBe(false);
+    expect(hostAllowed("evil-logic.azure.com", list)).toBe(false);
+    expect(hostAllowed("api.example.com.evil.net", list)).toBe(false);
+  });
+});
+
+describe("HTTP_TOOLS settings", () => {
+  const base = {
+    MODEL_DEPLOYMENTS: "m",
+    MODEL_M_ENDPOINT: "https://m.example.com",
+    MODEL_M_MODEL: "M",
+    MODEL_M_KEY: "k",
+    AzureWebJobsStorage: "UseDevelopmentStorage=true",
+  };
+  const tool = (extra: Record<string, unknown>) => ({ name: "lookup", description: "d", parameters: { type: "object" }, ...extra });
+  const problems = (env: Record<string, string>) => {
+    try {
+      loadConfig({ ...base, ...env });
+      return [];
+    } catch (error) {
+      return (error as { problems: string[] }).problems;
+    }
+  };
+
+  it("reads tools whose https URL is on an allow-listed host, the URL possibly from its own setting", () => {
+    const config = loadConfig({
+      ...base,
+      HTTP_TOOL_ALLOWED_HOSTS: "*.logic.azure.com",
+      HTTP_TOOLS: JSON.stringify([tool({ url_setting: "ORDER_TOOL_URL" })]),
+      ORDER_TOOL_URL: "https://prod-1.westeurope.logic.azure.com/workflows/x/triggers/manual/paths/invoke?sig=abc",
+    });
+    expect(config.httpTools.tools[0]?.name).toBe("lookup");
+    expect(JSON.stringify(config)).not.toContain("sig=abc");
+  });
+
+  it("names every problem with a tool definition", () => {
+    expect(
+      problems({
+        HTTP_TOOL_ALLOWED_HOSTS: "api.example.com",
+        HTTP_TOOLS: JSON.stringify([
+          tool({ url: "http://api.example.com/x" }),
+          tool({ url: "https://other.example.com/x" }),
+          tool({ name: "bad name", url: "https://api.example.com" }),
+          tool({ parameters: { type: "string" }, url: "https://api.example.com" }),
+          tool({}),
+        ]),
+      }),
+    ).toEqual([
+      "HTTP_TOOLS[0]: the URL must use https",
+      "HTTP_TOOLS[1]: the host other.example.com is not in HTTP_TOOL_ALLOWED_HOSTS",
+      "HTTP_TOOLS[2].name must be 1 to 64 letters, digits, _ or -",
+      'HTTP_TOOLS[3].parameters must be a JSON Schema with "type": "object"',
+      "HTTP_TOOLS[4] needs url or url_setting",
+    ]);
+    expect(problems({ HTTP_TOOLS: "{nope" })).toEqual(["HTTP_TOOLS must be a JSON array of tool definitions"]);
+  });
+
+  it("accepts plain http to this machine only when local development allows loopback", () => {
+    const env = { HTTP_TOOL_ALLOWED_HOSTS: "127.0.0.1", HTTP_TOOLS: JSON.stringify([tool({ url: "http://127.0.0.1:9000/x" })]) };
+    expect(problems(env)).toEqual(["HTTP_TOOLS[0]: the URL must use https"]);
+    expect(problems({ ...env, HTTP_TOOLS_ALLOW_LOOPBACK: "true" })).toEqual([]);
+  });
+});
