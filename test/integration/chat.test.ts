@@ -81,6 +81,20 @@ describe("POST /api/chat with the seed's requests", () => {
   });
 });
 
+describe("content safety", () => {
+  it("reports an answer the filter cut with finish_reason content_filter", async () => {
+    const { status, json } = await ask("emulator: filter the answer please");
+    expect(status).toBe(200);
+    expect(json.finish_reason).toBe("content_filter");
+    expect(json.message.content).toBe("I am starting to answer, but");
+  });
+
+  it("never retries a filtered prompt", async () => {
+    await chat(seed("content-filter.request"));
+    expect(upstream()).toHaveLength(1);
+  });
+});
+
 describe("what reaches the model", () => {
   it("sends safe_mode as safe_prompt with extra-parameters: pass-through", async () => {
     expect((await ask("Hi", { safe_mode: true })).status).toBe(200);
