@@ -1,8 +1,8 @@
-import { Ajv, type ValidateFunction } from "ajv";
+import type { Ajv, ValidateFunction } from "ajv";
 import { HttpProblem } from "../http/problem.js";
 import type { ChatRequest } from "./schema.js";
 
-const ajv = new Ajv({ allErrors: false, strict: false });
+let ajv: Ajv | undefined;
 
 /**
  * The caller's JSON Schema for the answer, compiled before the model is called, so a schema Ajv
@@ -12,6 +12,7 @@ export function outputValidator(request: ChatRequest): ValidateFunction | undefi
   const format = request.response_format;
   if (format?.type !== "json_schema") return undefined;
   try {
+    ajv ??= new (require("ajv") as typeof import("ajv")).Ajv({ allErrors: false, strict: false });
     return ajv.compile(format.json_schema.schema);
   } catch (error) {
     throw new HttpProblem(400, "invalid_request", "Bad Request", `response_format.json_schema.schema is not a usable JSON Schema: ${(error as Error).message}`, {}, {

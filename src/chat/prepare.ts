@@ -44,7 +44,7 @@ export async function prepareChat(httpRequest: HttpRequest, runtime: Runtime): P
 function toolSession(request: ChatRequest, runtime: Runtime): ToolSession | undefined {
   if (!request.server_tools) return undefined;
   request.server_tools.forEach((name, index) => {
-    if (!runtime.tools.get(name)) {
+    if (!runtime.tools.has(name)) {
       throw new HttpProblem(400, "invalid_request", "Bad Request", `server_tools[${index}]: there is no server tool named ${name}. Available: ${runtime.tools.names.join(", ")}.`, {}, {
         param: `server_tools[${index}]`,
         rule: "enum",

@@ -1,18 +1,37 @@
-import { Ajv, type ErrorObject } from "ajv";
+import type { ErrorObject, ValidateFunction } from "ajv";
 import { HttpProblem } from "../http/problem.js";
-import { type ChatMessage, type ChatRequest, ChatRequest as ChatRequestSchema, MessageByRole } from "./schema.js";
+import type { ChatMessage, ChatRequest } from "./schema.js";
 
 export const MAX_MESSAGES = 256;
 export const MAX_MESSAGE_BYTES = 64 * 1024;
 
-const ajv = new Ajv({ allErrors: false, strict: false });
-const validateRequest = ajv.compile<ChatRequest>(ChatRequestSchema);
-const validateMessage = Object.fromEntries(
-  Object.entries(MessageByRole).map(([role, schema]) => [role, ajv.compile<ChatMessage>(schema)]),
-) as Record<ChatMessage["role"], ReturnType<typeof ajv.compile<ChatMessage>>>;
+interface Validators {
+  request: ValidateFunction<ChatRequest>;
+  message: Record<ChatMessage["role"], ValidateFunction<ChatMessage>>;
+  /** Fields `extra` may not carry: they have a checked place of their own, or belong to the app. */
+  notExtra: Set<string>;
+}
 
-/** Fields `extra` may not carry: they have a checked place of their own, or belong to the app. */
-const NOT_EXTRA = new Set([...Object.keys(ChatRequestSchema.properties), "stream_options", "safe_prompt", "n"]);
+let validators: Validators | undefined;
+
+/**
+ * The schemas are built and compiled with the first request rather than at start-up, which loading
+ * TypeBox and Ajv and compiling would slow by a quarter of a second.
+ */
+function compiled(): Validators {
+  if (!validators) {
+    const { ChatRequest: ChatRequestSchema, MessageByRole } = require("./schema.js") as typeof import("./schema.js");
+    const { Ajv } = require("ajv") as typeof import("ajv");
+    const ajv = new Ajv({ allErrors: false, strict: false });
+    validators = {
+      request: ajv.compile<ChatRequest>(ChatRequestSchema),
+      message: Object.fromEntries(Object.entries(MessageByRole).map(([role, schema]) => [role, ajv.compile<ChatMessage>(schema)])) as Validators["message"],
+      notExtra: new Set([...Object.keys(ChatRequestSchema.properties), "stream_options", "safe_prompt", "n"]),
+    };
+  }
+  return validators;
+}
+
 
 /**
  * Checks an app-contract request before anything reaches the model: sizes first (413), then the
@@ -21,6 +40,7 @@ const NOT_EXTRA = new Set([...Object.keys(ChatRequestSchema.properties), "stream
 export function validateChatRequest(body: unknown): ChatRequest {
   if (!body || typeof body !== "object" || Array.isArray(body)) throw invalid("", "type", "The request body must be a JSON object.");
   checkSizes(body as { messages?: unknown });
+  const { request: validateRequest, message: validateMessage, notExtra } = compiled();
   if (!validateRequest(body)) throw fromAjv(validateRequest.errors?.[0]);
   const request = body;
   request.messages.forEach((message, index) => {
@@ -29,7 +49,7 @@ export function validateChatRequest(body: unknown): ChatRequest {
   });
   checkToolReferences(request);
   for (const key of Object.keys(request.extra ?? {})) {
-    if (NOT_EXTRA.has(key)) throw invalid(`/extra/${key}`, "reserved", `extra.${key} is not allowed: ${key} is set by the request itself.`);
+    if (notExtra.has(key)) throw invalid(`/extra/${key}`, "reserved", `extra.${key} is not allowed: ${key} is set by the request itself.`);
   }
   return request;
 }

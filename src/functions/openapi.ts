@@ -1,12 +1,14 @@
 import { app } from "@azure/functions";
 import { anonymousHandler } from "../http/handler.js";
-import { openApiDocument } from "../openapi/document.js";
+import type { openApiDocument as OpenApiDocument } from "../openapi/document.js";
 
 /** The OpenAPI 2.0 document of the app contract, for Logic Apps custom connectors and other tools. */
 export const openapi = anonymousHandler(async (request) => {
   const url = new URL(request.url);
   const forwarded = request.headers.get("x-forwarded-proto");
   const scheme = (forwarded ?? url.protocol.slice(0, -1)) === "http" ? "http" : "https";
+  // Loaded on first use: building the schemas costs start-up time every other route would pay.
+  const { openApiDocument } = require("../openapi/document.js") as { openApiDocument: typeof OpenApiDocument };
   return { status: 200, headers: { "cache-control": "public, max-age=300" }, jsonBody: openApiDocument(url.host, scheme) };
 });
 

@@ -1,32 +1,48 @@
-import { Ajv, type ValidateFunction } from "ajv";
+import type { Ajv, ValidateFunction } from "ajv";
 import { getFlightInfo } from "./get-flight-info.js";
 import type { ServerTool } from "./server-tool.js";
 
 export interface RegisteredTool {
   tool: ServerTool;
-  /** The tool's argument schema, compiled once. */
+  /** The tool's argument schema, compiled on first use. */
   validate: ValidateFunction;
 }
 
-/** The tools the server can run, by name. Argument schemas are compiled when the registry is built. */
+/**
+ * The tools the server can run, by name. A tool's argument schema is compiled the first time the
+ * tool is used (compiling every schema at start-up would slow every cold start).
+ */
 export class ToolRegistry {
-  readonly #tools = new Map<string, RegisteredTool>();
+  readonly #tools = new Map<string, ServerTool>();
+  readonly #compiled = new Map<string, RegisteredTool>();
+  #ajv: Ajv | undefined;
 
   constructor(tools: readonly ServerTool[]) {
-    const ajv = new Ajv({ allErrors: false, strict: false });
     for (const tool of tools) {
       if (this.#tools.has(tool.name)) throw new Error(`Two server tools are named ${tool.name}`);
-      this.#tools.set(tool.name, { tool, validate: ajv.compile(tool.parameters) });
+      this.#tools.set(tool.name, tool);
     }
   }
 
-  /** The built-in tools (the seed's get_flight_info); HTTP tools from settings join them. */
+  /** The built-in tools (the seed's get_flight_info), and the HTTP tools from settings. */
   static builtIn(extra: readonly ServerTool[] = []): ToolRegistry {
     return new ToolRegistry([getFlightInfo, ...extra]);
   }
 
+  has(name: string): boolean {
+    return this.#tools.has(name);
+  }
+
   get(name: string): RegisteredTool | undefined {
-    return this.#tools.get(name);
+    const tool = this.#tools.get(name);
+    if (!tool) return undefined;
+    let registered = this.#compiled.get(name);
+    if (!registered) {
+      this.#ajv ??= new (require("ajv") as typeof import("ajv")).Ajv({ allErrors: false, strict: false });
+      registered = { tool, validate: this.#ajv.compile(tool.parameters) };
+      this.#compiled.set(name, registered);
+    }
+    return registered;
   }
 
   get names(): string[] {

@@ -35,7 +35,7 @@ export class ToolSession {
   /** The tools as the model API describes them. */
   definitions() {
     return this.allowed.map((name) => {
-      const { tool } = this.registry.get(name)!;
+      const { tool } = this.registry.get(name) as NonNullable<ReturnType<ToolRegistry["get"]>>;
       return { type: "function" as const, function: { name: tool.name, description: tool.description, parameters: tool.parameters } };
     });
   }
