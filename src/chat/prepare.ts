@@ -29,7 +29,7 @@ export interface PreparedChat {
 
 export async function prepareChat(httpRequest: HttpRequest, runtime: Runtime): Promise<PreparedChat> {
   const models = runtime.models;
-  const request = validateChatRequest(await readJsonBody(httpRequest, CHAT_MAX_BODY_BYTES));
+  const request = await validateChatRequest(await readJsonBody(httpRequest, CHAT_MAX_BODY_BYTES));
   const validateOutput = outputValidator(request);
   const tools = toolSession(request, runtime);
   const port = models.find(request.model);

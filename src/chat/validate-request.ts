@@ -12,23 +12,22 @@ interface Validators {
   notExtra: Set<string>;
 }
 
-let validators: Validators | undefined;
+let validators: Promise<Validators> | undefined;
 
 /**
  * The schemas are built and compiled with the first request rather than at start-up, which loading
  * TypeBox and Ajv and compiling would slow by a quarter of a second.
  */
-function compiled(): Validators {
-  if (!validators) {
-    const { ChatRequest: ChatRequestSchema, MessageByRole } = require("./schema.js") as typeof import("./schema.js");
+function compiled(): Promise<Validators> {
+  validators ??= import("./schema.js").then(({ ChatRequest: ChatRequestSchema, MessageByRole }) => {
     const { Ajv } = require("ajv") as typeof import("ajv");
     const ajv = new Ajv({ allErrors: false, strict: false });
-    validators = {
+    return {
       request: ajv.compile<ChatRequest>(ChatRequestSchema),
       message: Object.fromEntries(Object.entries(MessageByRole).map(([role, schema]) => [role, ajv.compile<ChatMessage>(schema)])) as Validators["message"],
       notExtra: new Set([...Object.keys(ChatRequestSchema.properties), "stream_options", "safe_prompt", "n"]),
     };
-  }
+  });
   return validators;
 }
 
@@ -37,10 +36,10 @@ function compiled(): Validators {
  * Checks an app-contract request before anything reaches the model: sizes first (413), then the
  * schema and the rules between fields (400 naming the field and the rule).
  */
-export function validateChatRequest(body: unknown): ChatRequest {
+export async function validateChatRequest(body: unknown): Promise<ChatRequest> {
   if (!body || typeof body !== "object" || Array.isArray(body)) throw invalid("", "type", "The request body must be a JSON object.");
   checkSizes(body as { messages?: unknown });
-  const { request: validateRequest, message: validateMessage, notExtra } = compiled();
+  const { request: validateRequest, message: validateMessage, notExtra } = await compiled();
   if (!validateRequest(body)) throw fromAjv(validateRequest.errors?.[0]);
   const request = body;
   request.messages.forEach((message, index) => {

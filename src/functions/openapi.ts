@@ -1,6 +1,5 @@
 import { app } from "@azure/functions";
 import { anonymousHandler } from "../http/handler.js";
-import type { openApiDocument as OpenApiDocument } from "../openapi/document.js";
 
 /** The OpenAPI 2.0 document of the app contract, for Logic Apps custom connectors and other tools. */
 export const openapi = anonymousHandler(async (request) => {
@@ -8,7 +7,7 @@ export const openapi = anonymousHandler(async (request) => {
   const forwarded = request.headers.get("x-forwarded-proto");
   const scheme = (forwarded ?? url.protocol.slice(0, -1)) === "http" ? "http" : "https";
   // Loaded on first use: building the schemas costs start-up time every other route would pay.
-  const { openApiDocument } = require("../openapi/document.js") as { openApiDocument: typeof OpenApiDocument };
+  const { openApiDocument } = await import("../openapi/document.js");
   return { status: 200, headers: { "cache-control": "public, max-age=300" }, jsonBody: openApiDocument(url.host, scheme) };
 });
 

@@ -55,9 +55,9 @@ describe("toWireRequest", () => {
 });
 
 describe("validateChatRequest", () => {
-  const problem = (body: unknown) => {
+  const problem = async (body: unknown) => {
     try {
-      validateChatRequest(body);
+      await validateChatRequest(body);
     } catch (error) {
       expect(error).toBeInstanceOf(HttpProblem);
       return error as HttpProblem;
@@ -65,10 +65,10 @@ describe("validateChatRequest", () => {
     throw new Error("expected a problem");
   };
 
-  it("names the field and the rule", () => {
-    expect(problem({ messages: [{ role: "user", content: "x" }], top_p: 2 }).extensions).toEqual({ param: "top_p", rule: "maximum" });
-    expect(problem({ messages: [{ role: "system", content: 5 }] }).detail).toBe("messages[0].content must be string.");
-    expect(problem("text").status).toBe(400);
+  it("names the field and the rule", async () => {
+    expect((await problem({ messages: [{ role: "user", content: "x" }], top_p: 2 })).extensions).toEqual({ param: "top_p", rule: "maximum" });
+    expect((await problem({ messages: [{ role: "system", content: 5 }] })).detail).toBe("messages[0].content must be string.");
+    expect((await problem("text")).status).toBe(400);
   });
 
   it("writes JSON pointers the way people write fields", () => {
