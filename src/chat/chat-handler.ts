@@ -3,7 +3,8 @@ import { HttpProblem } from "../http/problem.js";
 import { isModelError } from "../inference/index.js";
 import { toChatResponse } from "./from-wire.js";
 import { chatModelProblem, prepareChat } from "./prepare.js";
-import { completeWithTools } from "./tool-loop.js";
+import { loopTimeout } from "./stream-events.js";
+import { completeWithTools, toolLoopDeadline } from "./tool-loop.js";
 
 /** `POST /api/chat`: one completion, in the app contract, for frontends and Logic Apps. */
 export const chat = callerHandler(
@@ -18,7 +19,11 @@ export const chat = callerHandler(
         const completion = await port.complete(prepared.body, { extraParameters: prepared.extraParameters });
         return { status: 200, jsonBody: toChatResponse(completion, port.alias, ids, chatRequest, validateOutput) };
       }
-      const { completion, usage } = await completeWithTools(prepared, tools, new AbortController().signal);
+      // A tool loop runs several model calls and tools; all of them together get one deadline.
+      const deadline = toolLoopDeadline(runtime.config.modelTimeoutMs);
+      const { completion, usage } = await completeWithTools(prepared, tools, deadline).catch((error: unknown) => {
+        throw deadline.aborted ? loopTimeout() : error;
+      });
       return { status: 200, jsonBody: toChatResponse(completion, port.alias, ids, chatRequest, validateOutput, { steps: tools.steps, usage }) };
     } catch (error) {
       throw isModelError(error) ? chatModelProblem(error) : error;

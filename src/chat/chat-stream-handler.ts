@@ -3,7 +3,7 @@ import { sseResponse } from "../http/sse.js";
 import { isModelError } from "../inference/index.js";
 import { chatModelProblem, prepareChat } from "./prepare.js";
 import { chatStreamFrames } from "./stream-events.js";
-import { toolTurnBody } from "./tool-loop.js";
+import { toolLoopDeadline, toolTurnBody } from "./tool-loop.js";
 
 /**
  * `POST /api/chat/stream`: the same request as /api/chat, answered as server-sent events. Anything
@@ -12,14 +12,16 @@ import { toolTurnBody } from "./tool-loop.js";
 export const chatStream = callerHandler(
   async (request, { runtime, requestId }) => {
     const prepared = await prepareChat(request, runtime);
+    // A tool loop runs several model calls and tools; all of them together get one deadline.
+    const deadline = prepared.tools ? toolLoopDeadline(runtime.config.modelTimeoutMs) : undefined;
     let chunks;
     try {
       const body = prepared.tools ? toolTurnBody(prepared, prepared.tools, [...prepared.body.messages], false) : prepared.body;
-      chunks = await prepared.port.stream(body, { extraParameters: prepared.extraParameters });
+      chunks = await prepared.port.stream(body, { extraParameters: prepared.extraParameters, signal: deadline });
     } catch (error) {
       throw isModelError(error) ? chatModelProblem(error) : error;
     }
-    return sseResponse(chatStreamFrames(chunks, prepared, requestId, runtime.config.streamHeartbeatMs));
+    return sseResponse(chatStreamFrames(chunks, prepared, requestId, runtime.config.streamHeartbeatMs, deadline));
   },
   { methods: ["POST"] },
 );

@@ -28,9 +28,11 @@ export async function* withHeartbeat<T>(source: AsyncIterable<T>, intervalMs: nu
     }
   } finally {
     if (!finished) {
-      // The read still outstanding fails once the source is closed; nobody is waiting for it.
+      // The read still outstanding may fail once the source is closed; nobody is waiting for it.
       pending.catch(() => undefined);
-      await iterator.return?.();
+      // Not awaited: a source that is an async generator finishes its current read before it can
+      // return, and the consumer that left must not wait for that.
+      iterator.return?.()?.catch(() => undefined);
     }
   }
 }

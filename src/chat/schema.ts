@@ -7,20 +7,21 @@ import { type Static, Type } from "@sinclair/typebox";
  */
 const Text = (description: string) => Type.String({ description });
 
-/**
- * A tool call replayed from an earlier answer. Fields beyond these (the seed's `call_id: null`) are
- * kept: the call is the model's own output, handed back to it.
- */
+/** A tool call replayed from an earlier answer; the seed's replayed calls carry `call_id: null`. */
 export const ToolCall = Type.Object(
   {
     id: Type.String({ minLength: 1, maxLength: 128, description: "The tool call's id, as the model gave it." }),
     type: Type.Literal("function"),
     function: Type.Object(
-      { name: Type.String({ minLength: 1, maxLength: 64 }), arguments: Type.String({ description: "The arguments as a JSON string." }) },
-      { additionalProperties: true },
+      {
+        name: Type.String({ minLength: 1, maxLength: 64 }),
+        arguments: Type.String({ description: "The arguments as a JSON string." }),
+        call_id: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+      },
+      { additionalProperties: false },
     ),
   },
-  { additionalProperties: true },
+  { additionalProperties: false },
 );
 
 /** One schema per role, chosen by `role`, so an error names the field that is wrong for that role. */

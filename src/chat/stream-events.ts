@@ -3,6 +3,7 @@ import { type ChatCompletion, type ChatCompletionChunk, isModelError, type WireM
 import { toChatResponse } from "./from-wire.js";
 import { PING, withHeartbeat } from "./heartbeat.js";
 import { chatModelProblem, type PreparedChat } from "./prepare.js";
+import { ToolSession } from "../tools/tool-session.js";
 import { addUsage, toolTurnBody } from "./tool-loop.js";
 
 /** One SSE frame: a named event with one line of JSON, ended by the blank line parsers wait for. */
@@ -14,34 +15,40 @@ export function eventFrame(name: string, data: unknown): string {
  * The app contract's stream: `start`, a `delta` per piece of text as it arrives, a `tool_call` per
  * complete call (and, for server-run tools, a `tool_result` as each finishes, then the next turn's
  * deltas), then exactly one terminal event: `done` with the whole message, or `error` with a
- * problem. `: ping` comments fill silences longer than `heartbeatMs`.
+ * problem. `: ping` comments fill any silence longer than `heartbeatMs`, whether the model is
+ * thinking or a tool is running.
  */
 export async function* chatStreamFrames(
   first: AsyncIterable<ChatCompletionChunk>,
   prepared: PreparedChat,
   requestId: string,
   heartbeatMs: number,
+  deadline?: AbortSignal,
 ): AsyncGenerator<string> {
+  for await (const frame of withHeartbeat(eventFrames(first, prepared, requestId, deadline), heartbeatMs)) {
+    yield frame === PING ? ": ping\n\n" : frame;
+  }
+}
+
+async function* eventFrames(first: AsyncIterable<ChatCompletionChunk>, prepared: PreparedChat, requestId: string, deadline?: AbortSignal): AsyncGenerator<string> {
   const session = prepared.tools;
   const messages: WireMessage[] = [...prepared.body.messages];
   const usage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
+  const signal = deadline ?? new AbortController().signal;
   let chunks = first;
   let started = false;
   try {
     for (let iteration = 0; ; iteration++) {
       const answer = new StreamedAnswer();
-      for await (const item of withHeartbeat(chunks, heartbeatMs)) {
-        if (item === PING) {
-          yield ": ping\n\n";
-          continue;
-        }
+      for await (const chunk of chunks) {
         if (!started) {
           started = true;
-          yield eventFrame("start", { id: item.id, model: prepared.port.alias, created: item.created });
+          yield eventFrame("start", { id: chunk.id, model: prepared.port.alias, created: chunk.created });
         }
-        const text = answer.add(item);
+        const text = answer.add(chunk);
         if (text) yield eventFrame("delta", { content: text });
       }
+      if (!started) throw new HttpProblem(502, "bad_upstream_response", "Bad Gateway", "The model's stream held no answer.");
       const completion = answer.completion();
       addUsage(usage, completion.usage);
       const calls = completion.choices[0]?.message.tool_calls ?? [];
@@ -54,20 +61,26 @@ export async function* chatStreamFrames(
         yield eventFrame("done", { finish_reason: response.finish_reason, usage: response.usage, message: response.message });
         return;
       }
-      for (const call of calls) yield eventFrame("tool_call", { id: call.id, name: call.function.name, arguments: call.function.arguments });
-      messages.push({ role: "assistant", content: completion.choices[0]?.message.content ?? "", tool_calls: calls });
-      for await (const { step, message } of session.run(calls, new AbortController().signal)) {
-        messages.push(message);
+      const unique = ToolSession.unique(calls);
+      for (const call of unique) yield eventFrame("tool_call", { id: call.id, name: call.function.name, arguments: call.function.arguments });
+      messages.push({ role: "assistant", content: completion.choices[0]?.message.content ?? "", tool_calls: unique });
+      const answers: WireMessage[] = [];
+      for await (const { index, step, message } of session.run(unique, signal)) {
+        answers[index] = message;
         const outcome = step.error !== undefined ? { error: step.error } : { content: step.result };
         yield eventFrame("tool_result", { id: step.tool_call.id, name: step.tool_call.name, ...outcome });
       }
+      messages.push(...answers);
       const last = iteration + 1 >= session.limits.maxIterations;
-      chunks = await prepared.port.stream(toolTurnBody(prepared, session, messages, last), { extraParameters: prepared.extraParameters });
+      chunks = await prepared.port.stream(toolTurnBody(prepared, session, messages, last), { extraParameters: prepared.extraParameters, signal });
     }
   } catch (error) {
-    yield eventFrame("error", problemResponse(asProblem(error), requestId).jsonBody);
+    const problem = deadline?.aborted ? loopTimeout() : asProblem(error);
+    yield eventFrame("error", problemResponse(problem, requestId).jsonBody);
   }
 }
+
+export const loopTimeout = () => new HttpProblem(504, "upstream_timeout", "Gateway Timeout", "The model and its tools did not finish in time.");
 
 function asProblem(error: unknown): HttpProblem {
   if (error instanceof HttpProblem) return error;

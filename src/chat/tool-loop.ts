@@ -1,6 +1,11 @@
 import type { ChatCompletion, ChatCompletionsBody, WireMessage, WireUsage } from "../inference/index.js";
 import type { PreparedChat } from "./prepare.js";
-import type { ToolSession } from "../tools/tool-session.js";
+import { ToolSession } from "../tools/tool-session.js";
+
+/** How long a whole tool loop may take, every model call and tool included, before it is a 504. */
+export function toolLoopDeadline(timeoutMs: number): AbortSignal {
+  return AbortSignal.timeout(timeoutMs);
+}
 
 /**
  * Server-run tools, JSON answer: the model is asked, its tool calls run (concurrently), their results
@@ -18,8 +23,12 @@ export async function completeWithTools(prepared: PreparedChat, session: ToolSes
     const message = completion.choices[0]?.message;
     const calls = message?.tool_calls ?? [];
     if (last || calls.length === 0) return { completion, usage };
-    messages.push({ role: "assistant", content: message?.content ?? "", tool_calls: calls });
-    for await (const { message: result } of session.run(calls, signal)) messages.push(result);
+    const unique = ToolSession.unique(calls);
+    messages.push({ role: "assistant", content: message?.content ?? "", tool_calls: unique });
+    const answers: WireMessage[] = [];
+    for await (const { index, message: result } of session.run(unique, signal)) answers[index] = result;
+    // The answers go back in the order of the calls, whichever finished first.
+    messages.push(...answers);
   }
 }
 

@@ -46,6 +46,8 @@ function readTool(settings: SettingsReader, entry: unknown, index: number, allow
   if (!parameters || typeof parameters !== "object" || parameters.type !== "object") {
     return settings.problem(`${at}.parameters must be a JSON Schema with "type": "object"`);
   }
+  const schemaProblem = compileProblem(parameters);
+  if (schemaProblem) return settings.problem(`${at}.parameters is not a usable JSON Schema: ${schemaProblem}`);
   const url = typeof tool.url_setting === "string" ? settings.string(tool.url_setting, { required: true }) : typeof tool.url === "string" ? tool.url : undefined;
   if (url === undefined) return typeof tool.url_setting === "string" ? undefined : settings.problem(`${at} needs url or url_setting`);
   let parsed: URL;
@@ -59,4 +61,15 @@ function readTool(settings: SettingsReader, entry: unknown, index: number, allow
   if (parsed.protocol !== "https:" && !plainLocal) return settings.problem(`${at}: the URL must use https`);
   if (!hostAllowed(host, allowedHosts)) return settings.problem(`${at}: the host ${host} is not in HTTP_TOOL_ALLOWED_HOSTS`);
   return { name: tool.name, description: tool.description, parameters, url: new Secret(url) };
+}
+
+/** Compiles a tool's argument schema once at start-up, so a broken one is a start-up problem, not a 500 later. */
+function compileProblem(schema: Record<string, unknown>): string | undefined {
+  const { Ajv } = require("ajv") as typeof import("ajv");
+  try {
+    new Ajv({ strict: false, addUsedSchema: false }).compile(schema);
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
 }

@@ -30,7 +30,7 @@ export const chatCompletions = callerHandler(
       throw isModelError(error) ? modelErrorProblem(error) : error;
     }
   },
-  { errors: "sdk" },
+  { errors: "sdk", methods: ["POST"] },
 );
 
 /** The chunks as SSE frames, then `[DONE]`; a failure after the first byte is one final error frame. */

@@ -38,7 +38,7 @@ export class ToolRegistry {
     if (!tool) return undefined;
     let registered = this.#compiled.get(name);
     if (!registered) {
-      this.#ajv ??= new (require("ajv") as typeof import("ajv")).Ajv({ allErrors: false, strict: false });
+      this.#ajv ??= new (require("ajv") as typeof import("ajv")).Ajv({ allErrors: false, strict: false, addUsedSchema: false });
       registered = { tool, validate: this.#ajv.compile(tool.parameters) };
       this.#compiled.set(name, registered);
     }

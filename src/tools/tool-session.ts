@@ -40,18 +40,24 @@ export class ToolSession {
     });
   }
 
+  /** A turn's calls with any repeated id dropped: one call, and one answer, per id. */
+  static unique(calls: readonly WireToolCall[]): WireToolCall[] {
+    const seen = new Set<string>();
+    return calls.filter((call) => !seen.has(call.id) && seen.add(call.id));
+  }
+
   /**
-   * Runs the calls of one model turn concurrently, yielding each step and the tool message for the
-   * model as soon as that call finishes.
+   * Runs the calls of one model turn concurrently, yielding each step, with its position in `calls`
+   * and the tool message for the model, as soon as that call finishes.
    */
-  async *run(calls: readonly WireToolCall[], signal: AbortSignal): AsyncGenerator<{ step: ToolStep; message: WireMessage }> {
+  async *run(calls: readonly WireToolCall[], signal: AbortSignal): AsyncGenerator<{ index: number; step: ToolStep; message: WireMessage }> {
     const pending = new Map<number, Promise<{ index: number; step: ToolStep }>>();
     calls.forEach((call, index) => pending.set(index, this.#runOne(call, signal).then((step) => ({ index, step }))));
     while (pending.size > 0) {
       const { index, step } = await Promise.race(pending.values());
       pending.delete(index);
       this.steps.push(step);
-      yield { step, message: { role: "tool", tool_call_id: step.tool_call.id, content: this.#content(step) } };
+      yield { index, step, message: { role: "tool", tool_call_id: step.tool_call.id, content: this.#content(step) } };
     }
   }
 
@@ -83,14 +89,27 @@ export class ToolSession {
     return withTimeout((toolSignal) => registered.tool.execute(args as Record<string, unknown>, toolSignal), this.limits.timeoutMs, signal);
   }
 
-  /** What the model reads: the result as JSON, cut to the size cap, or the error. */
+  /**
+   * What the model reads: the result as JSON, or the error. A result over the size cap becomes
+   * `{"truncated": true, "content": <the start of its JSON>}`, cut so that the whole message, escaping
+   * included, fits the cap.
+   */
   #content(step: ToolStep): string {
     if (step.error !== undefined) return JSON.stringify({ error: step.error });
+    const max = this.limits.maxOutputBytes;
     const text = JSON.stringify(step.result ?? null);
-    if (Buffer.byteLength(text) <= this.limits.maxOutputBytes) return text;
-    const cut = Buffer.from(text).subarray(0, this.limits.maxOutputBytes).toString("utf8");
-    step.result = { truncated: true, content: cut };
-    return JSON.stringify(step.result);
+    if (Buffer.byteLength(text) <= max) return text;
+    let keep = Math.min(text.length, max);
+    for (;;) {
+      const cut = { truncated: true, content: text.slice(0, keep) };
+      const wrapped = JSON.stringify(cut);
+      const size = Buffer.byteLength(wrapped);
+      if (size <= max || keep === 0) {
+        step.result = cut;
+        return wrapped;
+      }
+      keep = Math.floor((keep * max) / size * 0.95);
+    }
   }
 }
 

@@ -80,6 +80,12 @@ describe("POST /api/chat/stream", () => {
     expect(events.at(-1)?.data.code).toBe("invalid_model_output");
   });
 
+  it("ends a stream that holds no answer at all with an error event", async () => {
+    await postJson(`${emulator.url}/_emulator/faults`, { faults: [{ status: 200, headers: { "content-type": "text/event-stream" }, body: "data: [DONE]\n\n" }] });
+    const { events } = await readEvents(await stream(seed("chat.request")));
+    expect(events).toEqual([{ event: "error", data: expect.objectContaining({ code: "bad_upstream_response" }) }]);
+  });
+
   it("answers a failure before the first byte as a plain problem, not a stream", async () => {
     await postJson(`${emulator.url}/_emulator/faults`, { faults: [{ status: 503, headers: { "retry-after": "3" } }] });
     const response = await stream(seed("chat.request"));

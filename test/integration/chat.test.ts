@@ -158,6 +158,16 @@ describe("JSON output", () => {
     expect(mismatched.json.detail).toBe("The model's answer does not match the schema: /answer must be string.");
   });
 
+  it("compiles each request's schema on its own: the same $id twice, and a 2020-12 dialect, both work", async () => {
+    const withId = { ...schema, $id: "https://example.com/answer.json" };
+    for (let i = 0; i < 2; i++) {
+      const { status } = await ask("Hi", { response_format: { type: "json_schema", json_schema: { name: "answer", schema: withId } } });
+      expect(status).toBe(200);
+    }
+    const dialect = { ...schema, $schema: "https://json-schema.org/draft/2020-12/schema" };
+    expect((await ask("Hi", { response_format: { type: "json_schema", json_schema: { name: "answer", schema: dialect } } })).status).toBe(200);
+  });
+
   it("returns a cut-off answer unparsed", async () => {
     const { status, json } = await ask("How many languages are in the world?", { response_format: { type: "json_object" }, max_tokens: 3 });
     expect(status).toBe(200);
@@ -186,6 +196,7 @@ describe("bad input never reaches the model", () => {
     ["an extra that shadows a checked field", () => ask("Hi", { extra: { temperature: 9 } }), 400, "invalid_request", "extra.temperature"],
     ["a json_schema Ajv cannot use", () => ask("Hi", { response_format: { type: "json_schema", json_schema: { name: "a", schema: { type: "nonsense" } } } }), 400, "invalid_request", "response_format.json_schema.schema"],
     ["an unknown model", () => ask("Hi", { model: "gpt-4o" }), 400, "model_not_found", "model"],
+    ["an unknown field in a replayed tool call", () => chat({ messages: [{ role: "user", content: "Hi" }, { role: "assistant", tool_calls: [{ id: "abc0DeFgH", type: "function", function: { name: "f", arguments: "{}" }, extra: {} }] }] }), 400, "invalid_request", "messages[1].tool_calls[0].extra"],
     ["a message over 64 KiB", () => ask(big), 413, "payload_too_large", "messages[0]"],
     ["more than 256 messages", () => chat({ messages: Array.from({ length: 257 }, () => ({ role: "user", content: "Hi" })) }), 413, "payload_too_large", "messages"],
     ["a body over 256 KiB", () => chat({ messages: [1, 2, 3, 4, 5].map(() => ({ role: "user", content: big.slice(0, 60_000) })), extra: { pad: big } }), 413, "payload_too_large", undefined],

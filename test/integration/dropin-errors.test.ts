@@ -57,6 +57,13 @@ describe("caller mistakes", () => {
     expectSafeError(await response.json(), "unsupported_media_type");
   });
 
+  it("answers 405 with Allow for a method other than POST, in the SDK error shape", async () => {
+    const response = await fetch(api, { headers: { "api-key": "dev-key" } });
+    expect(response.status).toBe(405);
+    expect(response.headers.get("allow")).toBe("POST");
+    expectSafeError(await response.json(), "method_not_allowed");
+  });
+
   it("answers 413 for a body over 1 MiB, before reading it all", async () => {
     const big = JSON.stringify({ messages: [{ role: "user", content: "x".repeat(1024 * 1024) }] });
     const { status, json } = await postJson(api, JSON.parse(big), { "api-key": "dev-key" });

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { loadScenarios, type ScenarioRule } from "../../dev/emulator/scenarios.js";
 import { postJson, startEmulator } from "../support/emulator.js";
 import { settingsFor, startHost } from "../support/host.js";
+import { readEvents } from "../support/sse.js";
 
 /**
  * HTTP tools from settings, against a local test server the settings allow-list (loopback allowed
@@ -54,6 +55,7 @@ beforeAll(async () => {
       HTTP_TOOLS_ALLOW_LOOPBACK: "true",
       HTTP_TOOL_MAX_RESPONSE_BYTES: "8192",
       TOOL_TIMEOUT_MS: "500",
+      STREAM_HEARTBEAT_MS: "100",
       HTTP_TOOLS: JSON.stringify([
         tool("lookup_order", `${base}/order`),
         tool("redirecting", `${base}/redirect`),
@@ -101,6 +103,20 @@ describe("HTTP tools", () => {
   it("gives up on a tool that does not answer in time", async () => {
     const json = await ask("A slow answer please", "slow_answer");
     expect(json.steps[0].error).toBe("The tool did not answer within 500 ms.");
+  });
+
+  it("keeps a stream alive with pings while a tool runs", async () => {
+    const response = await fetch(`${host.url}/api/chat/stream`, {
+      method: "POST",
+      headers: { "api-key": "dev-key", "content-type": "application/json" },
+      body: JSON.stringify({ messages: [{ role: "user", content: "A slow answer please" }], server_tools: ["slow_answer"] }),
+    });
+    const { order } = await readEvents(response);
+    const call = order.indexOf("tool_call");
+    const result = order.indexOf("tool_result");
+    expect(call).toBeGreaterThanOrEqual(0);
+    expect(order.slice(call, result)).toContain(":ping");
+    expect(order.at(-1)).toBe("done");
   });
 
   it("refuses a private address written in the URL, without connecting", async () => {

@@ -7,6 +7,7 @@ describe("addressAllowed", () => {
   it.each([
     "10.1.2.3", "172.16.0.1", "172.31.255.255", "192.168.1.1", "127.0.0.1", "169.254.169.254", "100.64.0.1", "0.0.0.0",
     "224.0.0.1", "255.255.255.255", "::1", "::", "fd00::1", "fe80::1", "::ffff:10.0.0.1", "::ffff:127.0.0.1", "not-an-ip",
+    "::a9fe:a9fe", "2002:a9fe:a9fe::1", "2001:0:4136:e378::1", "fec0::1", "64:ff9b:1::a00:1", "192.0.2.1", "203.0.113.9",
   ])("refuses %s", (address) => {
     expect(addressAllowed(address, { allowLoopback: false })).toBe(false);
   });
@@ -84,6 +85,11 @@ describe("HTTP_TOOLS settings", () => {
       "HTTP_TOOLS[4] needs url or url_setting",
     ]);
     expect(problems({ HTTP_TOOLS: "{nope" })).toEqual(["HTTP_TOOLS must be a JSON array of tool definitions"]);
+    const broken = problems({
+      HTTP_TOOL_ALLOWED_HOSTS: "api.example.com",
+      HTTP_TOOLS: JSON.stringify([tool({ url: "https://api.example.com", parameters: { type: "object", properties: { a: { type: "strin" } } } })]),
+    });
+    expect(broken[0]).toMatch(/^HTTP_TOOLS\[0\]\.parameters is not a usable JSON Schema: /);
   });
 
   it("accepts plain http to this machine only when local development allows loopback", () => {

@@ -68,6 +68,17 @@ describe("ToolSession", () => {
     expect(session.steps).toHaveLength(4);
   });
 
+  it("cuts output over the size cap, escaping included", async () => {
+    const quotes = new ToolRegistry([tool("quotes", async () => '"\\'.repeat(3_000))]);
+    const [item] = await runAll(new ToolSession(quotes, ["quotes"], limits), [call("a", "quotes")]);
+    expect(Buffer.byteLength(item?.message.content as string)).toBeLessThanOrEqual(1_000);
+    expect(JSON.parse(item?.message.content as string)).toMatchObject({ truncated: true });
+  });
+
+  it("keeps one call per id in a turn", () => {
+    expect(ToolSession.unique([call("a", "echo"), call("b", "echo"), call("a", "boom")]).map((c) => `${c.id}:${c.function.name}`)).toEqual(["a:echo", "b:echo"]);
+  });
+
   it("cuts output over the size cap", async () => {
     const [item] = await runAll(new ToolSession(registry, ["big"], limits), [call("a", "big")]);
     expect(item?.step.result).toMatchObject({ truncated: true });
