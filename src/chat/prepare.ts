@@ -1,7 +1,7 @@
 import type { ValidateFunction } from "ajv";
 import type { HttpRequest } from "@azure/functions";
 import { modelErrorProblem } from "../http/model-error-problem.js";
-import { HttpProblem } from "../http/problem.js";
+import { HttpProblem, unknownModel } from "../http/problem.js";
 import { readJsonBody } from "../http/read-json-body.js";
 import type { ChatCompletionsBody, ExtraParametersMode, ModelPort } from "../inference/index.js";
 import type { Runtime } from "../runtime.js";
@@ -34,7 +34,7 @@ export async function prepareChat(httpRequest: HttpRequest, runtime: Runtime): P
   const tools = toolSession(request, runtime);
   const port = models.find(request.model);
   if (!port) {
-    throw new HttpProblem(400, "model_not_found", "Bad Request", `Unknown model "${request.model}". Known models: ${models.aliases.join(", ")}.`, {}, { param: "model", rule: "enum" });
+    throw unknownModel(request.model, models.aliases);
   }
   const ids = new ToolCallIds();
   const { body, extraParameters } = toWireRequest(request, ids);

@@ -1,5 +1,5 @@
 import type { HttpRequest } from "@azure/functions";
-import { HttpProblem } from "../http/problem.js";
+import { HttpProblem, unknownModel } from "../http/problem.js";
 import type { ChatCompletionsBody, ExtraParametersMode, ModelPort, ModelRegistry } from "../inference/index.js";
 
 export interface UpstreamRequest {
@@ -46,7 +46,7 @@ function deploymentFor(model: unknown, models: ModelRegistry): ModelPort {
   if (model === undefined || model === null || model === "") return models.default;
   const port = typeof model === "string" ? models.find(model) : undefined;
   if (!port) {
-    throw invalid(`Unknown model ${JSON.stringify(model)}. Known models: ${models.aliases.join(", ")}.`, "model", "model_not_found");
+    throw unknownModel(model, models.aliases);
   }
   return port;
 }
@@ -61,5 +61,4 @@ function extraParametersOf(request: HttpRequest): ExtraParametersMode | undefine
   return legacy ? LEGACY_MODES[legacy.toLowerCase()] : undefined;
 }
 
-const invalid = (detail: string, param: string | null, code = "invalid_request") =>
-  new HttpProblem(400, code, "Bad Request", detail, {}, param ? { param } : {});
+const invalid = (detail: string, param: string | null) => new HttpProblem(400, "invalid_request", "Bad Request", detail, {}, param ? { param } : {});

@@ -47,3 +47,10 @@ export const unauthorized = () =>
     "Send a valid API key in the api-key header or as Authorization: Bearer <key>.",
     { "www-authenticate": 'Bearer realm="api"' },
   );
+
+/** A `model` that names no configured deployment: 400, listing the ones there are. */
+export const unknownModel = (model: unknown, aliases: readonly string[]) =>
+  new HttpProblem(400, "model_not_found", "Bad Request", `Unknown model ${JSON.stringify(model)}. Known models: ${aliases.join(", ")}.`, {}, {
+    param: "model",
+    rule: "enum",
+  });
