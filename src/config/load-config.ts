@@ -18,6 +18,10 @@ export function loadConfig(env: Env): AppConfig {
   const settings = new SettingsReader(env);
   const deployments = readDeployments(settings);
   const modelTimeoutMs = settings.integer("MODEL_TIMEOUT_MS", 120_000, { min: 1_000, max: MAX_MODEL_TIMEOUT_MS });
+  const retries = {
+    maxRetries: settings.integer("MODEL_MAX_RETRIES", 2, { min: 0, max: 5 }),
+    baseDelayMs: settings.integer("MODEL_RETRY_BASE_DELAY_MS", 250, { min: 10, max: 10_000 }),
+  };
   const callerKeys = readCallerKeys(settings);
   const tools = {
     timeoutMs: settings.integer("TOOL_TIMEOUT_MS", 10_000, { min: 100, max: 120_000 }),
@@ -32,6 +36,7 @@ export function loadConfig(env: Env): AppConfig {
   return deepFreeze({
     deployments,
     modelTimeoutMs,
+    retries,
     callerKeys,
     streamHeartbeatMs,
     tools,

@@ -44,6 +44,8 @@ export interface AppConfig {
   readonly deployments: readonly DeploymentConfig[];
   /** Upper bound for one upstream call, headers and body (stream) included. */
   readonly modelTimeoutMs: number;
+  /** Our one retry loop: attempts after the first, and the base of its backoff. */
+  readonly retries: { readonly maxRetries: number; readonly baseDelayMs: number };
   readonly callerKeys: readonly CallerKeyConfig[];
   /** Tools served over HTTP, from settings. */
   readonly httpTools: HttpToolsConfig;

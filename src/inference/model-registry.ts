@@ -1,6 +1,7 @@
 import type { AppConfig } from "../config/index.js";
 import { AzureModelPort } from "./azure-model-port.js";
 import type { ModelPort } from "./model-port.js";
+import { RetryingModelPort } from "./retrying-model-port.js";
 import { UndiciHttpClient } from "./undici-http-client.js";
 
 /** Past Azure's 230 s front-end limit no answer can reach a caller; no connection waits longer. */
@@ -18,7 +19,10 @@ export class ModelRegistry {
   static fromConfig(config: AppConfig): ModelRegistry {
     // One transport for every deployment: its pools are per origin, and idle sockets are shared.
     const httpClient = new UndiciHttpClient({ outerTimeoutMs: OUTER_TIMEOUT_MS });
-    return new ModelRegistry(config.deployments.map((d) => new AzureModelPort(d, config.modelTimeoutMs, httpClient)));
+    const retries = { ...config.retries, budgetMs: config.modelTimeoutMs };
+    return new ModelRegistry(
+      config.deployments.map((d) => new RetryingModelPort(new AzureModelPort(d, config.modelTimeoutMs, httpClient), retries)),
+    );
   }
 
   get default(): ModelPort {

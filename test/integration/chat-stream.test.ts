@@ -10,7 +10,7 @@ let api: string;
 
 beforeAll(async () => {
   emulator = await startEmulator();
-  host = await startHost(settingsFor(inject("stackSettings"), emulator.url, { STREAM_HEARTBEAT_MS: "100" }));
+  host = await startHost(settingsFor(inject("stackSettings"), emulator.url, { STREAM_HEARTBEAT_MS: "100", MODEL_MAX_RETRIES: "0" }));
   api = `${host.url}/api/chat/stream`;
 });
 afterAll(async () => {

@@ -5,6 +5,7 @@ import { settingsFor, startHost } from "../support/host.js";
 /**
  * Every error of the drop-in route, in the SDK error shape with the right status: caller mistakes,
  * and upstream faults injected into an emulator of this test's own, before and after the first byte.
+ * Retries are off here, so each fault's own mapping shows; retries.test.ts covers the retry loop.
  */
 const CANARY_KEY = "canary-model-key-31c4";
 let emulator: Awaited<ReturnType<typeof startEmulator>>;
@@ -14,7 +15,7 @@ let api: string;
 beforeAll(async () => {
   emulator = await startEmulator({ key: CANARY_KEY });
   host = await startHost(
-    settingsFor(inject("stackSettings"), emulator.url, { MODEL_MISTRAL_LARGE_KEY: CANARY_KEY, MODEL_MISTRAL_SMALL_KEY: CANARY_KEY, MODEL_TIMEOUT_MS: "3000" }),
+    settingsFor(inject("stackSettings"), emulator.url, { MODEL_MISTRAL_LARGE_KEY: CANARY_KEY, MODEL_MISTRAL_SMALL_KEY: CANARY_KEY, MODEL_TIMEOUT_MS: "3000", MODEL_MAX_RETRIES: "0" }),
   );
   api = `${host.url}/api/chat/completions`;
 });
