@@ -1,7 +1,7 @@
 import type { ValidateFunction } from "ajv";
 import type { HttpRequest } from "@azure/functions";
 import { modelErrorProblem } from "../http/model-error-problem.js";
-import { HttpProblem, unknownModel } from "../http/problem.js";
+import { HttpProblem, tooManyTokens, unknownModel } from "../http/problem.js";
 import { readJsonBody } from "../http/read-json-body.js";
 import type { ChatCompletionsBody, ExtraParametersMode, ModelPort } from "../inference/index.js";
 import type { Runtime } from "../runtime.js";
@@ -30,6 +30,7 @@ export interface PreparedChat {
 export async function prepareChat(httpRequest: HttpRequest, runtime: Runtime): Promise<PreparedChat> {
   const models = runtime.models;
   const request = await validateChatRequest(await readJsonBody(httpRequest, CHAT_MAX_BODY_BYTES));
+  if (request.max_tokens !== undefined && request.max_tokens > runtime.config.maxTokens) throw tooManyTokens(runtime.config.maxTokens);
   const validateOutput = outputValidator(request);
   const tools = toolSession(request, runtime);
   const port = models.find(request.model);

@@ -18,6 +18,7 @@ export function loadConfig(env: Env): AppConfig {
   const settings = new SettingsReader(env);
   const deployments = readDeployments(settings);
   const modelTimeoutMs = settings.integer("MODEL_TIMEOUT_MS", 120_000, { min: 1_000, max: MAX_MODEL_TIMEOUT_MS });
+  const maxTokens = settings.integer("MODEL_MAX_TOKENS", 4_096, { min: 1, max: 131_072 });
   const retries = {
     maxRetries: settings.integer("MODEL_MAX_RETRIES", 2, { min: 0, max: 5 }),
     baseDelayMs: settings.integer("MODEL_RETRY_BASE_DELAY_MS", 250, { min: 10, max: 10_000 }),
@@ -37,6 +38,7 @@ export function loadConfig(env: Env): AppConfig {
     deployments,
     modelTimeoutMs,
     retries,
+    maxTokens,
     callerKeys,
     streamHeartbeatMs,
     tools,

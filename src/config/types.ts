@@ -44,6 +44,11 @@ export interface AppConfig {
   readonly deployments: readonly DeploymentConfig[];
   /** Upper bound for one upstream call, headers and body (stream) included. */
   readonly modelTimeoutMs: number;
+  /**
+   * The most tokens one answer may have; requests without max_tokens get this. NOTE: the worker
+   * cannot see a caller leave (azure-functions-nodejs-library#294), so every answer must end.
+   */
+  readonly maxTokens: number;
   /** Our one retry loop: attempts after the first, and the base of its backoff. */
   readonly retries: { readonly maxRetries: number; readonly baseDelayMs: number };
   readonly callerKeys: readonly CallerKeyConfig[];

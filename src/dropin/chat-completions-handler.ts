@@ -17,7 +17,7 @@ export const DROP_IN_MAX_BODY_BYTES = 1024 * 1024;
  */
 export const chatCompletions = callerHandler(
   async (request, { runtime, requestId }) => {
-    const upstream = toUpstreamRequest(await readJsonBody(request, DROP_IN_MAX_BODY_BYTES), request, runtime.models);
+    const upstream = toUpstreamRequest(await readJsonBody(request, DROP_IN_MAX_BODY_BYTES), request, runtime.models, runtime.config.maxTokens);
     const options = { extraParameters: upstream.extraParameters };
     try {
       if (!upstream.stream) {

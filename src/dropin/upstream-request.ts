@@ -1,5 +1,5 @@
 import type { HttpRequest } from "@azure/functions";
-import { HttpProblem, unknownModel } from "../http/problem.js";
+import { HttpProblem, tooManyTokens, unknownModel } from "../http/problem.js";
 import type { ChatCompletionsBody, ExtraParametersMode, ModelPort, ModelRegistry } from "../inference/index.js";
 
 export interface UpstreamRequest {
@@ -20,7 +20,7 @@ const LEGACY_MODES: Record<string, ExtraParametersMode> = { passthrough: "pass-t
  * what OpenAI clients send by default but the Azure AI Model Inference API does not define.
  * Everything else reaches the model untouched, and the model answers for it.
  */
-export function toUpstreamRequest(body: unknown, request: HttpRequest, models: ModelRegistry): UpstreamRequest {
+export function toUpstreamRequest(body: unknown, request: HttpRequest, models: ModelRegistry, maxTokens = Number.POSITIVE_INFINITY): UpstreamRequest {
   if (!body || typeof body !== "object" || Array.isArray(body)) {
     throw invalid("The request body must be a JSON object.", null);
   }
@@ -32,6 +32,7 @@ export function toUpstreamRequest(body: unknown, request: HttpRequest, models: M
   if (stream !== undefined && stream !== null && typeof stream !== "boolean") throw invalid("stream must be a boolean.", "stream");
   if (n !== undefined && n !== null && n !== 1) throw invalid("Only n = 1 is supported: the model returns one choice.", "n");
   if (maxCompletionTokens !== undefined && rest.max_tokens === undefined) rest.max_tokens = maxCompletionTokens;
+  if (typeof rest.max_tokens === "number" && rest.max_tokens > maxTokens) throw tooManyTokens(maxTokens);
 
   return {
     port: deploymentFor(model, models),

@@ -54,3 +54,7 @@ export const unknownModel = (model: unknown, aliases: readonly string[]) =>
     param: "model",
     rule: "enum",
   });
+
+/** A max_tokens over the app's ceiling (MODEL_MAX_TOKENS): refused, not clamped. */
+export const tooManyTokens = (ceiling: number) =>
+  new HttpProblem(400, "invalid_request", "Bad Request", `max_tokens may be at most ${ceiling} here.`, {}, { param: "max_tokens", rule: "maximum" });

@@ -23,8 +23,12 @@ export class AzureModelPort implements ModelPort {
   readonly #httpClient: HttpClient | undefined;
   #client: ModelClient | undefined;
 
-  constructor(deployment: DeploymentConfig, timeoutMs: number, httpClient?: HttpClient) {
+  readonly #maxTokens: number | undefined;
+
+  /** `maxTokens` is sent when a request has no max_tokens of its own, so no answer runs unbounded. */
+  constructor(deployment: DeploymentConfig, timeoutMs: number, httpClient?: HttpClient, maxTokens?: number) {
     this.alias = deployment.alias;
+    this.#maxTokens = maxTokens;
     this.#deployment = deployment;
     this.#timeoutMs = timeoutMs;
     this.#secrets = [deployment.credential.key.reveal()];
@@ -114,7 +118,8 @@ export class AzureModelPort implements ModelPort {
   }
 
   #upstreamBody(body: ChatCompletionsBody, stream: boolean): ChatCompletionsBody {
-    return { ...body, model: this.#deployment.model, stream };
+    const maxTokens = body.max_tokens ?? this.#maxTokens;
+    return { ...body, model: this.#deployment.model, stream, ...(maxTokens !== undefined ? { max_tokens: maxTokens } : {}) };
   }
 
   #headers(options: ModelCallOptions): Record<string, string> {

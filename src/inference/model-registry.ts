@@ -21,7 +21,7 @@ export class ModelRegistry {
     const httpClient = new UndiciHttpClient({ outerTimeoutMs: OUTER_TIMEOUT_MS });
     const retries = { ...config.retries, budgetMs: config.modelTimeoutMs };
     return new ModelRegistry(
-      config.deployments.map((d) => new RetryingModelPort(new AzureModelPort(d, config.modelTimeoutMs, httpClient), retries)),
+      config.deployments.map((d) => new RetryingModelPort(new AzureModelPort(d, config.modelTimeoutMs, httpClient, config.maxTokens), retries)),
     );
   }
 

@@ -187,6 +187,7 @@ describe("bad input never reaches the model", () => {
     ["an unknown top-level field", () => ask("Hi", { temprature: 0.5 }), 400, "invalid_request", "temprature"],
     ["a temperature out of range", () => ask("Hi", { temperature: 1.5 }), 400, "invalid_request", "temperature"],
     ["a max_tokens of 0", () => ask("Hi", { max_tokens: 0 }), 400, "invalid_request", "max_tokens"],
+    ["a max_tokens over the ceiling", () => ask("Hi", { max_tokens: 1_000_000 }), 400, "invalid_request", "max_tokens"],
     ["a penalty out of range", () => ask("Hi", { presence_penalty: 3 }), 400, "invalid_request", "presence_penalty"],
     ["a stop list too long", () => ask("Hi", { stop: ["a", "b", "c", "d", "e"] }), 400, "invalid_request", "stop"],
     ["an unknown role", () => chat({ messages: [{ role: "robot", content: "Hi" }] }), 400, "invalid_request", "messages[0].role"],

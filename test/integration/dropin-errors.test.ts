@@ -58,6 +58,16 @@ describe("caller mistakes", () => {
     expectSafeError(await response.json(), "unsupported_media_type");
   });
 
+  it("refuses a max_tokens over the ceiling, and sends the ceiling when there is none", async () => {
+    const { status, json } = await chat({ ...seed("chat.request"), max_tokens: 1_000_000 });
+    expect(status).toBe(400);
+    expectSafeError(json, "invalid_request");
+    expect(json.error.param).toBe("max_tokens");
+    expect(emulator.emulator.log.entries()).toHaveLength(0);
+    expect((await chat(seed("chat.request"))).status).toBe(200);
+    expect((emulator.emulator.log.entries()[0]?.body as { max_tokens: number }).max_tokens).toBe(4096);
+  });
+
   it("answers 405 with Allow for a method other than POST, in the SDK error shape", async () => {
     const response = await fetch(api, { headers: { "api-key": "dev-key" } });
     expect(response.status).toBe(405);

@@ -21,7 +21,7 @@ afterAll(async () => {
 });
 beforeEach(() => emulator.emulator.reset());
 
-function port(options: { alias?: string; timeoutMs?: number; key?: string; endpoint?: string } = {}) {
+function port(options: { alias?: string; timeoutMs?: number; key?: string; endpoint?: string; maxTokens?: number } = {}) {
   const alias = options.alias ?? "mistral-large";
   return new AzureModelPort(
     {
@@ -33,6 +33,7 @@ function port(options: { alias?: string; timeoutMs?: number; key?: string; endpo
     },
     options.timeoutMs ?? 10_000,
     httpClient,
+    options.maxTokens,
   );
 }
 
@@ -64,6 +65,12 @@ describe("AzureModelPort.complete", () => {
     const [request] = emulator.emulator.log.entries();
     expect(request?.body).toMatchObject({ model: "Mistral-Large", stream: false });
     expect(request?.query["api-version"]).toBe("2024-05-01-preview");
+  });
+
+  it("sends its max_tokens ceiling when the request has none, and the request's own otherwise", async () => {
+    await port({ maxTokens: 100 }).complete(seed("chat.request"));
+    await port({ maxTokens: 100 }).complete({ ...seed("chat.request"), max_tokens: 7 });
+    expect(emulator.emulator.log.entries().map((e) => (e.body as { max_tokens?: number }).max_tokens)).toEqual([100, 7]);
   });
 
   it("sends the extra-parameters header when asked", async () => {
