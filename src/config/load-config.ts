@@ -18,6 +18,11 @@ export function loadConfig(env: Env): AppConfig {
   const settings = new SettingsReader(env);
   const deployments = readDeployments(settings);
   const modelTimeoutMs = settings.integer("MODEL_TIMEOUT_MS", 120_000, { min: 1_000, max: MAX_MODEL_TIMEOUT_MS });
+  const breaker = {
+    failures: settings.integer("BREAKER_FAILURES", 5, { min: 1, max: 1_000 }),
+    windowMs: settings.integer("BREAKER_WINDOW_MS", 30_000, { min: 1_000, max: 600_000 }),
+    coolDownMs: settings.integer("BREAKER_COOLDOWN_MS", 30_000, { min: 100, max: 600_000 }),
+  };
   const maxTokens = settings.integer("MODEL_MAX_TOKENS", 4_096, { min: 1, max: 131_072 });
   const retries = {
     maxRetries: settings.integer("MODEL_MAX_RETRIES", 2, { min: 0, max: 5 }),
@@ -39,6 +44,7 @@ export function loadConfig(env: Env): AppConfig {
     modelTimeoutMs,
     retries,
     maxTokens,
+    breaker,
     callerKeys,
     streamHeartbeatMs,
     tools,

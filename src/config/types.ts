@@ -49,6 +49,8 @@ export interface AppConfig {
    * cannot see a caller leave (azure-functions-nodejs-library#294), so every answer must end.
    */
   readonly maxTokens: number;
+  /** Circuit breaking per deployment. */
+  readonly breaker: { readonly failures: number; readonly windowMs: number; readonly coolDownMs: number };
   /** Our one retry loop: attempts after the first, and the base of its backoff. */
   readonly retries: { readonly maxRetries: number; readonly baseDelayMs: number };
   readonly callerKeys: readonly CallerKeyConfig[];

@@ -1,6 +1,7 @@
 import type { AppConfig } from "../config/index.js";
 import { AzureModelPort } from "./azure-model-port.js";
 import type { ModelPort } from "./model-port.js";
+import { BreakerModelPort } from "./breaker-model-port.js";
 import { RetryingModelPort } from "./retrying-model-port.js";
 import { UndiciHttpClient } from "./undici-http-client.js";
 
@@ -21,7 +22,9 @@ export class ModelRegistry {
     const httpClient = new UndiciHttpClient({ outerTimeoutMs: OUTER_TIMEOUT_MS });
     const retries = { ...config.retries, budgetMs: config.modelTimeoutMs };
     return new ModelRegistry(
-      config.deployments.map((d) => new RetryingModelPort(new AzureModelPort(d, config.modelTimeoutMs, httpClient, config.maxTokens), retries)),
+      config.deployments.map(
+        (d) => new BreakerModelPort(new RetryingModelPort(new AzureModelPort(d, config.modelTimeoutMs, httpClient, config.maxTokens), retries), config.breaker),
+      ),
     );
   }
 

@@ -1,0 +1,65 @@
+import { CircuitBreaker, type BreakerOptions } from "./circuit-breaker.js";
+import { ModelError, isModelError } from "./model-error.js";
+import type { ModelCallOptions, ModelPort } from "./model-port.js";
+import type { ChatCompletion, ChatCompletionChunk, ChatCompletionsBody, ModelInfo } from "./wire.js";
+
+/**
+ * Skips a deployment that keeps failing: while its circuit is open, calls fail at once with a 503
+ * and the time left to wait, instead of waiting out timeouts and retries. The state is per
+ * instance: each instance learns a deployment's health from its own calls within seconds, and
+ * sharing it would put a storage round trip on every call.
+ */
+export class BreakerModelPort implements ModelPort {
+  readonly alias: string;
+  readonly breaker: CircuitBreaker;
+
+  constructor(
+    private readonly inner: ModelPort,
+    options: BreakerOptions,
+    now?: () => number,
+  ) {
+    this.alias = inner.alias;
+    this.breaker = new CircuitBreaker(options, now);
+  }
+
+  complete(body: ChatCompletionsBody, options?: ModelCallOptions): Promise<ChatCompletion> {
+    return this.#guard(() => this.inner.complete(body, options));
+  }
+
+  /** A stream counts as a success once the model accepted it; what happens later is not the circuit's. */
+  stream(body: ChatCompletionsBody, options?: ModelCallOptions): Promise<AsyncIterable<ChatCompletionChunk>> {
+    return this.#guard(() => this.inner.stream(body, options));
+  }
+
+  info(options?: { signal?: AbortSignal }): Promise<ModelInfo> {
+    return this.inner.info(options);
+  }
+
+  async #guard<T>(call: () => Promise<T>): Promise<T> {
+    if (!this.breaker.allow()) {
+      throw new ModelError({
+        kind: "upstream",
+        status: 503,
+        code: "upstream_unavailable",
+        message: "The model deployment is failing; it is not being called for a short while.",
+        retryAfterMs: this.breaker.retryAfterMs(),
+      });
+    }
+    try {
+      const result = await call();
+      this.breaker.success();
+      return result;
+    } catch (error) {
+      if (isModelError(error) && isOutage(error)) this.breaker.failure();
+      else this.breaker.success();
+      throw error;
+    }
+  }
+}
+
+/** Failures that say the deployment is unwell, not that the request was wrong or throttled. */
+function isOutage(error: ModelError): boolean {
+  if (error.kind === "aborted") return false;
+  if (error.kind !== "upstream") return true;
+  return error.status >= 500;
+}

@@ -1,0 +1,83 @@
+import { describe, expect, it } from "vitest";
+import { BreakerModelPort } from "../../../src/inference/breaker-model-port.js";
+import { CircuitBreaker } from "../../../src/inference/circuit-breaker.js";
+import { ModelError, type ModelPort } from "../../../src/inference/index.js";
+
+const options = { failures: 3, windowMs: 1_000, coolDownMs: 500 };
+
+describe("CircuitBreaker", () => {
+  it("opens after enough failures within the window, and only then", () => {
+    let now = 0;
+    const breaker = new CircuitBreaker(options, () => now);
+    breaker.failure();
+    now = 1_100; // the first failure has left the window
+    breaker.failure();
+    breaker.failure();
+    expect(breaker.state).toBe("closed");
+    breaker.failure();
+    expect(breaker.state).toBe("open");
+    expect(breaker.allow()).toBe(false);
+    expect(breaker.retryAfterMs()).toBe(500);
+  });
+
+  it("lets exactly one probe through after the cool-down; its outcome closes or reopens", () => {
+    let now = 0;
+    const breaker = new CircuitBreaker({ ...options, failures: 1 }, () => now);
+    breaker.failure();
+    now = 500;
+    expect(breaker.allow()).toBe(true);
+    expect(breaker.state).toBe("half-open");
+    expect(breaker.allow()).toBe(false);
+    breaker.failure();
+    expect(breaker.state).toBe("open");
+    now = 1_000;
+    expect(breaker.allow()).toBe(true);
+    breaker.success();
+    expect(breaker.state).toBe("closed");
+    expect(breaker.allow()).toBe(true);
+  });
+
+  it("forgets failures after a success", () => {
+    const breaker = new CircuitBreaker(options, () => 0);
+    breaker.failure();
+    breaker.failure();
+    breaker.success();
+    breaker.failure();
+    breaker.failure();
+    expect(breaker.state).toBe("closed");
+  });
+});
+
+describe("BreakerModelPort", () => {
+  const failing = (error: ModelError) => {
+    let calls = 0;
+    const port = {
+      alias: "m",
+      complete: async () => {
+        calls++;
+        throw error;
+      },
+    } as unknown as ModelPort;
+    return { port, calls: () => calls };
+  };
+
+  it("refuses at once with a 503 and Retry-After while open, without calling the model", async () => {
+    const inner = failing(new ModelError({ kind: "upstream", status: 500, code: "x", message: "m" }));
+    const port = new BreakerModelPort(inner.port, { ...options, failures: 2 }, () => 0);
+    for (let i = 0; i < 2; i++) await expect(port.complete({ messages: [] })).rejects.toMatchObject({ status: 500 });
+    await expect(port.complete({ messages: [] })).rejects.toMatchObject({ status: 503, code: "upstream_unavailable", retryAfterMs: 500 });
+    expect(inner.calls()).toBe(2);
+  });
+
+  it("does not count caller mistakes, throttling or cancellations as an outage", async () => {
+    for (const error of [
+      new ModelError({ kind: "upstream", status: 400, code: "content_filter", message: "m" }),
+      new ModelError({ kind: "upstream", status: 429, code: "429", message: "m" }),
+      new ModelError({ kind: "aborted", status: 499, code: "aborted", message: "m" }),
+    ]) {
+      const port = new BreakerModelPort(failing(error).port, { ...options, failures: 1 }, () => 0);
+      await expect(port.complete({ messages: [] })).rejects.toBe(error);
+      expect(port.breaker.state).toBe("closed");
+    }
+  });
+});
