@@ -1,3 +1,4 @@
+import { fallbackAllowed } from "../http/fallback.js";
 import { callerHandler } from "../http/handler.js";
 import { HttpProblem } from "../http/problem.js";
 import { isModelError } from "../inference/index.js";
@@ -14,20 +15,28 @@ export const chat = callerHandler(
       throw new HttpProblem(400, "invalid_request", "Bad Request", "This route answers with JSON; POST to /api/chat/stream for a stream.", {}, { param: "stream", rule: "route" });
     }
     try {
-      const { port, ids, request: chatRequest, validateOutput, tools } = prepared;
+      const { ids, request: chatRequest, validateOutput, tools } = prepared;
+      const allowed = fallbackAllowed(request);
       if (!tools) {
-        const completion = await port.complete(prepared.body, { extraParameters: prepared.extraParameters });
-        return { status: 200, jsonBody: toChatResponse(completion, port.alias, ids, chatRequest, validateOutput) };
+        const options = { extraParameters: prepared.extraParameters };
+        const { result, port } = await runtime.models.withFallback(prepared.port, allowed, (p) => p.complete(prepared.body, options));
+        return answered(port.alias, toChatResponse(result, port.alias, ids, chatRequest, validateOutput));
       }
       // A tool loop runs several model calls and tools; all of them together get one deadline.
       const deadline = toolLoopDeadline(runtime.config.modelTimeoutMs);
-      const { completion, usage } = await completeWithTools(prepared, tools, deadline).catch((error: unknown) => {
+      const { completion, usage, port } = await completeWithTools(prepared, tools, deadline, (call) =>
+        runtime.models.withFallback(prepared.port, allowed, call),
+      ).catch((error: unknown) => {
         throw deadline.aborted ? loopTimeout() : error;
       });
-      return { status: 200, jsonBody: toChatResponse(completion, port.alias, ids, chatRequest, validateOutput, { steps: tools.steps, usage }) };
+      return answered(port.alias, toChatResponse(completion, port.alias, ids, chatRequest, validateOutput, { steps: tools.steps, usage }));
     } catch (error) {
       throw isModelError(error) ? chatModelProblem(error) : error;
     }
   },
   { methods: ["POST"] },
 );
+
+function answered(alias: string, jsonBody: unknown) {
+  return { status: 200, headers: { "x-model-deployment": alias }, jsonBody };
+}

@@ -1,3 +1,4 @@
+import { fallbackAllowed } from "../http/fallback.js";
 import { callerHandler } from "../http/handler.js";
 import { sseResponse } from "../http/sse.js";
 import { isModelError } from "../inference/index.js";
@@ -17,11 +18,16 @@ export const chatStream = callerHandler(
     let chunks;
     try {
       const body = prepared.tools ? toolTurnBody(prepared, prepared.tools, [...prepared.body.messages], false) : prepared.body;
-      chunks = await prepared.port.stream(body, { extraParameters: prepared.extraParameters, signal: deadline });
+      const first = await runtime.models.withFallback(prepared.port, fallbackAllowed(request), (port) =>
+        port.stream(body, { extraParameters: prepared.extraParameters, signal: deadline }),
+      );
+      chunks = first.result;
+      // Every later turn, and the start event, belong to the deployment that answered.
+      prepared.port = first.port;
     } catch (error) {
       throw isModelError(error) ? chatModelProblem(error) : error;
     }
-    return sseResponse(chatStreamFrames(chunks, prepared, requestId, runtime.config.streamHeartbeatMs, deadline));
+    return sseResponse(chatStreamFrames(chunks, prepared, requestId, runtime.config.streamHeartbeatMs, deadline), { "x-model-deployment": prepared.port.alias });
   },
   { methods: ["POST"] },
 );

@@ -1,4 +1,7 @@
-import type { ChatCompletion, ChatCompletionsBody, WireMessage, WireUsage } from "../inference/index.js";
+import type { ChatCompletion, ChatCompletionsBody, ModelPort, WireMessage, WireUsage } from "../inference/index.js";
+
+/** Runs the first model call, on the deployment asked for or its fallback; says which answered. */
+export type FirstTurn = (call: (port: ModelPort) => Promise<ChatCompletion>) => Promise<{ result: ChatCompletion; port: ModelPort }>;
 import type { PreparedChat } from "./prepare.js";
 import { ToolSession } from "../tools/tool-session.js";
 
@@ -12,17 +15,32 @@ export function toolLoopDeadline(timeoutMs: number): AbortSignal {
  * go back, until it answers in text or the iteration cap is reached; then it is asked once more with
  * tool_choice "none", so the caller always gets an answer. Usage adds up over every call.
  */
-export async function completeWithTools(prepared: PreparedChat, session: ToolSession, signal: AbortSignal): Promise<{ completion: ChatCompletion; usage: WireUsage }> {
+export async function completeWithTools(
+  prepared: PreparedChat,
+  session: ToolSession,
+  signal: AbortSignal,
+  firstTurn: FirstTurn = async (call) => ({ result: await call(prepared.port), port: prepared.port }),
+): Promise<{ completion: ChatCompletion; usage: WireUsage; port: ModelPort }> {
   const messages: WireMessage[] = [...prepared.body.messages];
   const usage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
   const options = { extraParameters: prepared.extraParameters, signal };
+  let port = prepared.port;
   for (let iteration = 0; ; iteration++) {
     const last = iteration >= session.limits.maxIterations;
-    const completion = await prepared.port.complete(toolTurnBody(prepared, session, messages, last), options);
+    const body = toolTurnBody(prepared, session, messages, last);
+    let completion: ChatCompletion;
+    if (iteration === 0) {
+      // Only the first turn may go to a fallback: no tool has run yet, so nothing runs twice.
+      const first = await firstTurn((candidate) => candidate.complete(body, options));
+      completion = first.result;
+      port = first.port;
+    } else {
+      completion = await port.complete(body, options);
+    }
     addUsage(usage, completion.usage);
     const message = completion.choices[0]?.message;
     const calls = message?.tool_calls ?? [];
-    if (last || calls.length === 0) return { completion, usage };
+    if (last || calls.length === 0) return { completion, usage, port };
     const unique = ToolSession.unique(calls);
     messages.push({ role: "assistant", content: message?.content ?? "", tool_calls: unique });
     const answers: WireMessage[] = [];

@@ -3,6 +3,7 @@ import { ConfigError } from "./config-error.js";
 import { readDeployments } from "./deployments.js";
 import { Secret } from "./secret.js";
 import { type Env, SettingsReader } from "./settings-reader.js";
+import { readFallbacks } from "./fallbacks.js";
 import { readHttpTools } from "./http-tools.js";
 import { readStorage } from "./storage.js";
 import type { AppConfig, StorageConfig } from "./types.js";
@@ -23,6 +24,7 @@ export function loadConfig(env: Env): AppConfig {
     windowMs: settings.integer("BREAKER_WINDOW_MS", 30_000, { min: 1_000, max: 600_000 }),
     coolDownMs: settings.integer("BREAKER_COOLDOWN_MS", 30_000, { min: 100, max: 600_000 }),
   };
+  const fallbacks = readFallbacks(settings, deployments.map((d) => d.alias));
   const maxTokens = settings.integer("MODEL_MAX_TOKENS", 4_096, { min: 1, max: 131_072 });
   const retries = {
     maxRetries: settings.integer("MODEL_MAX_RETRIES", 2, { min: 0, max: 5 }),
@@ -45,6 +47,7 @@ export function loadConfig(env: Env): AppConfig {
     retries,
     maxTokens,
     breaker,
+    fallbacks,
     callerKeys,
     streamHeartbeatMs,
     tools,

@@ -49,6 +49,8 @@ export interface AppConfig {
    * cannot see a caller leave (azure-functions-nodejs-library#294), so every answer must end.
    */
   readonly maxTokens: number;
+  /** For each alias, the alias that answers in its place when it is down (callers opt in). */
+  readonly fallbacks: Readonly<Record<string, string>>;
   /** Circuit breaking per deployment. */
   readonly breaker: { readonly failures: number; readonly windowMs: number; readonly coolDownMs: number };
   /** Our one retry loop: attempts after the first, and the base of its backoff. */

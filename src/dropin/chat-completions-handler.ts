@@ -1,3 +1,4 @@
+import { fallbackAllowed } from "../http/fallback.js";
 import { callerHandler } from "../http/handler.js";
 import { HttpProblem } from "../http/problem.js";
 import { modelErrorProblem } from "../http/model-error-problem.js";
@@ -20,12 +21,14 @@ export const chatCompletions = callerHandler(
     const upstream = toUpstreamRequest(await readJsonBody(request, DROP_IN_MAX_BODY_BYTES), request, runtime.models, runtime.config.maxTokens);
     const options = { extraParameters: upstream.extraParameters };
     try {
+      const allowed = fallbackAllowed(request);
       if (!upstream.stream) {
-        return { status: 200, jsonBody: await upstream.port.complete(upstream.body, options) };
+        const { result, port } = await runtime.models.withFallback(upstream.port, allowed, (p) => p.complete(upstream.body, options));
+        return { status: 200, headers: { "x-model-deployment": port.alias }, jsonBody: result };
       }
       // Resolves once the model accepted the request: failures up to here are plain HTTP errors.
-      const chunks = await upstream.port.stream(upstream.body, options);
-      return sseResponse(frames(dropInChunks(chunks, upstream.includeUsage), requestId));
+      const { result: chunks, port } = await runtime.models.withFallback(upstream.port, allowed, (p) => p.stream(upstream.body, options));
+      return sseResponse(frames(dropInChunks(chunks, upstream.includeUsage), requestId), { "x-model-deployment": port.alias });
     } catch (error) {
       throw isModelError(error) ? modelErrorProblem(error) : error;
     }

@@ -2,6 +2,7 @@ import type { AppConfig } from "../config/index.js";
 import { AzureModelPort } from "./azure-model-port.js";
 import type { ModelPort } from "./model-port.js";
 import { BreakerModelPort } from "./breaker-model-port.js";
+import { type ModelError, isModelError } from "./model-error.js";
 import { RetryingModelPort } from "./retrying-model-port.js";
 import { UndiciHttpClient } from "./undici-http-client.js";
 
@@ -11,10 +12,13 @@ const OUTER_TIMEOUT_MS = 240_000;
 /** The configured deployments by alias, in configured order; the first is the default. */
 export class ModelRegistry {
   readonly #ports: ReadonlyMap<string, ModelPort>;
+  readonly #fallbacks: ReadonlyMap<string, string>;
 
-  constructor(ports: readonly ModelPort[]) {
+  /** `fallbacks` maps an alias to the alias that answers in its place when it is down. */
+  constructor(ports: readonly ModelPort[], fallbacks: ReadonlyMap<string, string> = new Map()) {
     if (ports.length === 0) throw new Error("ModelRegistry needs at least one deployment");
     this.#ports = new Map(ports.map((port) => [port.alias, port]));
+    this.#fallbacks = fallbacks;
   }
 
   static fromConfig(config: AppConfig): ModelRegistry {
@@ -25,7 +29,23 @@ export class ModelRegistry {
       config.deployments.map(
         (d) => new BreakerModelPort(new RetryingModelPort(new AzureModelPort(d, config.modelTimeoutMs, httpClient, config.maxTokens), retries), config.breaker),
       ),
+      new Map(Object.entries(config.fallbacks)),
     );
+  }
+
+  /**
+   * Calls `port`, and when it is down (an outage or throttling, before any byte reached the caller)
+   * and the caller allows it, its fallback, once, in the configured order. Never for a caller's
+   * mistake or a content filter. Returns which deployment answered.
+   */
+  async withFallback<T>(port: ModelPort, allowed: boolean, call: (port: ModelPort) => Promise<T>): Promise<{ result: T; port: ModelPort }> {
+    try {
+      return { result: await call(port), port };
+    } catch (error) {
+      const fallback = allowed ? this.#ports.get(this.#fallbacks.get(port.alias) ?? "") : undefined;
+      if (!fallback || !isModelError(error) || !warrantsFallback(error)) throw error;
+      return { result: await call(fallback), port: fallback };
+    }
   }
 
   get default(): ModelPort {
@@ -44,4 +64,11 @@ export class ModelRegistry {
   all(): ModelPort[] {
     return [...this.#ports.values()];
   }
+}
+
+/** Down or throttled: worth asking another deployment. A caller's mistake or a filter is not. */
+function warrantsFallback(error: ModelError): boolean {
+  if (error.kind === "aborted") return false;
+  if (error.kind !== "upstream") return true;
+  return error.status >= 500 || error.status === 429;
 }

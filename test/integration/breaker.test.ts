@@ -36,3 +36,56 @@ describe("circuit breaker", () => {
     expect(emulator.emulator.log.entries()).toHaveLength(4);
   });
 });
+
+describe("fallback", () => {
+  let fallbackHost: Awaited<ReturnType<typeof startHost>>;
+  beforeAll(async () => {
+    fallbackHost = await startHost(
+      settingsFor(inject("stackSettings"), emulator.url, { MODEL_MAX_RETRIES: "0", MODEL_FALLBACK: "mistral-large:mistral-small", BREAKER_FAILURES: "100" }),
+    );
+  });
+  afterAll(() => fallbackHost?.stop());
+
+  const ask = (body: unknown, headers: Record<string, string> = {}) =>
+    postJson(`${fallbackHost.url}/api/chat/completions`, body, { "api-key": "dev-key", ...headers });
+  const largeFails = () => postJson(`${emulator.url}/_emulator/faults`, { faults: [{ match: { deployment: "mistral-large" }, status: 500 }] });
+
+  it("answers from the fallback deployment when the caller allows it, and says so", async () => {
+    emulator.emulator.reset();
+    await largeFails();
+    const { status, json, response } = await ask(seed("chat.request"), { "x-allow-fallback": "true" });
+    expect(status).toBe(200);
+    expect(json.model).toBe("Mistral-Small");
+    expect(response.headers.get("x-model-deployment")).toBe("mistral-small");
+    expect(emulator.emulator.log.entries().map((e) => e.path)).toEqual(["/mistral-large/chat/completions", "/mistral-small/chat/completions"]);
+  });
+
+  it("does not fall back unless asked, and says which deployment answered", async () => {
+    emulator.emulator.reset();
+    await largeFails();
+    expect((await ask(seed("chat.request"))).status).toBe(502);
+    const ok = await ask(seed("chat.request"));
+    expect(ok.response.headers.get("x-model-deployment")).toBe("mistral-large");
+  });
+
+  it("never falls back on a content filter", async () => {
+    emulator.emulator.reset();
+    const { status } = await ask(seed("content-filter.request"), { "x-allow-fallback": "true" });
+    expect(status).toBe(400);
+    expect(emulator.emulator.log.entries()).toHaveLength(1);
+  });
+
+  it("falls back for a stream before it starts, in the app contract too", async () => {
+    emulator.emulator.reset();
+    await largeFails();
+    const response = await fetch(`${fallbackHost.url}/api/chat/stream`, {
+      method: "POST",
+      headers: { "api-key": "dev-key", "content-type": "application/json", "x-allow-fallback": "true" },
+      body: JSON.stringify(seed("chat.request")),
+    });
+    expect(response.headers.get("x-model-deployment")).toBe("mistral-small");
+    const text = await response.text();
+    expect(text).toContain('"model":"mistral-small"');
+    expect(text).toContain("event: done");
+  });
+});

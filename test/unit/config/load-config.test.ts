@@ -126,6 +126,14 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ ...validEnv(), AzureWebJobsStorage: "DefaultEndpointsProtocol=https;AccountName=a;AccountKey=b;EndpointSuffix=core.windows.net" })).not.toThrow();
   });
 
+  it("reads fallbacks between configured deployments only", () => {
+    expect(loadConfig({ ...validEnv(), MODEL_FALLBACK: "mistral-large:mistral-small" }).fallbacks).toEqual({ "mistral-large": "mistral-small" });
+    expect(problemsOf({ ...validEnv(), MODEL_FALLBACK: "mistral-large:gpt-4,mistral-small:mistral-small" })).toEqual([
+      'MODEL_FALLBACK: "mistral-large:gpt-4" must be alias:other-alias, both in MODEL_DEPLOYMENTS',
+      'MODEL_FALLBACK: "mistral-small:mistral-small" must be alias:other-alias, both in MODEL_DEPLOYMENTS',
+    ]);
+  });
+
   it("accepts only the credential kinds it implements", () => {
     expect(problemsOf({ ...validEnv(), MODEL_MISTRAL_LARGE_AUTH: "password" })).toEqual([
       "MODEL_MISTRAL_LARGE_AUTH must be one of key",
