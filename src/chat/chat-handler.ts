@@ -1,3 +1,4 @@
+import { callerDeadline } from "../http/caller-deadline.js";
 import { fallbackAllowed } from "../http/fallback.js";
 import { callerHandler } from "../http/handler.js";
 import { HttpProblem } from "../http/problem.js";
@@ -17,13 +18,14 @@ export const chat = callerHandler(
     try {
       const { ids, request: chatRequest, validateOutput, tools } = prepared;
       const allowed = fallbackAllowed(request);
+      const callerSignal = callerDeadline(request);
       if (!tools) {
-        const options = { extraParameters: prepared.extraParameters };
+        const options = { extraParameters: prepared.extraParameters, signal: callerSignal };
         const { result, port } = await runtime.models.withFallback(prepared.port, allowed, (p) => p.complete(prepared.body, options));
         return answered(port.alias, toChatResponse(result, port.alias, ids, chatRequest, validateOutput));
       }
       // A tool loop runs several model calls and tools; all of them together get one deadline.
-      const deadline = toolLoopDeadline(runtime.config.modelTimeoutMs);
+      const deadline = toolLoopDeadline(runtime.config.modelTimeoutMs, callerSignal);
       const { completion, usage, port } = await completeWithTools(prepared, tools, deadline, (call) =>
         runtime.models.withFallback(prepared.port, allowed, call),
       ).catch((error: unknown) => {

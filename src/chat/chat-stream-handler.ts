@@ -1,3 +1,4 @@
+import { callerDeadline } from "../http/caller-deadline.js";
 import { fallbackAllowed } from "../http/fallback.js";
 import { callerHandler } from "../http/handler.js";
 import { sseResponse } from "../http/sse.js";
@@ -14,7 +15,8 @@ export const chatStream = callerHandler(
   async (request, { runtime, requestId }) => {
     const prepared = await prepareChat(request, runtime);
     // A tool loop runs several model calls and tools; all of them together get one deadline.
-    const deadline = prepared.tools ? toolLoopDeadline(runtime.config.modelTimeoutMs) : undefined;
+    const callerSignal = callerDeadline(request);
+    const deadline = prepared.tools ? toolLoopDeadline(runtime.config.modelTimeoutMs, callerSignal) : callerSignal;
     let chunks;
     try {
       const body = prepared.tools ? toolTurnBody(prepared, prepared.tools, [...prepared.body.messages], false) : prepared.body;

@@ -80,7 +80,7 @@ async function* eventFrames(first: AsyncIterable<ChatCompletionChunk>, prepared:
   }
 }
 
-export const loopTimeout = () => new HttpProblem(504, "upstream_timeout", "Gateway Timeout", "The model and its tools did not finish in time.");
+export const loopTimeout = () => new HttpProblem(504, "upstream_timeout", "Gateway Timeout", "The answer did not finish in time.");
 
 function asProblem(error: unknown): HttpProblem {
   if (error instanceof HttpProblem) return error;

@@ -6,8 +6,9 @@ import type { PreparedChat } from "./prepare.js";
 import { ToolSession } from "../tools/tool-session.js";
 
 /** How long a whole tool loop may take, every model call and tool included, before it is a 504. */
-export function toolLoopDeadline(timeoutMs: number): AbortSignal {
-  return AbortSignal.timeout(timeoutMs);
+export function toolLoopDeadline(timeoutMs: number, callerSignal?: AbortSignal): AbortSignal {
+  const own = AbortSignal.timeout(timeoutMs);
+  return callerSignal ? AbortSignal.any([own, callerSignal]) : own;
 }
 
 /**

@@ -26,6 +26,8 @@ export function loadConfig(env: Env): AppConfig {
   };
   const fallbacks = readFallbacks(settings, deployments.map((d) => d.alias));
   const maxTokens = settings.integer("MODEL_MAX_TOKENS", 4_096, { min: 1, max: 131_072 });
+  const attemptTimeoutMs = settings.integer("MODEL_ATTEMPT_TIMEOUT_MS", Math.min(60_000, modelTimeoutMs), { min: 1_000, max: MAX_MODEL_TIMEOUT_MS });
+  const idleTimeoutMs = settings.integer("MODEL_IDLE_TIMEOUT_MS", Math.min(30_000, modelTimeoutMs), { min: 1_000, max: MAX_MODEL_TIMEOUT_MS });
   const retries = {
     maxRetries: settings.integer("MODEL_MAX_RETRIES", 2, { min: 0, max: 5 }),
     baseDelayMs: settings.integer("MODEL_RETRY_BASE_DELAY_MS", 250, { min: 10, max: 10_000 }),
@@ -44,6 +46,8 @@ export function loadConfig(env: Env): AppConfig {
   return deepFreeze({
     deployments,
     modelTimeoutMs,
+    attemptTimeoutMs,
+    idleTimeoutMs,
     retries,
     maxTokens,
     breaker,

@@ -42,8 +42,12 @@ export interface StorageConfig {
 export interface AppConfig {
   /** In the configured order; the first is the default deployment. */
   readonly deployments: readonly DeploymentConfig[];
-  /** Upper bound for one upstream call, headers and body (stream) included. */
+  /** Upper bound for one model call: every attempt and wait, and a stream to its end. */
   readonly modelTimeoutMs: number;
+  /** One attempt, until its answer (JSON) or its headers (stream). */
+  readonly attemptTimeoutMs: number;
+  /** The longest silence between stream chunks. */
+  readonly idleTimeoutMs: number;
   /**
    * The most tokens one answer may have; requests without max_tokens get this. NOTE: the worker
    * cannot see a caller leave (azure-functions-nodejs-library#294), so every answer must end.

@@ -1,3 +1,4 @@
+import { callerDeadline } from "../http/caller-deadline.js";
 import { fallbackAllowed } from "../http/fallback.js";
 import { callerHandler } from "../http/handler.js";
 import { HttpProblem } from "../http/problem.js";
@@ -19,7 +20,7 @@ export const DROP_IN_MAX_BODY_BYTES = 1024 * 1024;
 export const chatCompletions = callerHandler(
   async (request, { runtime, requestId }) => {
     const upstream = toUpstreamRequest(await readJsonBody(request, DROP_IN_MAX_BODY_BYTES), request, runtime.models, runtime.config.maxTokens);
-    const options = { extraParameters: upstream.extraParameters };
+    const options = { extraParameters: upstream.extraParameters, signal: callerDeadline(request) };
     try {
       const allowed = fallbackAllowed(request);
       if (!upstream.stream) {

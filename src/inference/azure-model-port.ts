@@ -11,6 +11,11 @@ import { decodeChunks } from "./sse-chunks.js";
 import { modelErrorFromResponse } from "./upstream-error.js";
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionsBody, ModelInfo } from "./wire.js";
 
+export interface ModelTimeouts {
+  attemptMs: number;
+  idleMs: number;
+}
+
 /** Error bodies are small; never read an unbounded one into memory. */
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
 
@@ -18,19 +23,23 @@ const MAX_ERROR_BODY_BYTES = 64 * 1024;
 export class AzureModelPort implements ModelPort {
   readonly alias: string;
   readonly #deployment: DeploymentConfig;
-  readonly #timeoutMs: number;
+  readonly #timeouts: ModelTimeouts;
   readonly #secrets: readonly string[];
   readonly #httpClient: HttpClient | undefined;
   #client: ModelClient | undefined;
 
   readonly #maxTokens: number | undefined;
 
-  /** `maxTokens` is sent when a request has no max_tokens of its own, so no answer runs unbounded. */
-  constructor(deployment: DeploymentConfig, timeoutMs: number, httpClient?: HttpClient, maxTokens?: number) {
+  /**
+   * `timeouts.attemptMs` bounds an attempt until its answer (a JSON answer) or its headers (a stream);
+   * `timeouts.idleMs` bounds each silence between stream chunks. `maxTokens` is sent when a request
+   * has no max_tokens of its own, so no answer runs unbounded.
+   */
+  constructor(deployment: DeploymentConfig, timeouts: ModelTimeouts | number, httpClient?: HttpClient, maxTokens?: number) {
     this.alias = deployment.alias;
     this.#maxTokens = maxTokens;
     this.#deployment = deployment;
-    this.#timeoutMs = timeoutMs;
+    this.#timeouts = typeof timeouts === "number" ? { attemptMs: timeouts, idleMs: timeouts } : timeouts;
     this.#secrets = [deployment.credential.key.reveal()];
     this.#httpClient = httpClient;
   }
@@ -41,7 +50,7 @@ export class AzureModelPort implements ModelPort {
   }
 
   async complete(body: ChatCompletionsBody, options: ModelCallOptions = {}): Promise<ChatCompletion> {
-    const call = new CallSignal(this.#timeoutMs, options.signal);
+    const call = new CallSignal(this.#timeouts.attemptMs, options.signal);
     try {
       const client = this.#modelClient();
       const response = await client.path("/chat/completions").post({
@@ -60,7 +69,7 @@ export class AzureModelPort implements ModelPort {
   }
 
   async stream(body: ChatCompletionsBody, options: ModelCallOptions = {}): Promise<AsyncIterable<ChatCompletionChunk>> {
-    const call = new CallSignal(this.#timeoutMs, options.signal);
+    const call = new CallSignal(this.#timeouts.attemptMs, options.signal);
     let stream: Readable | undefined;
     try {
       const client = this.#modelClient();
@@ -77,6 +86,7 @@ export class AzureModelPort implements ModelPort {
         throw new ModelError({ kind: "protocol", status: 502, code: "bad_upstream_response", message: "The model did not answer with an event stream." });
       }
       const { createSseStream } = require("@azure/core-sse") as typeof import("@azure/core-sse");
+      call.rearm(this.#timeouts.idleMs);
       return this.#chunks(createSseStream(stream), stream, call);
     } catch (error) {
       const failure = this.#failure(error, call);
@@ -87,7 +97,7 @@ export class AzureModelPort implements ModelPort {
   }
 
   async info(options: { signal?: AbortSignal } = {}): Promise<ModelInfo> {
-    const call = new CallSignal(this.#timeoutMs, options.signal);
+    const call = new CallSignal(this.#timeouts.attemptMs, options.signal);
     try {
       const client = this.#modelClient();
       const response = await client.path("/info").get({ abortSignal: call.signal });
@@ -102,9 +112,13 @@ export class AzureModelPort implements ModelPort {
   }
 
   #chunks(events: AsyncIterable<{ data: string }>, stream: Readable, call: CallSignal): AsyncIterable<ChatCompletionChunk> {
+    const idleMs = this.#timeouts.idleMs;
     const chunks = async function* (port: AzureModelPort) {
       try {
-        yield* decodeChunks(events);
+        for await (const chunk of decodeChunks(events)) {
+          call.rearm(idleMs);
+          yield chunk;
+        }
       } catch (error) {
         throw port.#failure(error, call, "upstream_stream_broken");
       }

@@ -1,22 +1,21 @@
 import { ModelError } from "./model-error.js";
 
 /**
- * One upstream call's cancellation: the caller's signal plus our own timeout. `failure()` tells which
- * of the two ended the call, so the caller gets `upstream_timeout` or `aborted`, not a generic error.
+ * One upstream call's cancellation: the caller's signal plus our own timer, which can be re-armed
+ * (an idle timer between stream chunks). `failure()` tells what ended the call: our timer, or a
+ * caller deadline (a TimeoutError reason), is `upstream_timeout`; anything else from the caller is
+ * `aborted`.
  */
 export class CallSignal {
   readonly #controller = new AbortController();
-  readonly #timer: NodeJS.Timeout;
+  #timer: NodeJS.Timeout | undefined;
   readonly #callerSignal: AbortSignal | undefined;
   readonly #onCallerAbort = () => this.#controller.abort(new Error("aborted by caller"));
   #timedOut = false;
 
   constructor(timeoutMs: number, callerSignal?: AbortSignal) {
     this.#callerSignal = callerSignal;
-    this.#timer = setTimeout(() => {
-      this.#timedOut = true;
-      this.#controller.abort(new Error("timed out"));
-    }, timeoutMs);
+    this.rearm(timeoutMs);
     if (callerSignal?.aborted) this.#onCallerAbort();
     else callerSignal?.addEventListener("abort", this.#onCallerAbort, { once: true });
   }
@@ -25,9 +24,19 @@ export class CallSignal {
     return this.#controller.signal;
   }
 
+  /** Restarts our timer: the call now has `timeoutMs` from here. */
+  rearm(timeoutMs: number): void {
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      this.#timedOut = true;
+      this.#controller.abort(new Error("timed out"));
+    }, timeoutMs);
+  }
+
   /** The error to report when the call failed because this signal fired, else undefined. */
   failure(): ModelError | undefined {
-    if (this.#timedOut) {
+    const callerDeadline = (this.#callerSignal?.reason as { name?: string } | undefined)?.name === "TimeoutError";
+    if (this.#timedOut || (this.#callerSignal?.aborted && callerDeadline)) {
       return new ModelError({
         kind: "timeout",
         status: 504,

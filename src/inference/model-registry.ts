@@ -27,7 +27,7 @@ export class ModelRegistry {
     const retries = { ...config.retries, budgetMs: config.modelTimeoutMs };
     return new ModelRegistry(
       config.deployments.map(
-        (d) => new BreakerModelPort(new RetryingModelPort(new AzureModelPort(d, config.modelTimeoutMs, httpClient, config.maxTokens), retries), config.breaker),
+        (d) => new BreakerModelPort(new RetryingModelPort(new AzureModelPort(d, { attemptMs: config.attemptTimeoutMs, idleMs: config.idleTimeoutMs }, httpClient, config.maxTokens), retries), config.breaker),
       ),
       new Map(Object.entries(config.fallbacks)),
     );

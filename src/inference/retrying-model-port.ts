@@ -41,8 +41,11 @@ export class RetryingModelPort implements ModelPort {
     return this.inner.info(options);
   }
 
-  async #withRetries<T>(call: (options: ModelCallOptions) => Promise<T>, options: ModelCallOptions): Promise<T> {
+  async #withRetries<T>(call: (options: ModelCallOptions) => Promise<T>, callerOptions: ModelCallOptions): Promise<T> {
     const deadline = Date.now() + this.options.budgetMs;
+    // The whole call's deadline, attempts and waits included, on top of the caller's own signal.
+    const total = AbortSignal.timeout(this.options.budgetMs);
+    const options = { ...callerOptions, signal: callerOptions.signal ? AbortSignal.any([callerOptions.signal, total]) : total };
     for (let attempt = 0; ; attempt++) {
       try {
         return await call(options);
