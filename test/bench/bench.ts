@@ -1,16 +1,16 @@
-import { Agent, get, request } from "node:http";
-import { resolve } from "node:path";
-import { readSettingsFile } from "../../dev/stack/local-settings.js";
-import { type Service, answers, freePort, spawnService, waitUntilReady } from "../../dev/stack/processes.js";
+import { Agent, request } from "node:http";
+import type { Service } from "../../dev/stack/processes.js";
 import { type LoadResult, type Target, percentile, runLoad, timedRequest } from "./load.js";
 import { cpuTimeMs, residentMiB } from "./process-stats.js";
+import { faultRun } from "./fault-run.js";
+import { emulatorSettings, hostSettings, printTable, startEmulatorService, startHost } from "./services.js";
 
 /**
  * `npm run bench`: the drop-in route through the local functions host against the model emulator
  * directly, on this machine. Each service runs in its own process; the load comes from this one.
- * Options: --quick (fewer requests, for a smoke run), --streams N (open streams for the memory figure).
+ * Options: --quick (fewer requests, for a smoke run), --streams N (open streams for the memory figure),
+ * --faults (the fault run instead: see fault-run.ts).
  */
-const appRoot = resolve(__dirname, "..", "..", "..");
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
 const openStreams = Number(args[args.indexOf("--streams") + 1] ?? 0) || 1000;
@@ -31,12 +31,9 @@ const longStreamBody = JSON.stringify({ ...JSON.parse(chatBody), stream: true })
 async function main(): Promise<void> {
   const services: Service[] = [];
   try {
-    const emulatorPort = await freePort();
-    const emulatorUrl = `http://127.0.0.1:${emulatorPort}`;
-    const emulator = spawnService("emulator", [resolve(appRoot, "dist/dev/emulator/main.js")], { env: { ...process.env, EMULATOR_PORT: String(emulatorPort) }, echo: false });
-    services.push(emulator);
-    await waitUntilReady(emulator, () => answers(`${emulatorUrl}/_emulator/health`));
-    await emulatorSettings(emulatorUrl, { ttft_ms: 0, token_delay_ms: 0, requests_per_minute: 1e9, tokens_per_minute: 1e12 });
+    const emulator = await startEmulatorService();
+    services.push(emulator.service);
+    const emulatorUrl = emulator.url;
 
     const settings = hostSettings(emulatorUrl);
     const startups: number[] = [];
@@ -132,37 +129,6 @@ async function firstAnswerAfterStart(settings: Record<string, string>, target: T
   }
 }
 
-function hostSettings(emulatorUrl: string): Record<string, string> {
-  const sample = readSettingsFile(resolve(appRoot, "local.settings.sample.json"));
-  const settings: Record<string, string> = { PATH: process.env.PATH ?? "", FUNCTIONS_HOST_QUIET: "true" };
-  for (const [name, value] of Object.entries(sample)) settings[name] = value.replace("http://localhost:7072", emulatorUrl);
-  return settings;
-}
-
-/** Starts the functions host and measures process start to the first 200 from /api/health. */
-async function startHost(settings: Record<string, string>): Promise<{ service: Service; url: string; ms: number }> {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const started = process.hrtime.bigint();
-  const service = spawnService("functions", [resolve(appRoot, "dist/dev/host/main.js"), appRoot], { env: { ...settings, PORT: String(port) }, echo: false, cwd: appRoot });
-  for (;;) {
-    if (service.child.exitCode !== null) throw new Error(`host exited:\n${service.output()}`);
-    if ((await status(`${url}/api/health`)) === 200) break;
-    await new Promise((r) => setTimeout(r, 2));
-  }
-  return { service, url, ms: Number(process.hrtime.bigint() - started) / 1e6 };
-}
-
-function status(url: string): Promise<number> {
-  return new Promise((resolvePromise) => {
-    const req = get(url, { agent: false }, (res) => {
-      res.resume();
-      resolvePromise(res.statusCode ?? 0);
-    });
-    req.on("error", () => resolvePromise(0));
-  });
-}
-
 /** Holds `count` streams open through the app (the emulator paces them slowly) and reads the host's memory. */
 async function openStreamsMemory(emulatorUrl: string, target: Target, pid: number, count: number) {
   const idleMiB = residentMiB(pid);
@@ -190,23 +156,11 @@ async function openStreamsMemory(emulatorUrl: string, target: Target, pid: numbe
   return { streams: count, idleMiB, openMiB };
 }
 
-async function emulatorSettings(emulatorUrl: string, settings: Record<string, number>): Promise<void> {
-  const response = await fetch(`${emulatorUrl}/_emulator/settings`, { method: "POST", body: JSON.stringify(settings) });
-  if (!response.ok) throw new Error(`emulator settings: ${response.status}`);
-}
-
 const added = (through: LoadResult, direct: LoadResult, p: number) => percentile(through.latenciesMs, p) - percentile(direct.latenciesMs, p);
 const ms = (value: number) => `${value.toFixed(3)} ms`;
 const rps = (result: LoadResult) => (result.requests / (result.elapsedMs / 1000)).toFixed(0);
 
-function printTable(rows: Array<[string, string]>): void {
-  const width = Math.max(...rows.map(([name]) => name.length));
-  console.log(`\n${"figure".padEnd(width)}  value`);
-  console.log(`${"-".repeat(width)}  ${"-".repeat(24)}`);
-  for (const [name, value] of rows) console.log(`${name.padEnd(width)}  ${value}`);
-}
-
-main().catch((error: Error) => {
+(args.includes("--faults") ? faultRun() : main()).catch((error: Error) => {
   console.error(`bench failed: ${error.message}`);
   process.exit(1);
 });

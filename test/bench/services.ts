@@ -1,0 +1,61 @@
+import { get } from "node:http";
+import { resolve } from "node:path";
+import { readSettingsFile } from "../../dev/stack/local-settings.js";
+import { type Service, answers, freePort, spawnService, waitUntilReady } from "../../dev/stack/processes.js";
+
+/** The services a bench run starts, each in its own process, and their settings. */
+export const appRoot = resolve(__dirname, "..", "..", "..");
+
+/** The model emulator on a free port, rate limits lifted and tokens unpaced. */
+export async function startEmulatorService(): Promise<{ service: Service; url: string }> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const service = spawnService("emulator", [resolve(appRoot, "dist/dev/emulator/main.js")], { env: { ...process.env, EMULATOR_PORT: String(port) }, echo: false });
+  await waitUntilReady(service, () => answers(`${url}/_emulator/health`));
+  await emulatorSettings(url, { ttft_ms: 0, token_delay_ms: 0, requests_per_minute: 1e9, tokens_per_minute: 1e12 });
+  return { service, url };
+}
+
+export function hostSettings(emulatorUrl: string): Record<string, string> {
+  const sample = readSettingsFile(resolve(appRoot, "local.settings.sample.json"));
+  const settings: Record<string, string> = { PATH: process.env.PATH ?? "", FUNCTIONS_HOST_QUIET: "true" };
+  for (const [name, value] of Object.entries(sample)) settings[name] = value.replace("http://localhost:7072", emulatorUrl);
+  return settings;
+}
+
+/** Starts the functions host and measures process start to the first 200 from /api/health. */
+export async function startHost(settings: Record<string, string>): Promise<{ service: Service; url: string; ms: number }> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const started = process.hrtime.bigint();
+  const service = spawnService("functions", [resolve(appRoot, "dist/dev/host/main.js"), appRoot], { env: { ...settings, PORT: String(port) }, echo: false, cwd: appRoot });
+  for (;;) {
+    if (service.child.exitCode !== null) throw new Error(`host exited:\n${service.output()}`);
+    if ((await status(`${url}/api/health`)) === 200) break;
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  return { service, url, ms: Number(process.hrtime.bigint() - started) / 1e6 };
+}
+
+function status(url: string): Promise<number> {
+  return new Promise((resolvePromise) => {
+    const req = get(url, { agent: false }, (res) => {
+      res.resume();
+      resolvePromise(res.statusCode ?? 0);
+    });
+    req.on("error", () => resolvePromise(0));
+  });
+}
+
+export async function emulatorSettings(emulatorUrl: string, settings: Record<string, number>): Promise<void> {
+  const response = await fetch(`${emulatorUrl}/_emulator/settings`, { method: "POST", body: JSON.stringify(settings) });
+  if (!response.ok) throw new Error(`emulator settings: ${response.status}`);
+}
+
+export function printTable(rows: Array<[string, string]>): void {
+  const width = Math.max(...rows.map(([name]) => name.length));
+  console.log(`\n${"figure".padEnd(width)}  value`);
+  console.log(`${"-".repeat(width)}  ${"-".repeat(24)}`);
+  for (const [name, value] of rows) console.log(`${name.padEnd(width)}  ${value}`);
+}
+
