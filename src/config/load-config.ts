@@ -26,7 +26,9 @@ export function loadConfig(env: Env): AppConfig {
   };
   const fallbacks = readFallbacks(settings, deployments.map((d) => d.alias));
   const maxTokens = settings.integer("MODEL_MAX_TOKENS", 4_096, { min: 1, max: 131_072 });
-  const attemptTimeoutMs = settings.integer("MODEL_ATTEMPT_TIMEOUT_MS", Math.min(60_000, modelTimeoutMs), { min: 1_000, max: MAX_MODEL_TIMEOUT_MS });
+  // NOTE: a JSON answer's headers come only when the whole answer is ready, so by default one attempt
+  // may take the whole budget; set it lower to retry sooner when long answers are not expected.
+  const attemptTimeoutMs = settings.integer("MODEL_ATTEMPT_TIMEOUT_MS", modelTimeoutMs, { min: 1_000, max: MAX_MODEL_TIMEOUT_MS });
   const idleTimeoutMs = settings.integer("MODEL_IDLE_TIMEOUT_MS", Math.min(30_000, modelTimeoutMs), { min: 1_000, max: MAX_MODEL_TIMEOUT_MS });
   const retries = {
     maxRetries: settings.integer("MODEL_MAX_RETRIES", 2, { min: 0, max: 5 }),
