@@ -50,7 +50,7 @@ export class AzureModelPort implements ModelPort {
   }
 
   async complete(body: ChatCompletionsBody, options: ModelCallOptions = {}): Promise<ChatCompletion> {
-    const call = new CallSignal(this.#timeouts.attemptMs, options.signal);
+    const call = new CallSignal(this.#timeouts.attemptMs, options.signal, options.deadlineAt);
     try {
       const client = this.#modelClient();
       const response = await client.path("/chat/completions").post({
@@ -69,7 +69,7 @@ export class AzureModelPort implements ModelPort {
   }
 
   async stream(body: ChatCompletionsBody, options: ModelCallOptions = {}): Promise<AsyncIterable<ChatCompletionChunk>> {
-    const call = new CallSignal(this.#timeouts.attemptMs, options.signal);
+    const call = new CallSignal(this.#timeouts.attemptMs, options.signal, options.deadlineAt);
     let stream: Readable | undefined;
     try {
       const client = this.#modelClient();

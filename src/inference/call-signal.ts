@@ -12,9 +12,12 @@ export class CallSignal {
   readonly #callerSignal: AbortSignal | undefined;
   readonly #onCallerAbort = () => this.#controller.abort(new Error("aborted by caller"));
   #timedOut = false;
+  readonly #deadlineAt: number;
 
-  constructor(timeoutMs: number, callerSignal?: AbortSignal) {
+  /** `deadlineAt` (epoch ms) caps every arming of the timer: the call never outlives it. */
+  constructor(timeoutMs: number, callerSignal?: AbortSignal, deadlineAt = Number.POSITIVE_INFINITY) {
     this.#callerSignal = callerSignal;
+    this.#deadlineAt = deadlineAt;
     this.rearm(timeoutMs);
     if (callerSignal?.aborted) this.#onCallerAbort();
     else callerSignal?.addEventListener("abort", this.#onCallerAbort, { once: true });
@@ -27,10 +30,11 @@ export class CallSignal {
   /** Restarts our timer: the call now has `timeoutMs` from here. */
   rearm(timeoutMs: number): void {
     clearTimeout(this.#timer);
+    const ms = Math.max(0, Math.min(timeoutMs, this.#deadlineAt - Date.now()));
     this.#timer = setTimeout(() => {
       this.#timedOut = true;
       this.#controller.abort(new Error("timed out"));
-    }, timeoutMs);
+    }, ms);
   }
 
   /** The error to report when the call failed because this signal fired, else undefined. */

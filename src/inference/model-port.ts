@@ -5,6 +5,8 @@ export interface ModelCallOptions {
   signal?: AbortSignal;
   /** How the upstream treats body fields its API does not define (the `extra-parameters` header). */
   extraParameters?: ExtraParametersMode;
+  /** When the whole call must be over (epoch ms): no attempt, and no stream, runs past it. */
+  deadlineAt?: number;
 }
 
 /**

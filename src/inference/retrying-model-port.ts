@@ -42,10 +42,9 @@ export class RetryingModelPort implements ModelPort {
   }
 
   async #withRetries<T>(call: (options: ModelCallOptions) => Promise<T>, callerOptions: ModelCallOptions): Promise<T> {
-    const deadline = Date.now() + this.options.budgetMs;
-    // The whole call's deadline, attempts and waits included, on top of the caller's own signal.
-    const total = AbortSignal.timeout(this.options.budgetMs);
-    const options = { ...callerOptions, signal: callerOptions.signal ? AbortSignal.any([callerOptions.signal, total]) : total };
+    // The whole call's deadline, attempts, waits and the rest of a stream included.
+    const deadline = Math.min(callerOptions.deadlineAt ?? Number.POSITIVE_INFINITY, Date.now() + this.options.budgetMs);
+    const options = { ...callerOptions, deadlineAt: deadline };
     for (let attempt = 0; ; attempt++) {
       try {
         return await call(options);

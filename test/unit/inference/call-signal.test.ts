@@ -15,6 +15,29 @@ describe("CallSignal", () => {
     }
   });
 
+  it("never runs past its deadline, however the timer is re-armed", () => {
+    vi.useFakeTimers();
+    try {
+      const call = new CallSignal(10_000, undefined, Date.now() + 1_000);
+      vi.advanceTimersByTime(600);
+      call.rearm(10_000);
+      vi.advanceTimersByTime(399);
+      expect(call.signal.aborted).toBe(false);
+      vi.advanceTimersByTime(1);
+      expect(call.failure()).toMatchObject({ code: "upstream_timeout" });
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("reports a caller's deadline (a TimeoutError reason) as a timeout", () => {
+    const caller = new AbortController();
+    const call = new CallSignal(60_000, caller.signal);
+    caller.abort(new DOMException("deadline", "TimeoutError"));
+    expect(call.failure()).toMatchObject({ code: "upstream_timeout", status: 504 });
+    call.dispose();
+  });
+
   it("follows the caller's signal and reports aborted", () => {
     const caller = new AbortController();
     const call = new CallSignal(60_000, caller.signal);
