@@ -1,3 +1,4 @@
+import { isPlainLocal } from "./loopback.js";
 import { Secret } from "./secret.js";
 import type { SettingsReader } from "./settings-reader.js";
 import type { DeploymentConfig } from "./types.js";
@@ -5,7 +6,6 @@ import type { DeploymentConfig } from "./types.js";
 export const DEFAULT_API_VERSION = "2024-05-01-preview";
 const ALIAS = /^[a-z0-9]+(-[a-z0-9]+)*$/;
 const API_VERSION = /^\d{4}-\d{2}-\d{2}(-preview)?$/;
-const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
 /** `mistral-large` -> `MODEL_MISTRAL_LARGE_`: app setting names allow only letters, digits and `_`. */
 export function deploymentSettingPrefix(alias: string): string {
@@ -61,7 +61,7 @@ function readEndpoint(settings: SettingsReader, name: string): string | undefine
     return settings.problem(`${name} must be a plain base URL, without credentials, query or fragment`);
   }
   const secure = url.protocol === "https:";
-  const localPlain = url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname);
+  const localPlain = isPlainLocal(url);
   if (!secure && !localPlain) {
     return settings.problem(`${name} must use https (plain http is allowed for localhost only)`);
   }

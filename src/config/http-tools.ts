@@ -1,10 +1,10 @@
 import { hostAllowed } from "./host-allow-list.js";
+import { isPlainLocal } from "./loopback.js";
 import { Secret } from "./secret.js";
 import type { SettingsReader } from "./settings-reader.js";
 import type { HttpToolConfig, HttpToolsConfig } from "./types.js";
 
 const NAME = /^[a-zA-Z0-9_-]{1,64}$/;
-const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
 /**
  * `HTTP_TOOLS`: a JSON array of `{name, description, parameters, url | url_setting}`. A URL that
@@ -57,7 +57,7 @@ function readTool(settings: SettingsReader, entry: unknown, index: number, allow
     return settings.problem(`${at}: the URL is not valid`);
   }
   const host = parsed.hostname.replace(/^\[|\]$/g, "");
-  const plainLocal = parsed.protocol === "http:" && allowLoopback && LOOPBACK.has(parsed.host.replace(/:\d+$/, ""));
+  const plainLocal = allowLoopback && isPlainLocal(parsed);
   if (parsed.protocol !== "https:" && !plainLocal) return settings.problem(`${at}: the URL must use https`);
   if (!hostAllowed(host, allowedHosts)) return settings.problem(`${at}: the host ${host} is not in HTTP_TOOL_ALLOWED_HOSTS`);
   return { name: tool.name, description: tool.description, parameters, url: new Secret(url) };

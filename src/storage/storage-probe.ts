@@ -1,7 +1,7 @@
 import type { TableServiceClient } from "@azure/data-tables";
 import type { Secret } from "../config/index.js";
+import { isPlainLocal } from "../config/loopback.js";
 
-const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
 /** Answers "can this app reach its storage account?" with one cheap call (table service properties). */
 export class StorageProbe {
@@ -22,9 +22,8 @@ export class StorageProbe {
     // require, not import(): the CommonJS build, like the rest of the app.
     const { TableServiceClient } = require("@azure/data-tables") as typeof import("@azure/data-tables");
     const plain = TableServiceClient.fromConnectionString(this.connectionString.reveal());
-    const url = new URL(plain.url);
     // Plain http is for Azurite on this machine only; anywhere else the SDK refuses it.
-    const local = url.protocol === "http:" && LOOPBACK.has(url.hostname);
+    const local = isPlainLocal(new URL(plain.url));
     return TableServiceClient.fromConnectionString(this.connectionString.reveal(), {
       allowInsecureConnection: local,
       retryOptions: { maxRetries: 0 },

@@ -1,23 +1,14 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
-import { postJson, seed, startEmulator } from "../support/emulator.js";
-import { settingsFor, startHost } from "../support/host.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { postJson, seed } from "../support/emulator.js";
+import { useOwnApp } from "../support/host.js";
 import { readEvents } from "../support/sse.js";
 
 /** POST /api/chat/stream read frame by frame with a browser-compatible SSE parser. */
-let emulator: Awaited<ReturnType<typeof startEmulator>>;
-let host: Awaited<ReturnType<typeof startHost>>;
+const app = useOwnApp({ STREAM_HEARTBEAT_MS: "100", MODEL_MAX_RETRIES: "0" });
 let api: string;
-
-beforeAll(async () => {
-  emulator = await startEmulator();
-  host = await startHost(settingsFor(inject("stackSettings"), emulator.url, { STREAM_HEARTBEAT_MS: "100", MODEL_MAX_RETRIES: "0" }));
-  api = `${host.url}/api/chat/stream`;
+beforeAll(() => {
+  api = `${app.host.url}/api/chat/stream`;
 });
-afterAll(async () => {
-  await host?.stop();
-  await emulator?.close();
-});
-beforeEach(() => emulator.emulator.reset());
 
 const stream = (body: unknown) =>
   fetch(api, { method: "POST", headers: { "api-key": "dev-key", "content-type": "application/json" }, body: JSON.stringify(body) });
@@ -54,7 +45,7 @@ describe("POST /api/chat/stream", () => {
   });
 
   it("keeps a silent connection alive with ping comments", async () => {
-    await postJson(`${emulator.url}/_emulator/settings`, { ttft_ms: 400 });
+    await postJson(`${app.emulator.url}/_emulator/settings`, { ttft_ms: 400 });
     const { order } = await readEvents(await stream({ messages: [{ role: "user", content: "Hi" }], max_tokens: 2 }));
     expect(order.indexOf(":ping")).toBeGreaterThanOrEqual(0);
     expect(order.indexOf(":ping")).toBeLessThan(order.indexOf("start"));
@@ -62,7 +53,7 @@ describe("POST /api/chat/stream", () => {
   });
 
   it("ends a stream whose upstream fails mid-way with exactly one error event", async () => {
-    await postJson(`${emulator.url}/_emulator/faults`, { faults: [{ reset_after_chunks: 4 }] });
+    await postJson(`${app.emulator.url}/_emulator/faults`, { faults: [{ reset_after_chunks: 4 }] });
     const { events } = await readEvents(await stream(seed("chat.request")));
     expect(events[0]?.event).toBe("start");
     expect(events.filter((e) => e.event === "delta").length).toBeGreaterThan(0);
@@ -74,20 +65,20 @@ describe("POST /api/chat/stream", () => {
     const chunk = (delta: object, finish: string | null) =>
       `data: ${JSON.stringify({ id: "x", object: "chat.completion.chunk", created: 1, model: "M", choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
     const body = chunk({ role: "assistant", content: "not " }, null) + chunk({ content: "json" }, "stop") + "data: [DONE]\n\n";
-    await postJson(`${emulator.url}/_emulator/faults`, { faults: [{ status: 200, headers: { "content-type": "text/event-stream" }, body }] });
+    await postJson(`${app.emulator.url}/_emulator/faults`, { faults: [{ status: 200, headers: { "content-type": "text/event-stream" }, body }] });
     const { events } = await readEvents(await stream({ messages: [{ role: "user", content: "Hi" }], response_format: { type: "json_object" } }));
     expect(events.map((e) => e.event)).toEqual(["start", "delta", "delta", "error"]);
     expect(events.at(-1)?.data.code).toBe("invalid_model_output");
   });
 
   it("ends a stream that holds no answer at all with an error event", async () => {
-    await postJson(`${emulator.url}/_emulator/faults`, { faults: [{ status: 200, headers: { "content-type": "text/event-stream" }, body: "data: [DONE]\n\n" }] });
+    await postJson(`${app.emulator.url}/_emulator/faults`, { faults: [{ status: 200, headers: { "content-type": "text/event-stream" }, body: "data: [DONE]\n\n" }] });
     const { events } = await readEvents(await stream(seed("chat.request")));
     expect(events).toEqual([{ event: "error", data: expect.objectContaining({ code: "bad_upstream_response" }) }]);
   });
 
   it("answers a failure before the first byte as a plain problem, not a stream", async () => {
-    await postJson(`${emulator.url}/_emulator/faults`, { faults: [{ status: 503, headers: { "retry-after": "3" } }] });
+    await postJson(`${app.emulator.url}/_emulator/faults`, { faults: [{ status: 503, headers: { "retry-after": "3" } }] });
     const response = await stream(seed("chat.request"));
     expect(response.status).toBe(503);
     expect(response.headers.get("content-type")).toBe("application/problem+json");
@@ -99,7 +90,7 @@ describe("POST /api/chat/stream", () => {
     const response = await stream({ messages: [{ role: "user", content: "Hi" }], top_p: 7 });
     expect(response.status).toBe(400);
     expect(response.headers.get("content-type")).toBe("application/problem+json");
-    expect(emulator.emulator.log.entries()).toHaveLength(0);
+    expect(app.emulator.emulator.log.entries()).toHaveLength(0);
   });
 
   it("answers a filtered prompt as a plain 400 content_filtered problem", async () => {

@@ -1,28 +1,19 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
-import { postJson, seed, startEmulator } from "../support/emulator.js";
-import { settingsFor, startHost } from "../support/host.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { postJson, seed } from "../support/emulator.js";
+import { useOwnApp } from "../support/host.js";
 
 /**
  * POST /api/chat, the app contract, against an emulator of this test's own so its request log shows
  * exactly what reached the model (nothing, for bad input).
  */
-let emulator: Awaited<ReturnType<typeof startEmulator>>;
-let host: Awaited<ReturnType<typeof startHost>>;
+const app = useOwnApp();
 let api: string;
-
-beforeAll(async () => {
-  emulator = await startEmulator();
-  host = await startHost(settingsFor(inject("stackSettings"), emulator.url));
-  api = `${host.url}/api/chat`;
+beforeAll(() => {
+  api = `${app.host.url}/api/chat`;
 });
-afterAll(async () => {
-  await host?.stop();
-  await emulator?.close();
-});
-beforeEach(() => emulator.emulator.reset());
 
 const chat = (body: unknown, headers: Record<string, string> = {}) => postJson(api, body, { "api-key": "dev-key", ...headers });
-const upstream = () => emulator.emulator.log.entries();
+const upstream = () => app.emulator.emulator.log.entries();
 const ask = (content: string, extra: Record<string, unknown> = {}) => chat({ messages: [{ role: "user", content }], ...extra });
 
 describe("POST /api/chat with the seed's requests", () => {
@@ -148,7 +139,7 @@ describe("JSON output", () => {
   });
 
   it("answers 502 invalid_model_output when the model's JSON does not parse or match", async () => {
-    await postJson(`${emulator.url}/_emulator/faults`, { faults: [completionWith("not json"), completionWith('{"answer": 5}')] });
+    await postJson(`${app.emulator.url}/_emulator/faults`, { faults: [completionWith("not json"), completionWith('{"answer": 5}')] });
     const unparsable = await ask("Hi", { response_format: { type: "json_object" } });
     expect(unparsable.status).toBe(502);
     expect(unparsable.json.code).toBe("invalid_model_output");

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
-import { postJson, seed, sseData, startEmulator } from "../support/emulator.js";
-import { settingsFor, startHost } from "../support/host.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { postJson, seed, sseData } from "../support/emulator.js";
+import { useOwnApp } from "../support/host.js";
 
 /**
  * Every error of the drop-in route, in the SDK error shape with the right status: caller mistakes,
@@ -8,24 +8,13 @@ import { settingsFor, startHost } from "../support/host.js";
  * Retries are off here, so each fault's own mapping shows; retries.test.ts covers the retry loop.
  */
 const CANARY_KEY = "canary-model-key-31c4";
-let emulator: Awaited<ReturnType<typeof startEmulator>>;
-let host: Awaited<ReturnType<typeof startHost>>;
+const app = useOwnApp({ MODEL_MISTRAL_LARGE_KEY: CANARY_KEY, MODEL_MISTRAL_SMALL_KEY: CANARY_KEY, MODEL_TIMEOUT_MS: "3000", MODEL_MAX_RETRIES: "0" }, { key: CANARY_KEY });
 let api: string;
-
-beforeAll(async () => {
-  emulator = await startEmulator({ key: CANARY_KEY });
-  host = await startHost(
-    settingsFor(inject("stackSettings"), emulator.url, { MODEL_MISTRAL_LARGE_KEY: CANARY_KEY, MODEL_MISTRAL_SMALL_KEY: CANARY_KEY, MODEL_TIMEOUT_MS: "3000", MODEL_MAX_RETRIES: "0" }),
-  );
-  api = `${host.url}/api/chat/completions`;
+beforeAll(() => {
+  api = `${app.host.url}/api/chat/completions`;
 });
-afterAll(async () => {
-  await host?.stop();
-  await emulator?.close();
-});
-beforeEach(() => emulator.emulator.reset());
 
-const fault = (...faults: unknown[]) => postJson(`${emulator.url}/_emulator/faults`, { faults });
+const fault = (...faults: unknown[]) => postJson(`${app.emulator.url}/_emulator/faults`, { faults });
 const chat = (body: unknown, headers: Record<string, string> = { "api-key": "dev-key" }) => postJson(api, body, headers);
 
 /** An SDK-shaped error that gives nothing away. */
@@ -63,9 +52,9 @@ describe("caller mistakes", () => {
     expect(status).toBe(400);
     expectSafeError(json, "invalid_request");
     expect(json.error.param).toBe("max_tokens");
-    expect(emulator.emulator.log.entries()).toHaveLength(0);
+    expect(app.emulator.emulator.log.entries()).toHaveLength(0);
     expect((await chat(seed("chat.request"))).status).toBe(200);
-    expect((emulator.emulator.log.entries()[0]?.body as { max_tokens: number }).max_tokens).toBe(4096);
+    expect((app.emulator.emulator.log.entries()[0]?.body as { max_tokens: number }).max_tokens).toBe(4096);
   });
 
   it("answers 405 with Allow for a method other than POST, in the SDK error shape", async () => {
@@ -92,7 +81,7 @@ describe("caller mistakes", () => {
     expect(response.headers.get("content-type")).toMatch(/^application\/json/);
     expectSafeError(json, "unauthorized");
     expect(json.error.type).toBe("authentication_error");
-    expect(emulator.emulator.log.entries()).toHaveLength(0);
+    expect(app.emulator.emulator.log.entries()).toHaveLength(0);
   });
 });
 

@@ -1,27 +1,16 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
-import { postJson, seed, startEmulator } from "../support/emulator.js";
-import { settingsFor, startHost } from "../support/host.js";
+import { describe, expect, it } from "vitest";
+import { postJson, seed } from "../support/emulator.js";
+import { useOwnApp } from "../support/host.js";
 
 /**
  * The one retry loop, at the model seam, seen from the caller and in the emulator's request log:
  * what is retried, how long it waits, and what the caller hears when retries run out.
  */
-let emulator: Awaited<ReturnType<typeof startEmulator>>;
-let host: Awaited<ReturnType<typeof startHost>>;
+const app = useOwnApp({ MODEL_MAX_RETRIES: "2", MODEL_RETRY_BASE_DELAY_MS: "10", MODEL_TIMEOUT_MS: "5000" });
 
-beforeAll(async () => {
-  emulator = await startEmulator();
-  host = await startHost(settingsFor(inject("stackSettings"), emulator.url, { MODEL_MAX_RETRIES: "2", MODEL_RETRY_BASE_DELAY_MS: "10", MODEL_TIMEOUT_MS: "5000" }));
-});
-afterAll(async () => {
-  await host?.stop();
-  await emulator?.close();
-});
-beforeEach(() => emulator.emulator.reset());
-
-const fault = (...faults: unknown[]) => postJson(`${emulator.url}/_emulator/faults`, { faults });
-const chat = (body: unknown = seed("chat.request")) => postJson(`${host.url}/api/chat/completions`, body, { "api-key": "dev-key" });
-const attempts = () => emulator.emulator.log.entries();
+const fault = (...faults: unknown[]) => postJson(`${app.emulator.url}/_emulator/faults`, { faults });
+const chat = (body: unknown = seed("chat.request")) => postJson(`${app.host.url}/api/chat/completions`, body, { "api-key": "dev-key" });
+const attempts = () => app.emulator.emulator.log.entries();
 
 describe("retries", () => {
   it("waits out a 429's Retry-After of 1 s, then answers", async () => {

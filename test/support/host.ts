@@ -1,4 +1,6 @@
 import { spawn } from "node:child_process";
+import { afterAll, beforeAll, beforeEach, inject } from "vitest";
+import { startEmulator } from "./emulator.js";
 import { resolve } from "node:path";
 import { type Service, answers, freePort, spawnService, waitUntilReady } from "../../dev/stack/processes.js";
 
@@ -47,4 +49,23 @@ export function settingsFor(base: Record<string, string>, emulatorUrl: string, o
     MODEL_MISTRAL_SMALL_ENDPOINT: `${emulatorUrl}/mistral-small`,
     ...overrides,
   };
+}
+
+/**
+ * An emulator and a functions host of the test file's own (settings from the shared stack, both
+ * deployments pointed at the emulator, `overrides` on top), started before the file's tests and
+ * stopped after; the emulator is reset before each test.
+ */
+export function useOwnApp(overrides: Record<string, string> = {}, emulatorOptions: Parameters<typeof startEmulator>[0] = {}) {
+  const app = {} as { emulator: Awaited<ReturnType<typeof startEmulator>>; host: Awaited<ReturnType<typeof startHost>> };
+  beforeAll(async () => {
+    app.emulator = await startEmulator(emulatorOptions);
+    app.host = await startHost(settingsFor(inject("stackSettings"), app.emulator.url, overrides));
+  });
+  afterAll(async () => {
+    await app.host?.stop();
+    await app.emulator?.close();
+  });
+  beforeEach(() => app.emulator.emulator.reset());
+  return app;
 }
