@@ -1,6 +1,8 @@
 import { type AppConfig, appConfig } from "./config/index.js";
 import { ModelInfoCache } from "./inference/model-info-cache.js";
+import type { ModelAuth } from "./config/credentials/model-auth.js";
 import { ModelRegistry } from "./inference/index.js";
+import { authsFor } from "./inference/model-registry.js";
 import { StorageProbe } from "./storage/storage-probe.js";
 import { httpTool } from "./tools/http-tool.js";
 import { ToolRegistry } from "./tools/tool-registry.js";
@@ -9,6 +11,8 @@ import { ToolRegistry } from "./tools/tool-registry.js";
 export interface Runtime {
   config: AppConfig;
   models: ModelRegistry;
+  /** Each deployment's credential by alias (the ones its model client uses). */
+  credentials: ReadonlyMap<string, ModelAuth>;
   modelInfo: ModelInfoCache;
   storage: StorageProbe;
   tools: ToolRegistry;
@@ -20,9 +24,11 @@ const MODEL_INFO_TIMEOUT_MS = 10_000;
 let current: Runtime | undefined;
 
 export function createRuntime(config: AppConfig): Runtime {
+  const credentials = authsFor(config);
   return {
     config,
-    models: ModelRegistry.fromConfig(config),
+    models: ModelRegistry.fromConfig(config, credentials),
+    credentials,
     modelInfo: new ModelInfoCache(MODEL_INFO_TTL_MS, MODEL_INFO_TIMEOUT_MS),
     storage: new StorageProbe(config.storage.connectionString),
     tools: ToolRegistry.builtIn(config.httpTools.tools.map((tool) => httpTool(tool, config.httpTools))),

@@ -8,6 +8,8 @@ const SHA256_HEX = /^[0-9a-f]{64}$/i;
 export function readCallerKeys(settings: SettingsReader): CallerKeyConfig[] {
   const keys: CallerKeyConfig[] = [];
   const names = new Set<string>();
+  // Filled from Key Vault in Azure; unresolved, no key matches and readiness says why (fail closed).
+  if (settings.secret("CALLER_KEYS", { required: false }) === "unresolved") return keys;
   for (const entry of settings.list("CALLER_KEYS", { required: false })) {
     const separator = entry.indexOf(":");
     const name = entry.slice(0, separator);

@@ -1,7 +1,7 @@
 import { isPlainLocal } from "./loopback.js";
 import { Secret } from "./secret.js";
 import type { SettingsReader } from "./settings-reader.js";
-import type { DeploymentConfig } from "./types.js";
+import type { DeploymentConfig, ModelCredentialConfig } from "./types.js";
 
 export const DEFAULT_API_VERSION = "2024-05-01-preview";
 const ALIAS = /^[a-z0-9]+(-[a-z0-9]+)*$/;
@@ -42,10 +42,43 @@ function readDeployment(settings: SettingsReader, alias: string): DeploymentConf
   if (!API_VERSION.test(apiVersion)) {
     settings.problem(`${prefix}API_VERSION must look like 2024-05-01-preview or 2025-04-01`);
   }
-  settings.oneOf(`${prefix}AUTH`, ["key"] as const, "key");
-  const key = settings.string(`${prefix}KEY`, { required: true });
-  if (endpoint === undefined || model === undefined || key === undefined) return undefined;
-  return { alias, endpoint, model, apiVersion, credential: { kind: "key", key: new Secret(key) } };
+  const credential = readCredential(settings, prefix);
+  if (endpoint === undefined || model === undefined || credential === undefined) return undefined;
+  return { alias, endpoint, model, apiVersion, credential };
+}
+
+/** Entra ID tokens for Azure AI Services (Foundry) endpoints; serverless endpoints take keys only. */
+export const DEFAULT_ENTRA_SCOPE = "https://cognitiveservices.azure.com/.default";
+
+function readCredential(settings: SettingsReader, prefix: string): ModelCredentialConfig | undefined {
+  const auth = settings.oneOf(`${prefix}AUTH`, ["key", "keyvault", "entra"] as const, "key");
+  if (auth === "entra") {
+    const scope = settings.string(`${prefix}SCOPE`, { required: false }) ?? DEFAULT_ENTRA_SCOPE;
+    if (!/^https:\/\/[^\s/]+(\/[^\s]*)?\/\.default$/.test(scope)) return settings.problem(`${prefix}SCOPE must be an https resource ending in /.default`);
+    return { kind: "entra", scope };
+  }
+  if (auth === "keyvault") return readSecretUri(settings, `${prefix}KEY_SECRET_URI`);
+  const key = settings.secret(`${prefix}KEY`, { required: true });
+  if (key === undefined) return undefined;
+  return key === "unresolved" ? { kind: "unavailable", setting: `${prefix}KEY` } : { kind: "key", key: new Secret(key) };
+}
+
+/** `https://<vault>.vault.azure.net/secrets/<name>[/<version>]`, as the portal shows a secret's identifier. */
+function readSecretUri(settings: SettingsReader, name: string): ModelCredentialConfig | undefined {
+  const raw = settings.string(name, { required: true });
+  if (raw === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return settings.problem(`${name} is not a valid URL`);
+  }
+  const match = /^\/secrets\/([0-9A-Za-z-]{1,127})(?:\/([0-9a-f]{32}))?\/?$/.exec(url.pathname);
+  if (url.protocol !== "https:" || url.username || url.password || url.search || url.hash || !match) {
+    return settings.problem(`${name} must look like https://<vault>.vault.azure.net/secrets/<name>[/<version>]`);
+  }
+  const [, secretName = "", secretVersion] = match;
+  return { kind: "keyvault", vaultUrl: url.origin, secretName, ...(secretVersion ? { secretVersion } : {}) };
 }
 
 function readEndpoint(settings: SettingsReader, name: string): string | undefined {

@@ -1,10 +1,12 @@
 import { readCallerKeys } from "./caller-keys.js";
 import { ConfigError } from "./config-error.js";
-import { readDeployments } from "./deployments.js";
+import { deploymentSettingPrefix, readDeployments } from "./deployments.js";
 import { Secret } from "./secret.js";
 import { type Env, SettingsReader } from "./settings-reader.js";
 import { readFallbacks } from "./fallbacks.js";
 import { readHttpTools } from "./http-tools.js";
+import { readCors } from "./cors.js";
+import { readQuotas } from "./quotas.js";
 import { readStorage } from "./storage.js";
 import type { AppConfig, StorageConfig } from "./types.js";
 
@@ -35,6 +37,13 @@ export function loadConfig(env: Env): AppConfig {
     baseDelayMs: settings.integer("MODEL_RETRY_BASE_DELAY_MS", 250, { min: 10, max: 10_000 }),
   };
   const callerKeys = readCallerKeys(settings);
+  // Set by App Service itself when its authentication is on; never set it by hand.
+  const platformAuth = settings.boolean("WEBSITE_AUTH_ENABLED", false);
+  const quotas = readQuotas(
+    settings,
+    Object.fromEntries(deployments.map((d) => [d.alias, deploymentSettingPrefix(d.alias)])),
+    callerKeys.map((k) => k.name),
+  );
   const tools = {
     timeoutMs: settings.integer("TOOL_TIMEOUT_MS", 10_000, { min: 100, max: 120_000 }),
     maxOutputBytes: settings.integer("TOOL_OUTPUT_MAX_BYTES", 16_384, { min: 256, max: 1_048_576 }),
@@ -43,6 +52,8 @@ export function loadConfig(env: Env): AppConfig {
   const httpTools = readHttpTools(settings);
   const streamHeartbeatMs = settings.integer("STREAM_HEARTBEAT_MS", 15_000, { min: 100, max: 15_000 });
   const storage = readStorage(settings);
+  const cors = readCors(settings);
+  const identityClientId = settings.string("AZURE_CLIENT_ID", { required: false });
 
   if (settings.problems.length > 0) throw new ConfigError(settings.problems);
   return deepFreeze({
@@ -55,6 +66,11 @@ export function loadConfig(env: Env): AppConfig {
     breaker,
     fallbacks,
     callerKeys,
+    platformAuth,
+    quotas,
+    cors,
+    ...(identityClientId ? { identityClientId } : {}),
+    unresolvedSettings: settings.unresolved,
     streamHeartbeatMs,
     tools,
     httpTools,

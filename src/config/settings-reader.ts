@@ -8,6 +8,8 @@ const KEY_VAULT_REFERENCE = /^\s*@Microsoft\.KeyVault\s*\(/i;
 
 export class SettingsReader {
   readonly problems: string[] = [];
+  /** Settings that hold a Key Vault reference the platform did not resolve (names only). */
+  readonly unresolved: string[] = [];
 
   constructor(private readonly env: Env) {}
 
@@ -32,6 +34,20 @@ export class SettingsReader {
     return raw.trim();
   }
 
+  /**
+   * A secret setting the app can run without, failing closed: an unresolved Key Vault reference is
+   * not a start-up problem but `"unresolved"`, so readiness can name it and requests that need it
+   * fail with a 503, while everything else (health, readiness) still answers.
+   */
+  secret(name: string, options: { required: boolean }): string | "unresolved" | undefined {
+    const raw = this.env[name];
+    if (raw !== undefined && KEY_VAULT_REFERENCE.test(raw)) {
+      this.unresolved.push(name);
+      return "unresolved";
+    }
+    return this.string(name, options);
+  }
+
   integer(name: string, fallback: number, range: { min: number; max: number }): number {
     const raw = this.string(name, { required: false });
     if (raw === undefined) return fallback;
@@ -41,6 +57,18 @@ export class SettingsReader {
       return fallback;
     }
     return value;
+  }
+
+  /** `true` or `false`, any case (App Service writes its own flags as `True`). */
+  boolean(name: string, fallback: boolean): boolean {
+    const raw = this.string(name, { required: false });
+    if (raw === undefined) return fallback;
+    const lower = raw.toLowerCase();
+    if (lower !== "true" && lower !== "false") {
+      this.problem(`${name} must be true or false`);
+      return fallback;
+    }
+    return lower === "true";
   }
 
   oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {

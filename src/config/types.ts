@@ -1,7 +1,15 @@
 import type { Secret } from "./secret.js";
 
 /** How the app authenticates to one model deployment. */
-export type ModelCredentialConfig = { readonly kind: "key"; readonly key: Secret };
+export type ModelCredentialConfig =
+  /** A key in a setting (for local use, or filled from a Key Vault reference by the platform). */
+  | { readonly kind: "key"; readonly key: Secret }
+  /** A key the app reads from Key Vault itself, with its identity, and reads again when it was rotated. */
+  | { readonly kind: "keyvault"; readonly vaultUrl: string; readonly secretName: string; readonly secretVersion?: string }
+  /** No key: an Entra ID token for `scope`, from the app's identity. */
+  | { readonly kind: "entra"; readonly scope: string }
+  /** The setting holding the key is an unresolved Key Vault reference: every call fails closed. */
+  | { readonly kind: "unavailable"; readonly setting: string };
 
 export interface DeploymentConfig {
   /** The name callers use in `model` (e.g. `mistral-large`). */
@@ -39,6 +47,29 @@ export interface StorageConfig {
   readonly connectionString: Secret;
 }
 
+export interface QuotaLimits {
+  readonly requestsPerMinute: number;
+  readonly tokensPerMinute: number;
+}
+
+export interface QuotaConfig {
+  readonly enabled: boolean;
+  /** The Table Storage table the counters live in (in AzureWebJobsStorage's account). */
+  readonly table: string;
+  /** What every caller may use, unless `perKey` says otherwise. */
+  readonly caller: QuotaLimits;
+  /** Per caller key name. */
+  readonly perKey: Readonly<Record<string, QuotaLimits>>;
+  /** Per deployment alias: the budget all callers share, at or below Azure's own limits. */
+  readonly deployments: Readonly<Record<string, QuotaLimits>>;
+}
+
+export interface CorsConfig {
+  /** Exact origins (`https://app.example.com`), or every origin. */
+  readonly origins: readonly string[] | "*";
+  readonly allowCredentials: boolean;
+}
+
 export interface AppConfig {
   /** In the configured order; the first is the default deployment. */
   readonly deployments: readonly DeploymentConfig[];
@@ -60,6 +91,18 @@ export interface AppConfig {
   /** Our one retry loop: attempts after the first, and the base of its backoff. */
   readonly retries: { readonly maxRetries: number; readonly baseDelayMs: number };
   readonly callerKeys: readonly CallerKeyConfig[];
+  /** App Service Authentication is on (WEBSITE_AUTH_ENABLED), so its principal header can be trusted. */
+  readonly platformAuth: boolean;
+  readonly quotas: QuotaConfig;
+  /** Which browser frontends may call (the platform's CORS is set to the same in Azure). */
+  readonly cors: CorsConfig;
+  /**
+   * The user-assigned managed identity the app uses for Key Vault and Entra ID (AZURE_CLIENT_ID);
+   * without it, DefaultAzureCredential picks one (a developer's sign-in when run locally).
+   */
+  readonly identityClientId?: string;
+  /** Settings holding Key Vault references the platform did not resolve: readiness names them. */
+  readonly unresolvedSettings: readonly string[];
   /** Tools served over HTTP, from settings. */
   readonly httpTools: HttpToolsConfig;
   /** Limits on server-run tools. */

@@ -25,6 +25,6 @@ export const info = callerHandler(async (_request, { runtime }) => {
     throw new HttpProblem(502, "upstream_unavailable", "Bad Gateway", "No model deployment answered its /info request.", {}, { deployments });
   }
   return { status: 200, jsonBody: { deployments } };
-});
+}, { methods: ["GET"] });
 
-app.http("info", { route: "info", methods: ["GET"], authLevel: "anonymous", handler: info });
+app.http("info", { route: "info", methods: ["GET", "OPTIONS"], authLevel: "anonymous", handler: info });

@@ -9,6 +9,6 @@ export const openapi = anonymousHandler(async (request) => {
   // Loaded on first use: building the schemas costs start-up time every other route would pay.
   const { openApiDocument } = await import("../openapi/document.js");
   return { status: 200, headers: { "cache-control": "public, max-age=300" }, jsonBody: openApiDocument(url.host, scheme) };
-});
+}, { methods: ["GET"] });
 
-app.http("openapi", { route: "openapi.json", methods: ["GET"], authLevel: "anonymous", handler: openapi });
+app.http("openapi", { route: "openapi.json", methods: ["GET", "OPTIONS"], authLevel: "anonymous", handler: openapi });

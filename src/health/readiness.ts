@@ -1,3 +1,4 @@
+import { isCredentialError } from "../config/credentials/credential-error.js";
 import { isModelError } from "../inference/index.js";
 import type { Runtime } from "../runtime.js";
 
@@ -21,8 +22,15 @@ export async function checkReadiness(runtime: Runtime): Promise<Readiness> {
   const checks = await Promise.all([
     // The settings were validated at start-up; what can still make the app useless is having no callers.
     run("config", async () => {
-      if (runtime.config.callerKeys.length === 0) throw new ReadinessFailure("no caller keys are configured (CALLER_KEYS), so every request is refused");
+      const { callerKeys, platformAuth, unresolvedSettings } = runtime.config;
+      if (unresolvedSettings.length > 0) {
+        throw new ReadinessFailure(`unresolved Key Vault references in ${unresolvedSettings.join(", ")}; check that each secret exists and the app's identity may read it`);
+      }
+      if (callerKeys.length === 0 && !platformAuth) {
+        throw new ReadinessFailure("no caller keys are configured (CALLER_KEYS) and platform authentication is off, so every request is refused");
+      }
     }),
+    ...[...runtime.credentials].map(([alias, auth]) => run(`credential:${alias}`, (signal) => auth.check(signal))),
     ...runtime.models.all().map((port) => run(`model:${port.alias}`, (signal) => port.info({ signal }))),
     run("storage", (signal) => runtime.storage.check(signal)),
   ]);
@@ -44,7 +52,7 @@ async function run(name: string, check: (signal: AbortSignal) => Promise<unknown
 class ReadinessFailure extends Error {}
 
 function describe(error: unknown, signal: AbortSignal): string {
-  if (error instanceof ReadinessFailure) return error.message;
+  if (error instanceof ReadinessFailure || isCredentialError(error)) return error.message;
   if (isModelError(error)) return `${error.code}: ${error.message}`;
   if (signal.aborted) return `no answer within ${CHECK_TIMEOUT_MS / 1000} s`;
   const status = (error as { statusCode?: unknown })?.statusCode;

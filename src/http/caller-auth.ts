@@ -1,10 +1,19 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { HttpRequest } from "@azure/functions";
 import type { CallerKeyConfig } from "../config/index.js";
+import { decodeClientPrincipal } from "./client-principal.js";
 
 export interface Caller {
-  /** Stable id of the caller, e.g. `key:dev`; what quotas and telemetry are keyed by. */
+  /** Stable id of the caller, `key:<name>` or `entra:<object id>`; what quotas and telemetry are keyed by. */
   id: string;
+  /** The key's name, for keys; per-key quota overrides are looked up by it. */
+  keyName?: string;
+}
+
+export interface CallerRules {
+  keys: readonly CallerKeyConfig[];
+  /** Whether App Service Authentication is on, so `x-ms-client-principal` comes from the platform. */
+  platformAuth: boolean;
 }
 
 /** The key as SDKs send it: `api-key` (Azure clients) or `Authorization: Bearer` (OpenAI-style clients). */
@@ -16,16 +25,33 @@ export function presentedKey(request: HttpRequest): string | undefined {
 }
 
 /**
- * The caller a request proves to be, or undefined. Keys are compared as SHA-256 digests in constant
- * time, against every configured key, so timing tells nothing about which one nearly matched.
+ * The caller a request proves to be, or undefined: a key first (servers, SDKs, Logic Apps), else the
+ * user platform authentication signed in (browser frontends). NOTE: `x-ms-client-principal` is read
+ * only when platform authentication is on; otherwise anyone can write it, so it is ignored.
  */
-export function authenticateCaller(request: HttpRequest, keys: readonly CallerKeyConfig[]): Caller | undefined {
+export function authenticateCaller(request: HttpRequest, rules: CallerRules): Caller | undefined {
   const key = presentedKey(request);
-  if (!key) return undefined;
-  const digest = createHash("sha256").update(key, "utf8").digest();
-  let match: CallerKeyConfig | undefined;
-  for (const candidate of keys) {
-    if (timingSafeEqual(digest, candidate.sha256) && !match) match = candidate;
+  if (key) {
+    const name = matchKey(key, rules.keys);
+    if (name) return { id: `key:${name}`, keyName: name };
+    // A wrong api-key is refused. A bearer token that is no key may be the user's Entra token, which
+    // platform authentication has already checked; then the principal decides.
+    if (request.headers.has("api-key")) return undefined;
   }
-  return match ? { id: `key:${match.name}` } : undefined;
+  if (!rules.platformAuth) return undefined;
+  const principal = decodeClientPrincipal(request.headers.get("x-ms-client-principal"));
+  return principal ? { id: `entra:${principal.objectId}` } : undefined;
+}
+
+/**
+ * Keys are compared as SHA-256 digests in constant time, against every configured key, so timing
+ * tells nothing about which one nearly matched.
+ */
+function matchKey(key: string, keys: readonly CallerKeyConfig[]): string | undefined {
+  const digest = createHash("sha256").update(key, "utf8").digest();
+  let match: string | undefined;
+  for (const candidate of keys) {
+    if (timingSafeEqual(digest, candidate.sha256) && match === undefined) match = candidate.name;
+  }
+  return match;
 }

@@ -2,6 +2,7 @@ import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } fr
 import { safeText } from "../inference/safe-text.js";
 import { type Runtime, getRuntime } from "../runtime.js";
 import { type Caller, authenticateCaller } from "./caller-auth.js";
+import { corsHeaders, isPreflight, preflightResponse } from "./cors.js";
 import { HttpProblem, problemResponse, unauthorized } from "./problem.js";
 import { requestIdFor } from "./request-id.js";
 import { sdkErrorResponse } from "./sdk-error.js";
@@ -43,24 +44,34 @@ export function anonymousHandler(handler: Handler<HandlerContext>, options: Hand
   return async (request, invocation) => {
     const requestId = requestIdFor(request, invocation);
     let response: HttpResponseInit;
+    let cors: Record<string, string> = {};
     try {
+      const runtime = getRuntime();
+      // Browsers ask before calling with keys or JSON; the answer comes before any authentication.
+      if (isPreflight(request)) return withHeaders(preflightResponse(request, runtime.config.cors, methods ?? ["GET"]), { "x-request-id": requestId });
+      cors = corsHeaders(request, runtime.config.cors);
       if (methods && !methods.includes(request.method)) throw methodNotAllowed(methods);
-      response = await handler(request, { runtime: getRuntime(), requestId, invocation });
+      response = await handler(request, { runtime, requestId, invocation });
     } catch (error) {
       response = render(asProblem(error, invocation), requestId);
     }
-    return withRequestId(response, requestId);
+    return withHeaders(response, { ...cors, "x-request-id": requestId });
   };
 }
 
 /** Like anonymousHandler, but the request must come from a known caller (401 otherwise). */
 export function callerHandler(handler: Handler<AuthenticatedContext>, options: HandlerOptions = {}): HttpHandler {
   return anonymousHandler(async (request, context) => {
-    const caller = authenticateCaller(request, context.runtime.config.callerKeys);
-    if (!caller) throw unauthorized();
+    const { callerKeys, platformAuth, unresolvedSettings } = context.runtime.config;
+    const caller = authenticateCaller(request, { keys: callerKeys, platformAuth });
+    if (!caller) throw unresolvedSettings.includes("CALLER_KEYS") ? callerKeysUnavailable() : unauthorized();
     return handler(request, { ...context, caller });
   }, options);
 }
+
+/** Fail closed: with the keys unreadable nobody is let in, and the answer says it is not their fault. */
+const callerKeysUnavailable = () =>
+  new HttpProblem(503, "caller_keys_unavailable", "Service Unavailable", "The app cannot check keys right now; its readiness check names the cause.", { "retry-after": "30" });
 
 const methodNotAllowed = (methods: readonly string[]) =>
   new HttpProblem(405, "method_not_allowed", "Method Not Allowed", `This route answers ${methods.join(", ")} only.`, { allow: methods.join(", ") });
@@ -72,12 +83,12 @@ function asProblem(error: unknown, invocation: InvocationContext): HttpProblem {
   return new HttpProblem(500, "internal_error", "Internal Server Error", "The request failed unexpectedly; quote request_id when reporting it.");
 }
 
-function withRequestId(response: HttpResponseInit, requestId: string): HttpResponseInit {
+function withHeaders(response: HttpResponseInit, extra: Record<string, string>): HttpResponseInit {
   const headers = response.headers;
   if (headers === undefined || (typeof headers === "object" && !(headers instanceof Headers) && !Array.isArray(headers))) {
-    return { ...response, headers: { ...(headers as Record<string, string> | undefined), "x-request-id": requestId } };
+    return { ...response, headers: { ...(headers as Record<string, string> | undefined), ...extra } };
   }
   const merged = new Headers(headers as ConstructorParameters<typeof Headers>[0]);
-  merged.set("x-request-id", requestId);
+  for (const [name, value] of Object.entries(extra)) merged.set(name, value);
   return { ...response, headers: Object.fromEntries(merged) };
 }

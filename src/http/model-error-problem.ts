@@ -12,6 +12,8 @@ export function modelErrorProblem(error: ModelError): HttpProblem {
   switch (error.kind) {
     case "timeout":
       return new HttpProblem(504, "upstream_timeout", "Gateway Timeout", error.message);
+    case "credential":
+      return new HttpProblem(503, error.code, "Service Unavailable", error.message, { "retry-after": "30" });
     case "aborted":
       return new HttpProblem(499, "aborted", "Client Closed Request", error.message);
     case "network":

@@ -2,6 +2,8 @@ import type { Readable } from "node:stream";
 import type { ModelClient } from "@azure-rest/ai-inference";
 import type { HttpClient } from "@azure/core-rest-pipeline";
 import type { DeploymentConfig } from "../config/index.js";
+import { type ModelAuth, modelAuthFor } from "../config/credentials/model-auth.js";
+import { isCredentialError, isIdentityError } from "../config/credentials/credential-error.js";
 import { CallSignal } from "./call-signal.js";
 import { managedStream } from "./managed-stream.js";
 import { createModelClient } from "./model-client.js";
@@ -24,7 +26,7 @@ export class AzureModelPort implements ModelPort {
   readonly alias: string;
   readonly #deployment: DeploymentConfig;
   readonly #timeouts: ModelTimeouts;
-  readonly #secrets: readonly string[];
+  readonly #auth: ModelAuth;
   readonly #httpClient: HttpClient | undefined;
   #client: ModelClient | undefined;
 
@@ -35,24 +37,65 @@ export class AzureModelPort implements ModelPort {
    * `timeouts.idleMs` bounds each silence between stream chunks. `maxTokens` is sent when a request
    * has no max_tokens of its own, so no answer runs unbounded.
    */
-  constructor(deployment: DeploymentConfig, timeouts: ModelTimeouts | number, httpClient?: HttpClient, maxTokens?: number) {
+  constructor(
+    deployment: DeploymentConfig,
+    timeouts: ModelTimeouts | number,
+    httpClient?: HttpClient,
+    maxTokens?: number,
+    auth: ModelAuth = modelAuthFor(deployment, undefined),
+  ) {
     this.alias = deployment.alias;
     this.#maxTokens = maxTokens;
     this.#deployment = deployment;
     this.#timeouts = typeof timeouts === "number" ? { attemptMs: timeouts, idleMs: timeouts } : timeouts;
-    this.#secrets = [deployment.credential.key.reveal()];
+    this.#auth = auth;
     this.#httpClient = httpClient;
   }
 
-  #modelClient(): ModelClient {
-    this.#client ??= createModelClient(this.#deployment, this.#httpClient);
+  /** Built on first use, once the credential is at hand (a Key Vault key is read then). */
+  async #modelClient(signal: AbortSignal): Promise<ModelClient> {
+    if (this.#client) return this.#client;
+    const credential = await this.#auth.credential(signal);
+    this.#client ??= createModelClient(this.#deployment, credential, this.#auth.scopes, this.#httpClient);
     return this.#client;
   }
 
-  async complete(body: ChatCompletionsBody, options: ModelCallOptions = {}): Promise<ChatCompletion> {
+  /**
+   * One more attempt when the model refused our key and a fresh one was read (a rotated Key Vault
+   * secret); any other failure, or a key that did not change, is the caller's answer as it is.
+   */
+  async #renewingOnRefusal<T>(attempt: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (!isModelError(error) || error.kind !== "upstream" || error.status !== 401) throw error;
+      let renewed: boolean;
+      try {
+        renewed = await this.#auth.renewAfterRefusal(signal);
+      } catch (renewalError) {
+        throw credentialFailure(renewalError);
+      }
+      if (!renewed) throw error;
+      return attempt();
+    }
+  }
+
+  complete(body: ChatCompletionsBody, options: ModelCallOptions = {}): Promise<ChatCompletion> {
+    return this.#renewingOnRefusal(() => this.#complete(body, options), options.signal);
+  }
+
+  stream(body: ChatCompletionsBody, options: ModelCallOptions = {}): Promise<AsyncIterable<ChatCompletionChunk>> {
+    return this.#renewingOnRefusal(() => this.#stream(body, options), options.signal);
+  }
+
+  info(options: { signal?: AbortSignal } = {}): Promise<ModelInfo> {
+    return this.#renewingOnRefusal(() => this.#info(options), options.signal);
+  }
+
+  async #complete(body: ChatCompletionsBody, options: ModelCallOptions): Promise<ChatCompletion> {
     const call = new CallSignal(this.#timeouts.attemptMs, options.signal, options.deadlineAt);
     try {
-      const client = this.#modelClient();
+      const client = await this.#modelClient(call.signal);
       const response = await client.path("/chat/completions").post({
         body: this.#upstreamBody(body, false) as never,
         headers: this.#headers(options),
@@ -68,11 +111,11 @@ export class AzureModelPort implements ModelPort {
     }
   }
 
-  async stream(body: ChatCompletionsBody, options: ModelCallOptions = {}): Promise<AsyncIterable<ChatCompletionChunk>> {
+  async #stream(body: ChatCompletionsBody, options: ModelCallOptions): Promise<AsyncIterable<ChatCompletionChunk>> {
     const call = new CallSignal(this.#timeouts.attemptMs, options.signal, options.deadlineAt);
     let stream: Readable | undefined;
     try {
-      const client = this.#modelClient();
+      const client = await this.#modelClient(call.signal);
       const response = await client
         .path("/chat/completions")
         .post({ body: this.#upstreamBody(body, true) as never, headers: this.#headers(options), abortSignal: call.signal })
@@ -96,10 +139,10 @@ export class AzureModelPort implements ModelPort {
     }
   }
 
-  async info(options: { signal?: AbortSignal } = {}): Promise<ModelInfo> {
+  async #info(options: { signal?: AbortSignal }): Promise<ModelInfo> {
     const call = new CallSignal(this.#timeouts.attemptMs, options.signal);
     try {
-      const client = this.#modelClient();
+      const client = await this.#modelClient(call.signal);
       const response = await client.path("/info").get({ abortSignal: call.signal });
       const status = Number(response.status);
       if (status !== 200) throw this.#errorFrom(status, response.headers, response.body);
@@ -142,12 +185,13 @@ export class AzureModelPort implements ModelPort {
 
   #errorFrom(status: number, headers: Record<string, string>, body: unknown): ModelError {
     const lower = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
-    return modelErrorFromResponse({ status, header: (name) => lower[name], body }, this.#secrets);
+    return modelErrorFromResponse({ status, header: (name) => lower[name], body }, this.#auth.secrets());
   }
 
   /** Every failure leaves as a ModelError; transport errors never carry the SDK's message (it names the URL). */
   #failure(error: unknown, call: CallSignal, networkCode = "upstream_unreachable"): ModelError {
     if (isModelError(error)) return error;
+    if (isCredentialError(error) || isIdentityError(error)) return credentialFailure(error);
     const signalled = call.failure();
     if (signalled) return signalled;
     if ((error as { code?: unknown } | null)?.code === "PARSE_ERROR") {
@@ -163,6 +207,17 @@ export class AzureModelPort implements ModelPort {
           : "The connection to the model broke during the answer.",
     });
   }
+}
+
+/** The app could not authenticate to the model: the caller gets a 503; readiness names the cause. */
+function credentialFailure(error: unknown): ModelError {
+  if (isModelError(error)) return error;
+  return new ModelError({
+    kind: "credential",
+    status: 503,
+    code: "model_credential_unavailable",
+    message: "This app's credentials for the model are unavailable right now; its readiness check names the cause.",
+  });
 }
 
 function requireCompletion(body: unknown): ChatCompletion {

@@ -1,4 +1,5 @@
 import type { ModelClient } from "@azure-rest/ai-inference";
+import type { KeyCredential, TokenCredential } from "@azure/core-auth";
 import type { HttpClient } from "@azure/core-rest-pipeline";
 import type { DeploymentConfig } from "../config/index.js";
 
@@ -25,17 +26,23 @@ const UNUSED_POLICIES = [
  * The @azure-rest/ai-inference client of one deployment. The SDK is loaded on first use, not at
  * start-up: routes that never call a model (health) answer without paying for it.
  */
-export function createModelClient(deployment: DeploymentConfig, httpClient?: HttpClient): ModelClient {
+export function createModelClient(
+  deployment: DeploymentConfig,
+  credential: KeyCredential | TokenCredential,
+  scopes: readonly string[] | undefined,
+  httpClient?: HttpClient,
+): ModelClient {
   // NOTE: require, not import(): a dynamic import() would load these packages' ESM builds beside the
   // CommonJS ones the rest of the app uses.
   const { default: createClient } = require("@azure-rest/ai-inference") as typeof import("@azure-rest/ai-inference");
-  const { AzureKeyCredential } = require("@azure/core-auth") as typeof import("@azure/core-auth");
-  const client = createClient(deployment.endpoint, new AzureKeyCredential(deployment.credential.key.reveal()), {
+  const client = createClient(deployment.endpoint, credential, {
     apiVersion: deployment.apiVersion,
     // NOTE: the SDK's retry policy has no deadline and obeys any Retry-After; retries are ours to own.
     retryOptions: { maxRetries: 0 },
     allowInsecureConnection: deployment.endpoint.startsWith("http://"),
     userAgentOptions: { userAgentPrefix: USER_AGENT },
+    // The SDK's default scope is Azure ML's; Entra deployments name theirs (Foundry's by default).
+    ...(scopes ? { credentials: { scopes: [...scopes] } } : {}),
     ...(httpClient ? { httpClient } : {}),
   });
   for (const name of UNUSED_POLICIES) client.pipeline.removePolicy({ name });

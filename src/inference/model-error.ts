@@ -3,7 +3,7 @@
  * URL or a stack. `kind` says where it failed; `status` is the upstream's HTTP status when it answered
  * (`upstream`), otherwise the status a gateway answers with.
  */
-export type ModelErrorKind = "upstream" | "timeout" | "network" | "protocol" | "aborted";
+export type ModelErrorKind = "upstream" | "timeout" | "network" | "protocol" | "aborted" | "credential";
 
 export interface ModelErrorInit {
   kind: ModelErrorKind;

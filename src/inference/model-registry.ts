@@ -1,4 +1,5 @@
 import type { AppConfig } from "../config/index.js";
+import { type ModelAuth, modelAuthFor } from "../config/credentials/model-auth.js";
 import { AzureModelPort } from "./azure-model-port.js";
 import type { ModelPort } from "./model-port.js";
 import { BreakerModelPort } from "./breaker-model-port.js";
@@ -21,13 +22,18 @@ export class ModelRegistry {
     this.#fallbacks = fallbacks;
   }
 
-  static fromConfig(config: AppConfig): ModelRegistry {
+  /** `auths` holds each deployment's credential (by alias), so readiness can check the same ones. */
+  static fromConfig(config: AppConfig, auths: ReadonlyMap<string, ModelAuth> = authsFor(config)): ModelRegistry {
     // One transport for every deployment: its pools are per origin, and idle sockets are shared.
     const httpClient = new UndiciHttpClient({ outerTimeoutMs: OUTER_TIMEOUT_MS });
     const retries = { ...config.retries, budgetMs: config.modelTimeoutMs };
     return new ModelRegistry(
       config.deployments.map(
-        (d) => new BreakerModelPort(new RetryingModelPort(new AzureModelPort(d, { attemptMs: config.attemptTimeoutMs, idleMs: config.idleTimeoutMs }, httpClient, config.maxTokens), retries), config.breaker),
+        (d) => {
+          const timeouts = { attemptMs: config.attemptTimeoutMs, idleMs: config.idleTimeoutMs };
+          const model = new AzureModelPort(d, timeouts, httpClient, config.maxTokens, auths.get(d.alias));
+          return new BreakerModelPort(new RetryingModelPort(model, retries), config.breaker);
+        },
       ),
       new Map(Object.entries(config.fallbacks)),
     );
@@ -64,6 +70,11 @@ export class ModelRegistry {
   all(): ModelPort[] {
     return [...this.#ports.values()];
   }
+}
+
+/** Each deployment's credential, by alias. */
+export function authsFor(config: AppConfig): Map<string, ModelAuth> {
+  return new Map(config.deployments.map((d) => [d.alias, modelAuthFor(d, config.identityClientId)]));
 }
 
 /** Down or throttled: worth asking another deployment. A caller's mistake or a filter is not. */

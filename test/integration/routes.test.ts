@@ -31,6 +31,8 @@ describe("GET /api/health/ready", () => {
     expect(json.status).toBe("ready");
     expect(json.checks.map((c: { name: string; status: string }) => [c.name, c.status])).toEqual([
       ["config", "ok"],
+      ["credential:mistral-large", "ok"],
+      ["credential:mistral-small", "ok"],
       ["model:mistral-large", "ok"],
       ["model:mistral-small", "ok"],
       ["storage", "ok"],

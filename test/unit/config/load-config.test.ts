@@ -36,7 +36,7 @@ describe("loadConfig", () => {
     expect(large?.endpoint).toBe("https://large.eastus2.models.ai.azure.com");
     expect(large?.model).toBe("Mistral-Large-2411");
     expect(large?.apiVersion).toBe("2024-05-01-preview");
-    expect(large?.credential.key.reveal()).toBe(KEY);
+    expect(large?.credential.kind === "key" && large.credential.key.reveal()).toBe(KEY);
     expect(small?.apiVersion).toBe("2025-04-01");
     expect(config.modelTimeoutMs).toBe(120_000);
     expect(config.callerKeys).toEqual([{ name: "dev", sha256: Buffer.from(DEV_KEY_SHA256, "hex") }]);
@@ -56,7 +56,8 @@ describe("loadConfig", () => {
     const config = loadConfig(validEnv());
     expect(JSON.stringify(config)).not.toContain(KEY);
     expect(inspect(config, { depth: 10 })).not.toContain(KEY);
-    expect(String(config.deployments[0]?.credential.key)).toBe("[redacted]");
+    const credential = config.deployments[0]?.credential;
+    expect(credential?.kind === "key" && String(credential.key)).toBe("[redacted]");
   });
 
   it("names every problem at once, in one message", () => {
@@ -82,13 +83,77 @@ describe("loadConfig", () => {
     expect(error?.message).toMatch(/^Invalid configuration \(5 problems\):\n {2}- MODEL_MISTRAL_LARGE_ENDPOINT/);
   });
 
-  it("refuses a Key Vault reference the platform did not resolve, without echoing it", () => {
+  it("fails closed on a Key Vault reference the platform did not resolve, without echoing it", () => {
     const env = validEnv();
     env.MODEL_MISTRAL_LARGE_KEY = "@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/large-key/)";
-    const problems = problemsOf(env);
-    expect(problems).toEqual([
-      "MODEL_MISTRAL_LARGE_KEY is an unresolved Key Vault reference; check that the secret exists and the app's identity may read it",
+    env.CALLER_KEYS = "@Microsoft.KeyVault(VaultName=kv;SecretName=caller-keys)";
+    const config = loadConfig(env);
+    expect(config.deployments[0]?.credential).toEqual({ kind: "unavailable", setting: "MODEL_MISTRAL_LARGE_KEY" });
+    expect(config.callerKeys).toEqual([]);
+    expect(config.unresolvedSettings).toEqual(["MODEL_MISTRAL_LARGE_KEY", "CALLER_KEYS"]);
+    expect(JSON.stringify(config)).not.toContain("kv.vault.azure.net");
+    // Other settings are not secrets the app can run without: a reference there stops start-up.
+    expect(problemsOf({ ...validEnv(), MODEL_MISTRAL_LARGE_MODEL: "@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/m/)" })).toEqual([
+      "MODEL_MISTRAL_LARGE_MODEL is an unresolved Key Vault reference; check that the secret exists and the app's identity may read it",
     ]);
+  });
+
+  it("reads Key Vault and Entra ID credentials per deployment", () => {
+    const config = loadConfig({
+      ...validEnv(),
+      MODEL_MISTRAL_LARGE_AUTH: "keyvault",
+      MODEL_MISTRAL_LARGE_KEY: "",
+      MODEL_MISTRAL_LARGE_KEY_SECRET_URI: "https://kv-app.vault.azure.net/secrets/mistral-large-key",
+      MODEL_MISTRAL_SMALL_AUTH: "entra",
+      AZURE_CLIENT_ID: "00000000-0000-0000-0000-00000000000a",
+    });
+    expect(config.deployments[0]?.credential).toEqual({ kind: "keyvault", vaultUrl: "https://kv-app.vault.azure.net", secretName: "mistral-large-key" });
+    expect(config.deployments[1]?.credential).toEqual({ kind: "entra", scope: "https://cognitiveservices.azure.com/.default" });
+    expect(config.identityClientId).toBe("00000000-0000-0000-0000-00000000000a");
+    const versioned = loadConfig({
+      ...validEnv(),
+      MODEL_MISTRAL_LARGE_AUTH: "keyvault",
+      MODEL_MISTRAL_LARGE_KEY_SECRET_URI: "https://kv-app.vault.azure.net/secrets/k/0123456789abcdef0123456789abcdef",
+    });
+    expect(versioned.deployments[0]?.credential).toMatchObject({ secretName: "k", secretVersion: "0123456789abcdef0123456789abcdef" });
+    expect(problemsOf({ ...validEnv(), MODEL_MISTRAL_LARGE_AUTH: "keyvault", MODEL_MISTRAL_LARGE_KEY_SECRET_URI: "http://kv/secrets/k" })).toEqual([
+      "MODEL_MISTRAL_LARGE_KEY_SECRET_URI must look like https://<vault>.vault.azure.net/secrets/<name>[/<version>]",
+    ]);
+    expect(problemsOf({ ...validEnv(), MODEL_MISTRAL_LARGE_AUTH: "keyvault" })).toEqual(["MODEL_MISTRAL_LARGE_KEY_SECRET_URI is required but not set"]);
+    expect(problemsOf({ ...validEnv(), MODEL_MISTRAL_SMALL_AUTH: "entra", MODEL_MISTRAL_SMALL_SCOPE: "https://x" })).toEqual([
+      "MODEL_MISTRAL_SMALL_SCOPE must be an https resource ending in /.default",
+    ]);
+  });
+
+  it("trusts platform authentication only when App Service says it is on", () => {
+    expect(loadConfig(validEnv()).platformAuth).toBe(false);
+    expect(loadConfig({ ...validEnv(), WEBSITE_AUTH_ENABLED: "True" }).platformAuth).toBe(true);
+    expect(problemsOf({ ...validEnv(), WEBSITE_AUTH_ENABLED: "yes" })).toEqual(["WEBSITE_AUTH_ENABLED must be true or false"]);
+  });
+
+  it("reads quotas: defaults, per key, per deployment", () => {
+    const config = loadConfig({
+      ...validEnv(),
+      QUOTA_CALLER_TOKENS_PER_MINUTE: "5000",
+      CALLER_QUOTAS: "dev:10/2000",
+      MODEL_MISTRAL_SMALL_TOKENS_PER_MINUTE: "50000",
+    });
+    expect(config.quotas).toEqual({
+      enabled: true,
+      table: "quotas",
+      caller: { requestsPerMinute: 500, tokensPerMinute: 5000 },
+      perKey: { dev: { requestsPerMinute: 10, tokensPerMinute: 2000 } },
+      deployments: {
+        "mistral-large": { requestsPerMinute: 1000, tokensPerMinute: 200_000 },
+        "mistral-small": { requestsPerMinute: 1000, tokensPerMinute: 50_000 },
+      },
+    });
+    expect(loadConfig({ ...validEnv(), QUOTAS: "off" }).quotas.enabled).toBe(false);
+    expect(problemsOf({ ...validEnv(), CALLER_QUOTAS: "ghost:1/1,dev:1" })).toEqual([
+      'CALLER_QUOTAS names "ghost", which is not a key in CALLER_KEYS',
+      "CALLER_QUOTAS: each entry must be keyname:requests/tokens (per minute), e.g. ci:60/20000",
+    ]);
+    expect(problemsOf({ ...validEnv(), QUOTA_TABLE: "no-dashes" })).toEqual(["QUOTA_TABLE must be 3 to 63 letters and digits, starting with a letter"]);
   });
 
   it("requires MODEL_DEPLOYMENTS with at least one valid, unique alias", () => {
@@ -136,7 +201,7 @@ describe("loadConfig", () => {
 
   it("accepts only the credential kinds it implements", () => {
     expect(problemsOf({ ...validEnv(), MODEL_MISTRAL_LARGE_AUTH: "password" })).toEqual([
-      "MODEL_MISTRAL_LARGE_AUTH must be one of key",
+      "MODEL_MISTRAL_LARGE_AUTH must be one of key, keyvault, entra",
     ]);
   });
 

@@ -1,11 +1,26 @@
 import { describe, expect, it } from "vitest";
 import { checkReadiness } from "../../../src/health/readiness.js";
+import { CredentialError } from "../../../src/config/credentials/credential-error.js";
 import { ModelError } from "../../../src/inference/index.js";
 import type { Runtime } from "../../../src/runtime.js";
 
-function runtime(parts: { callerKeys?: unknown[]; info?: () => Promise<unknown>; storage?: () => Promise<void> }): Runtime {
+interface Parts {
+  callerKeys?: unknown[];
+  platformAuth?: boolean;
+  unresolvedSettings?: string[];
+  credential?: () => Promise<void>;
+  info?: () => Promise<unknown>;
+  storage?: () => Promise<void>;
+}
+
+function runtime(parts: Parts): Runtime {
   return {
-    config: { callerKeys: parts.callerKeys ?? [{ name: "dev", sha256: Buffer.alloc(32) }] },
+    config: {
+      callerKeys: parts.callerKeys ?? [{ name: "dev", sha256: Buffer.alloc(32) }],
+      platformAuth: parts.platformAuth ?? false,
+      unresolvedSettings: parts.unresolvedSettings ?? [],
+    },
+    credentials: new Map([["m", { check: parts.credential ?? (async () => undefined) }]]),
     models: { all: () => [{ alias: "m", info: parts.info ?? (async () => ({})) }] },
     storage: { check: parts.storage ?? (async () => undefined) },
   } as unknown as Runtime;
@@ -15,13 +30,16 @@ describe("checkReadiness", () => {
   it("is ready when every check passes", async () => {
     const readiness = await checkReadiness(runtime({}));
     expect(readiness.status).toBe("ready");
-    expect(readiness.checks.map((c) => `${c.name}:${c.status}`)).toEqual(["config:ok", "model:m:ok", "storage:ok"]);
+    expect(readiness.checks.map((c) => `${c.name}:${c.status}`)).toEqual(["config:ok", "credential:m:ok", "model:m:ok", "storage:ok"]);
   });
 
   it("names each failed check with a safe detail", async () => {
     const readiness = await checkReadiness(
       runtime({
         callerKeys: [],
+        credential: async () => {
+          throw new CredentialError("MODEL_M_KEY_SECRET_URI: Key Vault denied access (403)");
+        },
         info: async () => {
           throw new ModelError({ kind: "upstream", status: 401, code: "unauthorized", message: "Access denied." });
         },
@@ -32,9 +50,21 @@ describe("checkReadiness", () => {
     );
     expect(readiness.status).toBe("not_ready");
     expect(readiness.checks.map(({ name, status, detail }) => ({ name, status, detail }))).toEqual([
-      { name: "config", status: "failed", detail: "no caller keys are configured (CALLER_KEYS), so every request is refused" },
+      {
+        name: "config",
+        status: "failed",
+        detail: "no caller keys are configured (CALLER_KEYS) and platform authentication is off, so every request is refused",
+      },
+      { name: "credential:m", status: "failed", detail: "MODEL_M_KEY_SECRET_URI: Key Vault denied access (403)" },
       { name: "model:m", status: "failed", detail: "unauthorized: Access denied." },
       { name: "storage", status: "failed", detail: "unreachable (ECONNREFUSED)" },
     ]);
+  });
+
+  it("names unresolved Key Vault references, and accepts platform authentication instead of keys", async () => {
+    const unresolved = await checkReadiness(runtime({ unresolvedSettings: ["CALLER_KEYS"] }));
+    expect(unresolved.checks[0]).toMatchObject({ name: "config", status: "failed", detail: expect.stringContaining("unresolved Key Vault references in CALLER_KEYS") });
+    const signInOnly = await checkReadiness(runtime({ callerKeys: [], platformAuth: true }));
+    expect(signInOnly.status).toBe("ready");
   });
 });

@@ -1,0 +1,105 @@
+import type { AzureKeyCredential, TokenCredential } from "@azure/core-auth";
+import type { SecretClient } from "@azure/keyvault-secrets";
+import { CredentialError, describeCredentialFailure } from "./credential-error.js";
+import type { ModelAuth } from "./model-auth.js";
+
+/** A vault that keeps refusing or a key that stays wrong must not turn every request into a vault read. */
+const MIN_REREAD_INTERVAL_MS = 5_000;
+
+interface SecretLocation {
+  vaultUrl: string;
+  secretName: string;
+  secretVersion?: string;
+}
+
+/**
+ * A model key the app reads from Key Vault itself, with its managed identity: read on first use,
+ * kept in memory, and read again when the model refuses it (a rotated key is picked up without a
+ * restart). One AzureKeyCredential is updated in place, so the client built with it never changes.
+ */
+export class KeyVaultKey implements ModelAuth {
+  readonly #location: SecretLocation;
+  readonly #setting: string;
+  readonly #identity: () => TokenCredential;
+  #client: SecretClient | undefined;
+  #credential: AzureKeyCredential | undefined;
+  #reading: Promise<string> | undefined;
+  #renewal: Promise<boolean> | undefined;
+  #renewedAt = 0;
+  readonly #seen: string[] = [];
+
+  constructor(location: SecretLocation, setting: string, identity: () => TokenCredential) {
+    this.#location = location;
+    this.#setting = setting;
+    this.#identity = identity;
+  }
+
+  async credential(signal?: AbortSignal): Promise<AzureKeyCredential> {
+    if (this.#credential) return this.#credential;
+    const key = await this.#read(signal);
+    if (!this.#credential) {
+      const { AzureKeyCredential } = require("@azure/core-auth") as typeof import("@azure/core-auth");
+      this.#credential = new AzureKeyCredential(key);
+    }
+    return this.#credential;
+  }
+
+  /**
+   * Re-reads the key, at most once per interval; refusals within it share that re-read's outcome, so
+   * a burst of 401s after a rotation costs one vault read and every one of them tries again.
+   */
+  renewAfterRefusal(signal?: AbortSignal): Promise<boolean> {
+    const credential = this.#credential;
+    if (!credential) return Promise.resolve(false);
+    if (this.#renewal && Date.now() - this.#renewedAt < MIN_REREAD_INTERVAL_MS) return this.#renewal;
+    this.#renewedAt = Date.now();
+    const before = credential.key;
+    this.#renewal = this.#read(signal).then((key) => {
+      if (key === before) return false;
+      credential.update(key);
+      return true;
+    });
+    return this.#renewal;
+  }
+
+  secrets(): readonly string[] {
+    return this.#seen;
+  }
+
+  async check(signal: AbortSignal): Promise<void> {
+    await this.credential(signal);
+  }
+
+  /** One read at a time: concurrent requests that need the key share it. */
+  #read(signal?: AbortSignal): Promise<string> {
+    this.#reading ??= this.#fetch(signal).finally(() => {
+      this.#reading = undefined;
+    });
+    return this.#reading;
+  }
+
+  async #fetch(signal?: AbortSignal): Promise<string> {
+    try {
+      const secret = await this.#secretClient().getSecret(this.#location.secretName, {
+        ...(this.#location.secretVersion ? { version: this.#location.secretVersion } : {}),
+        ...(signal ? { abortSignal: signal } : {}),
+      });
+      const value = secret.value?.trim();
+      if (!value) throw new CredentialError(`${this.#setting}: the secret in Key Vault is empty`);
+      if (!this.#seen.includes(value)) this.#seen.push(value);
+      return value;
+    } catch (error) {
+      if (error instanceof CredentialError) throw error;
+      throw new CredentialError(`${this.#setting}: ${describeCredentialFailure(error)}`);
+    }
+  }
+
+  #secretClient(): SecretClient {
+    if (!this.#client) {
+      const { SecretClient } = require("@azure/keyvault-secrets") as typeof import("@azure/keyvault-secrets");
+      // One quick retry: a request is waiting, and readiness reports a vault that stays down.
+      this.#client = new SecretClient(this.#location.vaultUrl, this.#identity(), { retryOptions: { maxRetries: 1 } });
+    }
+    return this.#client;
+  }
+}

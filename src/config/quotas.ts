@@ -1,0 +1,46 @@
+import type { SettingsReader } from "./settings-reader.js";
+import type { QuotaConfig, QuotaLimits } from "./types.js";
+
+/**
+ * Azure's limits for a serverless Mistral deployment (requests and tokens per minute); the
+ * deployment budget defaults to them so we throttle before Azure does.
+ */
+const AZURE_DEPLOYMENT_LIMITS: QuotaLimits = { requestsPerMinute: 1_000, tokensPerMinute: 200_000 };
+/** One caller may use half a deployment by default: no single caller can starve the others. */
+const DEFAULT_CALLER_LIMITS: QuotaLimits = { requestsPerMinute: 500, tokensPerMinute: 100_000 };
+const MAX_PER_MINUTE = 100_000_000;
+const TABLE_NAME = /^[A-Za-z][A-Za-z0-9]{2,62}$/;
+const OVERRIDE = /^([A-Za-z0-9._-]{1,64}):(\d+)\/(\d+)$/;
+
+/**
+ * `QUOTAS` (on|off), `QUOTA_TABLE`, `QUOTA_CALLER_REQUESTS_PER_MINUTE`, `QUOTA_CALLER_TOKENS_PER_MINUTE`,
+ * `CALLER_QUOTAS` (`keyname:requests/tokens,...`, per caller key), and per deployment
+ * `MODEL_<ALIAS>_REQUESTS_PER_MINUTE` / `MODEL_<ALIAS>_TOKENS_PER_MINUTE`.
+ */
+export function readQuotas(settings: SettingsReader, deploymentPrefixes: Readonly<Record<string, string>>, keyNames: readonly string[]): QuotaConfig {
+  const enabled = settings.oneOf("QUOTAS", ["on", "off"] as const, "on") === "on";
+  const table = settings.string("QUOTA_TABLE", { required: false }) ?? "quotas";
+  if (!TABLE_NAME.test(table)) settings.problem("QUOTA_TABLE must be 3 to 63 letters and digits, starting with a letter");
+  const caller = limits(settings, "QUOTA_CALLER_", DEFAULT_CALLER_LIMITS);
+  const perKey: Record<string, QuotaLimits> = {};
+  for (const entry of settings.list("CALLER_QUOTAS", { required: false })) {
+    const match = OVERRIDE.exec(entry);
+    if (!match) {
+      settings.problem("CALLER_QUOTAS: each entry must be keyname:requests/tokens (per minute), e.g. ci:60/20000");
+      continue;
+    }
+    const [, name = "", requests = "", tokens = ""] = match;
+    if (!keyNames.includes(name)) settings.problem(`CALLER_QUOTAS names "${name}", which is not a key in CALLER_KEYS`);
+    else perKey[name] = { requestsPerMinute: Math.min(Number(requests), MAX_PER_MINUTE), tokensPerMinute: Math.min(Number(tokens), MAX_PER_MINUTE) };
+  }
+  const deployments: Record<string, QuotaLimits> = {};
+  for (const [alias, prefix] of Object.entries(deploymentPrefixes)) deployments[alias] = limits(settings, prefix, AZURE_DEPLOYMENT_LIMITS);
+  return { enabled, table, caller, perKey, deployments };
+}
+
+function limits(settings: SettingsReader, prefix: string, defaults: QuotaLimits): QuotaLimits {
+  return {
+    requestsPerMinute: settings.integer(`${prefix}REQUESTS_PER_MINUTE`, defaults.requestsPerMinute, { min: 1, max: MAX_PER_MINUTE }),
+    tokensPerMinute: settings.integer(`${prefix}TOKENS_PER_MINUTE`, defaults.tokensPerMinute, { min: 1, max: MAX_PER_MINUTE }),
+  };
+}
