@@ -4,6 +4,7 @@ import type { ModelAuth } from "./config/credentials/model-auth.js";
 import { ModelRegistry } from "./inference/index.js";
 import { authsFor } from "./inference/model-registry.js";
 import { StorageProbe } from "./storage/storage-probe.js";
+import { type QuotaStore, TableQuotaStore } from "./quotas/index.js";
 import { httpTool } from "./tools/http-tool.js";
 import { ToolRegistry } from "./tools/tool-registry.js";
 
@@ -15,6 +16,8 @@ export interface Runtime {
   credentials: ReadonlyMap<string, ModelAuth>;
   modelInfo: ModelInfoCache;
   storage: StorageProbe;
+  /** The shared quota counters, when quotas are on (QUOTAS). */
+  quotas: QuotaStore | undefined;
   tools: ToolRegistry;
 }
 
@@ -31,6 +34,7 @@ export function createRuntime(config: AppConfig): Runtime {
     credentials,
     modelInfo: new ModelInfoCache(MODEL_INFO_TTL_MS, MODEL_INFO_TIMEOUT_MS),
     storage: new StorageProbe(config.storage.connectionString),
+    quotas: config.quotas.enabled ? new TableQuotaStore({ connectionString: config.storage.connectionString, tableName: config.quotas.table }) : undefined,
     tools: ToolRegistry.builtIn(config.httpTools.tools.map((tool) => httpTool(tool, config.httpTools))),
   };
 }

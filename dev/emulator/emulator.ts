@@ -1,6 +1,7 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type Answer, type Timing, writeCompletion, writeStream } from "./answer-writer.js";
+import { type EntraOptions, isAuthorized } from "./caller-credentials.js";
 import { DEFAULT_DEPLOYMENTS, type EmulatedDeployment, findDeployment } from "./deployments.js";
 import { type Fault, FaultQueue, faultProblems } from "./fault-queue.js";
 import { generateReply } from "./generate-reply.js";
@@ -13,8 +14,10 @@ import { parseExtraParametersHeader, validateChatRequest } from "./validate-requ
 import { wireError } from "./wire-errors.js";
 
 export interface EmulatorOptions {
-  /** The key callers must send as `api-key` or `Authorization: Bearer`. */
+  /** The key callers must send as `api-key` or `Authorization: Bearer`; the admin API can change it. */
   key: string;
+  /** When set, Bearer tokens of the local identity endpoint for this audience are accepted too. */
+  entra?: EntraOptions;
   deployments?: readonly EmulatedDeployment[];
   scenarios: readonly ScenarioRule[];
   timing?: Partial<Timing>;
@@ -42,12 +45,14 @@ export class ModelEmulator {
   readonly #limiters = new Map<string, RateLimiter>();
   #timing: Timing;
   #limits: RateLimits;
+  #key: string;
 
   constructor(options: EmulatorOptions) {
     this.#options = options;
     this.#deployments = options.deployments ?? DEFAULT_DEPLOYMENTS;
     this.#timing = this.#initialTiming();
     this.#limits = this.#initialLimits();
+    this.#key = options.key;
     this.server = createServer((req, res) => {
       this.#handle(req, res).catch((error: unknown) => {
         console.error("emulator: unexpected error", error);
@@ -77,6 +82,7 @@ export class ModelEmulator {
     this.#limiters.clear();
     this.#timing = this.#initialTiming();
     this.#limits = this.#initialLimits();
+    this.#key = this.#options.key;
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -96,7 +102,7 @@ export class ModelEmulator {
       // The connection closed before the answer ended: the client gave up, or a fault dropped it.
       if (!res.writableFinished) log.outcome.closed_early = true;
     });
-    if (!this.#authorized(req)) {
+    if (!isAuthorized(req.headers, this.#key, this.#options.entra)) {
       log.outcome = { status: 401 };
       return sendWireError(res, wireError(401, "unauthorized", "Access denied due to invalid or missing api key."));
     }
@@ -213,12 +219,6 @@ export class ModelEmulator {
     return deployment ? { deployment, path: `/${rest.join("/")}` } : { deployment: undefined, path: pathname };
   }
 
-  #authorized(req: IncomingMessage): boolean {
-    const key = this.#options.key;
-    const bearer = headerValue(req, "authorization")?.match(/^Bearer\s+(.+)$/i)?.[1];
-    return headerValue(req, "api-key") === key || bearer === key;
-  }
-
   get #default(): EmulatedDeployment {
     return this.#deployments[0] as EmulatedDeployment;
   }
@@ -265,7 +265,10 @@ export class ModelEmulator {
         const body = parseJson(await readBody(req)) as Record<string, unknown> | undefined;
         const problems = settingsProblems(body);
         if (problems.length > 0) return sendJson(res, 400, { error: { code: "invalid_settings", message: problems.join("; ") } });
-        const s = body as Record<string, number>;
+        const { key, ...numbers } = body as Record<string, unknown>;
+        const s = numbers as Record<string, number>;
+        // A new key takes effect at once: the old one fails from the next request on, as after a rotation.
+        if (typeof key === "string" && key !== REDACTED) this.#key = key;
         this.#timing = { ttftMs: s.ttft_ms ?? this.#timing.ttftMs, tokenDelayMs: s.token_delay_ms ?? this.#timing.tokenDelayMs };
         this.#limits = {
           requestsPerMinute: s.requests_per_minute ?? this.#limits.requestsPerMinute,
@@ -284,16 +287,20 @@ export class ModelEmulator {
       token_delay_ms: this.#timing.tokenDelayMs,
       requests_per_minute: this.#limits.requestsPerMinute,
       tokens_per_minute: this.#limits.tokensPerMinute,
+      key: REDACTED,
     };
   }
 }
 
-const SETTINGS = ["ttft_ms", "token_delay_ms", "requests_per_minute", "tokens_per_minute"];
+/** GET shows the key as this; posting it back leaves the key as it is, so a read-modify-write keeps working. */
+const REDACTED = "[redacted]";
+const SETTINGS = ["ttft_ms", "token_delay_ms", "requests_per_minute", "tokens_per_minute", "key"];
 
 function settingsProblems(body: Record<string, unknown> | undefined): string[] {
   if (!body || typeof body !== "object") return ["body must be a JSON object"];
   return Object.entries(body).flatMap(([key, value]) => {
     if (!SETTINGS.includes(key)) return [`${key} is not a setting (${SETTINGS.join(", ")})`];
+    if (key === "key") return typeof value === "string" && value !== "" ? [] : ["key must be a non-empty string"];
     return Number.isInteger(value) && (value as number) >= 0 ? [] : [`${key} must be an integer >= 0`];
   });
 }

@@ -11,8 +11,11 @@ try {
   console.error(`Model emulator: EMULATOR_SCENARIOS: ${(error as Error).message}`);
   process.exit(1);
 }
+// With the local identity endpoint's signing key, its tokens (Foundry's audience by default) are accepted too.
+const entraKey = env.EMULATOR_ENTRA_SIGNING_KEY;
 const emulator = new ModelEmulator({
   key: env.EMULATOR_KEY ?? "emulator-key",
+  ...(entraKey ? { entra: { signingKey: entraKey, audience: env.EMULATOR_ENTRA_AUDIENCE ?? "https://cognitiveservices.azure.com" } } : {}),
   scenarios,
   timing: { ttftMs: Number(env.EMULATOR_TTFT_MS ?? 0), tokenDelayMs: Number(env.EMULATOR_TOKEN_DELAY_MS ?? 0) },
 });

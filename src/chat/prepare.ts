@@ -3,7 +3,7 @@ import type { HttpRequest } from "@azure/functions";
 import { modelErrorProblem } from "../http/model-error-problem.js";
 import { HttpProblem, tooManyTokens, unknownModel } from "../http/problem.js";
 import { readJsonBody } from "../http/read-json-body.js";
-import type { ChatCompletionsBody, ExtraParametersMode, ModelPort } from "../inference/index.js";
+import type { ChatCompletionsBody, ExtraParametersMode, ModelMeter, ModelPort } from "../inference/index.js";
 import type { Runtime } from "../runtime.js";
 import { ToolSession } from "../tools/tool-session.js";
 import { outputValidator } from "./json-output.js";
@@ -25,9 +25,11 @@ export interface PreparedChat {
   validateOutput: ValidateFunction | undefined;
   /** The server-run tools, when the request names some. */
   tools: ToolSession | undefined;
+  /** The caller's quotas, for every model call the request makes. */
+  meter: ModelMeter | undefined;
 }
 
-export async function prepareChat(httpRequest: HttpRequest, runtime: Runtime): Promise<PreparedChat> {
+export async function prepareChat(httpRequest: HttpRequest, runtime: Runtime, meter: ModelMeter | undefined): Promise<PreparedChat> {
   const models = runtime.models;
   const request = await validateChatRequest(await readJsonBody(httpRequest, CHAT_MAX_BODY_BYTES));
   if (request.max_tokens !== undefined && request.max_tokens > runtime.config.maxTokens) throw tooManyTokens(runtime.config.maxTokens);
@@ -39,7 +41,7 @@ export async function prepareChat(httpRequest: HttpRequest, runtime: Runtime): P
   }
   const ids = new ToolCallIds();
   const { body, extraParameters } = toWireRequest(request, ids);
-  return { request, port, ids, body, extraParameters, validateOutput, tools };
+  return { request, port, ids, body, extraParameters, validateOutput, tools, meter };
 }
 
 function toolSession(request: ChatRequest, runtime: Runtime): ToolSession | undefined {

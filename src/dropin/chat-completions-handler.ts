@@ -18,9 +18,9 @@ export const DROP_IN_MAX_BODY_BYTES = 1024 * 1024;
  * instead of the model. Errors use the SDK error shape.
  */
 export const chatCompletions = callerHandler(
-  async (request, { runtime, requestId }) => {
+  async (request, { runtime, requestId, meter }) => {
     const upstream = toUpstreamRequest(await readJsonBody(request, DROP_IN_MAX_BODY_BYTES), request, runtime.models, runtime.config.maxTokens);
-    const options = { extraParameters: upstream.extraParameters, signal: callerDeadline(request) };
+    const options = { extraParameters: upstream.extraParameters, signal: callerDeadline(request), meter };
     try {
       const allowed = fallbackAllowed(request);
       if (!upstream.stream) {

@@ -2,6 +2,7 @@ import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } fr
 import { safeText } from "../inference/safe-text.js";
 import { type Runtime, getRuntime } from "../runtime.js";
 import { type Caller, authenticateCaller } from "./caller-auth.js";
+import { CallerMeter } from "./caller-meter.js";
 import { corsHeaders, isPreflight, preflightResponse } from "./cors.js";
 import { HttpProblem, problemResponse, unauthorized } from "./problem.js";
 import { requestIdFor } from "./request-id.js";
@@ -15,6 +16,8 @@ export interface HandlerContext {
 
 export interface AuthenticatedContext extends HandlerContext {
   caller: Caller;
+  /** The caller's quotas for every model call of this request; undefined when quotas are off. */
+  meter: CallerMeter | undefined;
 }
 
 export interface HandlerOptions {
@@ -65,7 +68,10 @@ export function callerHandler(handler: Handler<AuthenticatedContext>, options: H
     const { callerKeys, platformAuth, unresolvedSettings } = context.runtime.config;
     const caller = authenticateCaller(request, { keys: callerKeys, platformAuth });
     if (!caller) throw unresolvedSettings.includes("CALLER_KEYS") ? callerKeysUnavailable() : unauthorized();
-    return handler(request, { ...context, caller });
+    const { quotas, config } = context.runtime;
+    const meter = quotas ? new CallerMeter(quotas, config.quotas, caller, config.maxTokens, (line) => context.invocation.warn(line)) : undefined;
+    const response = await handler(request, { ...context, caller, meter });
+    return meter ? withHeaders(response, meter.headers()) : response;
   }, options);
 }
 

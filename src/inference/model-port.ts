@@ -1,4 +1,20 @@
-import type { ChatCompletion, ChatCompletionChunk, ChatCompletionsBody, ExtraParametersMode, ModelInfo } from "./wire.js";
+import type { ChatCompletion, ChatCompletionChunk, ChatCompletionsBody, ExtraParametersMode, ModelInfo, WireUsage } from "./wire.js";
+
+/**
+ * Counts model calls against quotas: asked before each call to a deployment (after fallback chose
+ * it, before retries), told the usage after. Refusals are thrown and reach the caller as they are.
+ */
+export interface ModelMeter {
+  admit(alias: string, body: ChatCompletionsBody, signal?: AbortSignal): Promise<MeterTicket>;
+}
+
+export interface MeterTicket {
+  /**
+   * The call is over. `usage` is what the model reported; without it (a failed call, a stream cut
+   * short) `streamedChunks` says how much of an answer was sent, each chunk about one token.
+   */
+  settle(usage: WireUsage | undefined, streamedChunks: number): void;
+}
 
 export interface ModelCallOptions {
   /** Cancels the upstream call: the caller went away or its own deadline passed. */
@@ -7,6 +23,8 @@ export interface ModelCallOptions {
   extraParameters?: ExtraParametersMode;
   /** When the whole call must be over (epoch ms): no attempt, and no stream, runs past it. */
   deadlineAt?: number;
+  /** The caller's quotas, when they are enforced. */
+  meter?: ModelMeter;
 }
 
 /**

@@ -3,6 +3,7 @@ import { type ModelAuth, modelAuthFor } from "../config/credentials/model-auth.j
 import { AzureModelPort } from "./azure-model-port.js";
 import type { ModelPort } from "./model-port.js";
 import { BreakerModelPort } from "./breaker-model-port.js";
+import { MeteredModelPort } from "./metered-model-port.js";
 import { type ModelError, isModelError } from "./model-error.js";
 import { RetryingModelPort } from "./retrying-model-port.js";
 import { UndiciHttpClient } from "./undici-http-client.js";
@@ -32,7 +33,7 @@ export class ModelRegistry {
         (d) => {
           const timeouts = { attemptMs: config.attemptTimeoutMs, idleMs: config.idleTimeoutMs };
           const model = new AzureModelPort(d, timeouts, httpClient, config.maxTokens, auths.get(d.alias));
-          return new BreakerModelPort(new RetryingModelPort(model, retries), config.breaker);
+          return new MeteredModelPort(new BreakerModelPort(new RetryingModelPort(model, retries), config.breaker));
         },
       ),
       new Map(Object.entries(config.fallbacks)),

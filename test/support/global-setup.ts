@@ -10,6 +10,19 @@ import { freePort } from "../../dev/stack/processes.js";
  * stack's emulator; a test that injects faults starts an emulator of its own, since test files run
  * in parallel and would consume each other's faults.
  */
+/**
+ * Test files run in parallel, as the same caller against the same deployments, and their counts
+ * would add up within a minute; tests of quotas set their own limits and table.
+ */
+const ROOMY_QUOTAS = {
+  QUOTA_CALLER_REQUESTS_PER_MINUTE: "1000000",
+  QUOTA_CALLER_TOKENS_PER_MINUTE: "100000000",
+  MODEL_MISTRAL_LARGE_REQUESTS_PER_MINUTE: "1000000",
+  MODEL_MISTRAL_LARGE_TOKENS_PER_MINUTE: "100000000",
+  MODEL_MISTRAL_SMALL_REQUESTS_PER_MINUTE: "1000000",
+  MODEL_MISTRAL_SMALL_TOKENS_PER_MINUTE: "100000000",
+};
+
 export default async function setup(project: TestProject) {
   const appRoot = resolve(__dirname, "..", "..");
   const stack = await startLocalStack({
@@ -20,7 +33,7 @@ export default async function setup(project: TestProject) {
       azurite: { blob: await freePort(), queue: await freePort(), table: await freePort() },
     },
     // Always the sample: a developer's own local.settings.json may point at real Azure.
-    settings: readSettingsFile(resolve(appRoot, "local.settings.sample.json")),
+    settings: { ...readSettingsFile(resolve(appRoot, "local.settings.sample.json")), ...ROOMY_QUOTAS },
     emulatorEnv: { EMULATOR_TTFT_MS: "0", EMULATOR_TOKEN_DELAY_MS: "0" },
     echo: process.env.TEST_STACK_ECHO === "true",
   });

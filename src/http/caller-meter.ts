@@ -1,0 +1,91 @@
+import type { QuotaConfig, QuotaLimits } from "../config/types.js";
+import type { ChatCompletionsBody, MeterTicket, ModelMeter, WireUsage } from "../inference/index.js";
+import { type Admission, type QuotaRemaining, type QuotaStore, QuotaStoreError, estimatePromptTokens } from "../quotas/index.js";
+import type { Caller } from "./caller-auth.js";
+import { HttpProblem } from "./problem.js";
+
+/** Where failed charges are reported; never with a key or a storage URL. */
+export type MeterLog = (message: string) => void;
+
+/**
+ * One request's quotas: each model call is admitted against the caller's budget and the chosen
+ * deployment's, reserving the prompt's estimate plus the answer's max_tokens (as Azure's own limiter
+ * counts), and settled with the model's reported usage when it is over. Over a limit: a 429 problem
+ * with Retry-After and the caller's remaining budget.
+ */
+export class CallerMeter implements ModelMeter {
+  readonly #store: QuotaStore;
+  readonly #quotas: QuotaConfig;
+  readonly #callerKey: string;
+  readonly #callerLimits: QuotaLimits;
+  readonly #maxTokens: number;
+  readonly #log: MeterLog;
+  #remaining: QuotaRemaining | undefined;
+
+  constructor(store: QuotaStore, quotas: QuotaConfig, caller: Caller, maxTokens: number, log: MeterLog) {
+    this.#store = store;
+    this.#quotas = quotas;
+    this.#callerKey = `caller:${caller.id}`;
+    this.#callerLimits = (caller.keyName !== undefined ? quotas.perKey[caller.keyName] : undefined) ?? quotas.caller;
+    this.#maxTokens = maxTokens;
+    this.#log = log;
+  }
+
+  async admit(alias: string, body: ChatCompletionsBody, signal?: AbortSignal): Promise<MeterTicket> {
+    const deploymentLimits = this.#quotas.deployments[alias];
+    const counters = [{ key: this.#callerKey, limits: this.#callerLimits }];
+    if (deploymentLimits) counters.push({ key: `deployment:${alias}`, limits: deploymentLimits });
+    const prompt = estimatePromptTokens(body.messages, Array.isArray(body.tools) ? body.tools : undefined);
+    const reserved = prompt + (typeof body.max_tokens === "number" ? body.max_tokens : this.#maxTokens);
+    let admission: Admission;
+    try {
+      admission = await this.#store.admit(counters, reserved, signal);
+    } catch (error) {
+      throw error instanceof QuotaStoreError ? quotaUnavailable() : error;
+    }
+    this.#remaining = admission.remaining[this.#callerKey];
+    if (!admission.admitted) throw this.#refusal(admission, alias, reserved);
+    const keys = counters.map((c) => c.key);
+    return {
+      settle: (usage: WireUsage | undefined, streamedChunks: number) => {
+        // Without reported usage (a failed call, a stream cut short): the prompt and what was sent.
+        const used = usage?.total_tokens ?? prompt + streamedChunks;
+        const delta = used - reserved;
+        if (delta === 0) return;
+        this.#store.charge(keys, admission.window, delta).catch((error: unknown) => {
+          this.#log(`Quota charge of ${delta} tokens was lost: ${error instanceof Error ? error.message : "unknown error"}`);
+        });
+      },
+    };
+  }
+
+  /** `x-ratelimit-*` for the caller's own budget after the last admission, as OpenAI's API sends them. */
+  headers(): Record<string, string> {
+    if (!this.#remaining) return {};
+    return {
+      "x-ratelimit-limit-requests": String(this.#callerLimits.requestsPerMinute),
+      "x-ratelimit-limit-tokens": String(this.#callerLimits.tokensPerMinute),
+      "x-ratelimit-remaining-requests": String(this.#remaining.requests),
+      "x-ratelimit-remaining-tokens": String(this.#remaining.tokens),
+    };
+  }
+
+  #refusal(admission: Extract<Admission, { admitted: false }>, alias: string, reserved: number): HttpProblem {
+    const own = admission.limiting === this.#callerKey;
+    if (admission.reason === "too_large") {
+      return new HttpProblem(400, "request_exceeds_quota", "Bad Request", `This request would use about ${reserved} tokens (prompt and max_tokens), more than ${own ? "your" : `${alias}'s`} budget allows in a minute; shorten it or lower max_tokens.`, this.headers(), { param: "max_tokens" });
+    }
+    const what = admission.reason === "requests" ? "requests" : "tokens";
+    const detail = own
+      ? `Your ${what} per minute are used up; try again in ${admission.retryAfterSeconds} s.`
+      : `${alias} is at its shared ${what} per minute; try again in ${admission.retryAfterSeconds} s.`;
+    return new HttpProblem(429, own ? "quota_exceeded" : "deployment_busy", "Too Many Requests", detail, {
+      "retry-after": String(admission.retryAfterSeconds),
+      ...this.headers(),
+    });
+  }
+}
+
+/** Fail closed: without the shared counters nobody's spending can be bounded. */
+const quotaUnavailable = () =>
+  new HttpProblem(503, "quota_unavailable", "Service Unavailable", "Quotas cannot be checked right now; try again shortly.", { "retry-after": "5" });

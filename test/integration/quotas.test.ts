@@ -1,0 +1,131 @@
+import { randomBytes } from "node:crypto";
+import { TableClient } from "@azure/data-tables";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { estimatePromptTokens } from "../../src/quotas/index.js";
+import { postJson, startEmulator } from "../support/emulator.js";
+import { settingsFor, startHost } from "../support/host.js";
+
+/**
+ * Quotas enforced by two app instances (two host processes) that share their counters through
+ * Azurite: what they admit together stays within the limits, refusals are 429s with the headers
+ * clients read, and usage is charged from what the model reported, streams included.
+ */
+type Host = Awaited<ReturnType<typeof startHost>>;
+
+const question = (content: string, extra: Record<string, unknown> = {}) => ({ messages: [{ role: "user", content }], max_tokens: 60, ...extra });
+
+async function twoHosts(overrides: Record<string, string>) {
+  const emulator = await startEmulator();
+  const table = `quotas${randomBytes(6).toString("hex")}`;
+  const settings = settingsFor(inject("stackSettings"), emulator.url, { QUOTA_TABLE: table, ...overrides });
+  const hosts = await Promise.all([startHost(settings), startHost(settings)]);
+  return { emulator, hosts, table, stop: async () => Promise.all([...hosts.map((h) => h.stop()), emulator.close()]) };
+}
+
+/** Every counter row of the table, summed per counter over whatever windows the test touched. */
+async function counters(table: string): Promise<Record<string, { requests: number; tokens: number }>> {
+  const client = TableClient.fromConnectionString(inject("storageConnectionString"), table, { allowInsecureConnection: true });
+  const sums: Record<string, { requests: number; tokens: number }> = {};
+  for await (const row of client.listEntities<{ requests: number; tokens: number }>()) {
+    const sum = (sums[row.rowKey as string] ??= { requests: 0, tokens: 0 });
+    sum.requests += row.requests;
+    sum.tokens += row.tokens;
+  }
+  return sums;
+}
+
+/** Counts are per minute: start a burst early enough in the minute that it ends in the same one. */
+async function awayFromMinuteEnd(): Promise<void> {
+  const second = new Date().getUTCSeconds();
+  if (second >= 50) await new Promise((resolve) => setTimeout(resolve, (61 - second) * 1000));
+}
+
+async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
+  for (let i = 0; ; i++) {
+    const value = await read();
+    if (done(value) || i >= 40) return value;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+const chat = (host: Host, body: unknown) => postJson(`${host.url}/api/chat/completions`, body, { "api-key": "dev-key" });
+
+describe("requests per minute across two instances", () => {
+  let app: Awaited<ReturnType<typeof twoHosts>>;
+  beforeAll(async () => {
+    app = await twoHosts({ CALLER_QUOTAS: "dev:10/1000000" });
+  });
+  afterAll(() => app.stop());
+
+  it("admits exactly the limit between them and refuses the rest with 429 and the rate-limit headers", async () => {
+    await awayFromMinuteEnd();
+    const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => chat(app.hosts[i % 2] as Host, question(`Hello number ${i}`))));
+    const admitted = answers.filter((a) => a.status === 200);
+    const refused = answers.filter((a) => a.status === 429);
+    expect(admitted).toHaveLength(10);
+    expect(refused).toHaveLength(20);
+    expect(app.emulator.emulator.log.entries()).toHaveLength(10);
+    const sample = refused[0];
+    expect(sample?.json).toMatchObject({ error: { code: "quota_exceeded" } });
+    expect(Number(sample?.response.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    expect(Number(sample?.response.headers.get("retry-after"))).toBeLessThanOrEqual(60);
+    expect(sample?.response.headers.get("x-ratelimit-remaining-requests")).toBe("0");
+    expect(sample?.response.headers.get("x-ratelimit-remaining-tokens")).toMatch(/^\d+$/);
+    // Answers say what is left, too.
+    const remaining = admitted.map((a) => Number(a.response.headers.get("x-ratelimit-remaining-requests"))).sort((a, b) => a - b);
+    expect(remaining[0]).toBe(0);
+    expect(admitted[0]?.response.headers.get("x-ratelimit-limit-requests")).toBe("10");
+  });
+});
+
+describe("tokens per minute across two instances", () => {
+  let app: Awaited<ReturnType<typeof twoHosts>>;
+  const LIMIT = 2_000;
+  beforeAll(async () => {
+    app = await twoHosts({ CALLER_QUOTAS: `dev:100000/${LIMIT}` });
+  });
+  afterAll(() => app.stop());
+
+  it("keeps the tokens the model reported for admitted calls within the limit, and books exactly those", async () => {
+    await awayFromMinuteEnd();
+    const answers = await Promise.all(
+      Array.from({ length: 60 }, (_, i) => chat(app.hosts[i % 2] as Host, question(`Please tell me something about quotas, number ${i}`))),
+    );
+    const admitted = answers.filter((a) => a.status === 200);
+    const used = admitted.reduce((sum, a) => sum + (a.json.usage.total_tokens as number), 0);
+    expect(admitted.length).toBeGreaterThan(0);
+    expect(answers.some((a) => a.status === 429)).toBe(true);
+    // Each reservation (prompt estimate + max_tokens) covers what the call used: no overshoot at all.
+    expect(used).toBeLessThanOrEqual(LIMIT);
+    const booked = await eventually(() => counters(app.table), (c) => c["caller:key:dev"]?.tokens === used);
+    expect(booked["caller:key:dev"]).toEqual({ requests: admitted.length, tokens: used });
+    expect(booked["deployment:mistral-large"]).toEqual({ requests: admitted.length, tokens: used });
+  });
+});
+
+describe("charging streamed answers", () => {
+  let app: Awaited<ReturnType<typeof twoHosts>>;
+  beforeAll(async () => {
+    app = await twoHosts({ MODEL_MAX_RETRIES: "0" });
+  });
+  afterAll(() => app.stop());
+
+  it("charges a stream what its last chunk reports, and a broken stream its prompt and what was sent", async () => {
+    await awayFromMinuteEnd();
+    const host = app.hosts[0] as Host;
+    const whole = await chat(host, question("Stream me something", { stream: true, stream_options: { include_usage: true } }));
+    const usage = JSON.parse(whole.text.split("\n\n").filter((f) => f.includes('"usage"')).pop()?.slice(6) ?? "{}").usage;
+    expect(usage.total_tokens).toBeGreaterThan(0);
+    const afterWhole = await eventually(() => counters(app.table), (c) => c["caller:key:dev"]?.tokens === usage.total_tokens);
+    expect(afterWhole["caller:key:dev"]).toEqual({ requests: 1, tokens: usage.total_tokens });
+
+    await postJson(`${app.emulator.url}/_emulator/faults`, { faults: [{ reset_after_chunks: 3 }] });
+    const broken = await chat(host, question("Stream me something", { stream: true }));
+    expect(broken.text).toContain("upstream_stream_broken");
+    // The prompt's estimate and the text sent before the reset (of its 3 chunks, the first carried only
+    // the role), not the 60 tokens of max_tokens reserved.
+    const prompt = estimatePromptTokens(question("Stream me something").messages);
+    const afterBroken = await eventually(() => counters(app.table), (c) => c["caller:key:dev"]?.requests === 2 && c["caller:key:dev"].tokens < usage.total_tokens + 60);
+    expect(afterBroken["caller:key:dev"]).toEqual({ requests: 2, tokens: usage.total_tokens + prompt + 2 });
+  });
+});
