@@ -35,6 +35,11 @@ export interface StartedVault {
   /** The resource its challenge names; tokens must be for this audience. */
   resource: string;
   caFile: string;
+  /**
+   * The server certificate (also valid for `localhost` and `127.0.0.1`) and its key, for other local
+   * peers that must speak HTTPS to a process trusting only this CA (see dev/stack/tls-front.ts).
+   */
+  certificate: { key: string; cert: string };
   /** The tunnel to the vault (see VaultTunnel). */
   proxyUrl: string;
   /** What a client process needs to reach and trust the vault; both are read at process start. */
@@ -102,6 +107,7 @@ export class LocalKeyVault {
       url: this.#url,
       resource: VAULT_RESOURCE,
       caFile: certificate.caFile,
+      certificate: { key: certificate.key, cert: certificate.cert },
       proxyUrl,
       // Loopback stays direct: the identity endpoint, the emulator and Azurite must not go through the tunnel.
       env: { NODE_EXTRA_CA_CERTS: certificate.caFile, HTTPS_PROXY: proxyUrl, NO_PROXY: "127.0.0.1,localhost,[::1]" },

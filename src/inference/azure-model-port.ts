@@ -65,13 +65,14 @@ export class AzureModelPort implements ModelPort {
    * secret); any other failure, or a key that did not change, is the caller's answer as it is.
    */
   async #renewingOnRefusal<T>(attempt: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const generation = this.#auth.generation;
     try {
       return await attempt();
     } catch (error) {
       if (!isModelError(error) || error.kind !== "upstream" || error.status !== 401) throw error;
       let renewed: boolean;
       try {
-        renewed = await this.#auth.renewAfterRefusal(signal);
+        renewed = await this.#auth.renewAfterRefusal(generation, signal);
       } catch (renewalError) {
         throw credentialFailure(renewalError);
       }

@@ -5,6 +5,11 @@ import type { ModelAuth } from "./model-auth.js";
 
 /** A vault that keeps refusing or a key that stays wrong must not turn every request into a vault read. */
 const MIN_REREAD_INTERVAL_MS = 5_000;
+/**
+ * Readiness reads the secret again when the last read is older than this, so a vault that stopped
+ * granting access shows up there, and a rotated key is picked up before the model refuses the old one.
+ */
+const CHECK_REREAD_AFTER_MS = 60_000;
 
 interface SecretLocation {
   vaultUrl: string;
@@ -24,8 +29,10 @@ export class KeyVaultKey implements ModelAuth {
   #client: SecretClient | undefined;
   #credential: AzureKeyCredential | undefined;
   #reading: Promise<string> | undefined;
-  #renewal: Promise<boolean> | undefined;
+  #renewing: Promise<void> | undefined;
+  #generation = 0;
   #renewedAt = 0;
+  #lastReadAt = 0;
   readonly #seen: string[] = [];
 
   constructor(location: SecretLocation, setting: string, identity: () => TokenCredential) {
@@ -44,22 +51,35 @@ export class KeyVaultKey implements ModelAuth {
     return this.#credential;
   }
 
+  get generation(): number {
+    return this.#generation;
+  }
+
   /**
-   * Re-reads the key, at most once per interval; refusals within it share that re-read's outcome, so
-   * a burst of 401s after a rotation costs one vault read and every one of them tries again.
+   * Re-reads the key, at most once per interval and one read at a time. An attempt that began before
+   * the key last changed just tries again with the new one, so a burst of 401s after a rotation
+   * costs one vault read.
    */
-  renewAfterRefusal(signal?: AbortSignal): Promise<boolean> {
+  async renewAfterRefusal(generation: number, signal?: AbortSignal): Promise<boolean> {
     const credential = this.#credential;
-    if (!credential) return Promise.resolve(false);
-    if (this.#renewal && Date.now() - this.#renewedAt < MIN_REREAD_INTERVAL_MS) return this.#renewal;
+    if (!credential) return false;
+    if (generation < this.#generation) return true;
+    if (this.#renewing) return this.#renewing.then(() => generation < this.#generation);
+    if (Date.now() - this.#renewedAt < MIN_REREAD_INTERVAL_MS) return false;
     this.#renewedAt = Date.now();
-    const before = credential.key;
-    this.#renewal = this.#read(signal).then((key) => {
-      if (key === before) return false;
-      credential.update(key);
-      return true;
-    });
-    return this.#renewal;
+    this.#renewing = this.#read(signal)
+      .then((key) => this.#use(credential, key))
+      .finally(() => {
+        this.#renewing = undefined;
+      });
+    await this.#renewing;
+    return generation < this.#generation;
+  }
+
+  #use(credential: AzureKeyCredential, key: string): void {
+    if (key === credential.key) return;
+    credential.update(key);
+    this.#generation += 1;
   }
 
   secrets(): readonly string[] {
@@ -67,7 +87,9 @@ export class KeyVaultKey implements ModelAuth {
   }
 
   async check(signal: AbortSignal): Promise<void> {
-    await this.credential(signal);
+    const credential = await this.credential(signal);
+    if (Date.now() - this.#lastReadAt < CHECK_REREAD_AFTER_MS) return;
+    this.#use(credential, await this.#read(signal));
   }
 
   /** One read at a time: concurrent requests that need the key share it. */
@@ -79,6 +101,7 @@ export class KeyVaultKey implements ModelAuth {
   }
 
   async #fetch(signal?: AbortSignal): Promise<string> {
+    this.#lastReadAt = Date.now();
     try {
       const secret = await this.#secretClient().getSecret(this.#location.secretName, {
         ...(this.#location.secretVersion ? { version: this.#location.secretVersion } : {}),

@@ -10,8 +10,13 @@ export interface ModelAuth {
   credential(signal?: AbortSignal): Promise<KeyCredential | TokenCredential>;
   /** The token scope, for Entra ID; the SDK would otherwise ask for Azure ML's. */
   readonly scopes?: readonly string[];
-  /** The model refused the credential (401): true when a fresh one was obtained and one more attempt may succeed. */
-  renewAfterRefusal(signal?: AbortSignal): Promise<boolean>;
+  /** Counts the times the credential changed; read before an attempt, handed to renewAfterRefusal after it. */
+  readonly generation: number;
+  /**
+   * The model refused the credential of `generation` (401): true when a newer one is at hand (read
+   * now, or since that attempt began) and one more attempt may succeed.
+   */
+  renewAfterRefusal(generation: number, signal?: AbortSignal): Promise<boolean>;
   /** Values no message may contain. */
   secrets(): readonly string[];
   /** For readiness: whether the credential can be obtained now. Throws CredentialError. */
@@ -40,6 +45,7 @@ function staticKey(key: string): ModelAuth {
   const { AzureKeyCredential } = require("@azure/core-auth") as typeof import("@azure/core-auth");
   const credential = new AzureKeyCredential(key);
   return {
+    generation: 0,
     credential: () => Promise.resolve(credential),
     renewAfterRefusal: () => Promise.resolve(false),
     secrets: () => [key],
@@ -49,11 +55,12 @@ function staticKey(key: string): ModelAuth {
 
 function unavailable(reason: string): ModelAuth {
   const fail = () => Promise.reject(new CredentialError(reason));
-  return { credential: fail, renewAfterRefusal: () => Promise.resolve(false), secrets: () => [], check: fail };
+  return { generation: 0, credential: fail, renewAfterRefusal: () => Promise.resolve(false), secrets: () => [], check: fail };
 }
 
 function entraToken(scope: string, identity: () => TokenCredential): ModelAuth {
   return {
+    generation: 0,
     scopes: [scope],
     credential: () => Promise.resolve(identity()),
     // A refused token is a missing role assignment, not a stale token: the SDK's policy renews tokens.
