@@ -33,8 +33,10 @@ export function createRuntime(config: AppConfig): Runtime {
     models: ModelRegistry.fromConfig(config, credentials),
     credentials,
     modelInfo: new ModelInfoCache(MODEL_INFO_TTL_MS, MODEL_INFO_TIMEOUT_MS),
-    storage: new StorageProbe(config.storage.connectionString),
-    quotas: config.quotas.enabled ? new TableQuotaStore({ connectionString: config.storage.connectionString, tableName: config.quotas.table }) : undefined,
+    storage: new StorageProbe(config.storage, config.identityClientId),
+    quotas: config.quotas.enabled
+      ? new TableQuotaStore({ storage: config.storage, tableName: config.quotas.table, identityClientId: config.identityClientId })
+      : undefined,
     tools: ToolRegistry.builtIn(config.httpTools.tools.map((tool) => httpTool(tool, config.httpTools))),
   };
 }

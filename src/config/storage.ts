@@ -2,14 +2,19 @@ import { Secret } from "./secret.js";
 import type { SettingsReader } from "./settings-reader.js";
 import type { StorageConfig } from "./types.js";
 
+const ACCOUNT_NAME = /^[a-z0-9]{3,24}$/;
+
 /**
- * `AzureWebJobsStorage`: `UseDevelopmentStorage=true` (Azurite), or an account connection string
- * naming the account and a key or SAS, or an explicit table endpoint.
+ * The app's storage account, as the Functions host names it: `AzureWebJobsStorage` with a connection
+ * string (`UseDevelopmentStorage=true` for Azurite, or one naming the account and a key or SAS), or the
+ * identity-based form Azure deployments use, `AzureWebJobsStorage__accountName` (or
+ * `AzureWebJobsStorage__tableServiceUri`) with `AzureWebJobsStorage__credential=managedidentity` and
+ * `AzureWebJobsStorage__clientId`: no key anywhere.
  */
 export function readStorage(settings: SettingsReader): StorageConfig | undefined {
-  const value = settings.string("AzureWebJobsStorage", { required: true });
-  if (value === undefined) return undefined;
-  if (/^UseDevelopmentStorage=true;?$/i.test(value)) return { connectionString: new Secret(value) };
+  const value = settings.string("AzureWebJobsStorage", { required: false });
+  if (value === undefined) return readIdentityStorage(settings);
+  if (/^UseDevelopmentStorage=true;?$/i.test(value)) return { kind: "connectionString", connectionString: new Secret(value) };
   const parts = new Map<string, string>();
   for (const part of value.split(";")) {
     const separator = part.indexOf("=");
@@ -22,5 +27,28 @@ export function readStorage(settings: SettingsReader): StorageConfig | undefined
       "AzureWebJobsStorage must be UseDevelopmentStorage=true or a storage connection string (AccountName with AccountKey or SharedAccessSignature)",
     );
   }
-  return { connectionString: new Secret(value) };
+  return { kind: "connectionString", connectionString: new Secret(value) };
+}
+
+function readIdentityStorage(settings: SettingsReader): StorageConfig | undefined {
+  const account = settings.string("AzureWebJobsStorage__accountName", { required: false });
+  const tableUri = settings.string("AzureWebJobsStorage__tableServiceUri", { required: false });
+  if (account === undefined && tableUri === undefined) {
+    return settings.problem("AzureWebJobsStorage is required but not set (or AzureWebJobsStorage__accountName, for a connection by identity)");
+  }
+  const credential = settings.string("AzureWebJobsStorage__credential", { required: false });
+  if (credential !== undefined && credential.toLowerCase() !== "managedidentity") {
+    settings.problem("AzureWebJobsStorage__credential must be managedidentity");
+  }
+  const clientId = settings.string("AzureWebJobsStorage__clientId", { required: false });
+  let tableEndpoint: string;
+  if (tableUri !== undefined) {
+    const url = URL.canParse(tableUri) ? new URL(tableUri) : undefined;
+    if (!url || url.protocol !== "https:" || url.search || url.hash) return settings.problem("AzureWebJobsStorage__tableServiceUri must be an https URL");
+    tableEndpoint = url.href.replace(/\/+$/, "");
+  } else {
+    if (!ACCOUNT_NAME.test(account ?? "")) return settings.problem("AzureWebJobsStorage__accountName must be a storage account name (3 to 24 lowercase letters and digits)");
+    tableEndpoint = `https://${account}.table.core.windows.net`;
+  }
+  return { kind: "identity", tableEndpoint, ...(clientId ? { clientId } : {}) };
 }

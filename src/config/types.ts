@@ -43,9 +43,11 @@ export interface HttpToolsConfig {
   readonly maxResponseBytes: number;
 }
 
-export interface StorageConfig {
-  readonly connectionString: Secret;
-}
+/** The app's storage account: by connection string (local, Azurite), or by managed identity (Azure). */
+export type StorageConfig =
+  | { readonly kind: "connectionString"; readonly connectionString: Secret }
+  /** `clientId`: the user-assigned identity to use; without it, the app's (AZURE_CLIENT_ID). */
+  | { readonly kind: "identity"; readonly tableEndpoint: string; readonly clientId?: string };
 
 export interface QuotaLimits {
   readonly requestsPerMinute: number;

@@ -1,6 +1,6 @@
 import type { TableClient, TransactionAction } from "@azure/data-tables";
-import { isPlainLocal } from "../config/loopback.js";
-import type { Secret } from "../config/secret.js";
+import type { StorageConfig } from "../config/types.js";
+import { tableClient } from "../storage/table-clients.js";
 import { QuotaStoreError, toQuotaStoreError } from "./quota-store-error.js";
 
 /**
@@ -59,9 +59,10 @@ export class QuotaTable {
   #created: Promise<void> | undefined;
 
   constructor(
-    private readonly connectionString: Secret,
+    private readonly storage: StorageConfig,
     readonly tableName: string,
     private readonly timeoutMs: number,
+    private readonly identityClientId?: string,
   ) {}
 
   /** The rows of `window` named by `rowKeys`, read in parallel; a missing row is all zeros with no ETag. */
@@ -173,17 +174,8 @@ export class QuotaTable {
    */
   #tableClient(): TableClient {
     if (this.#client) return this.#client;
-    // require, not import(): the CommonJS build, like the rest of the app.
-    const { TableClient } = require("@azure/data-tables") as typeof import("@azure/data-tables");
     try {
-      const plain = TableClient.fromConnectionString(this.connectionString.reveal(), this.tableName);
-      this.#client = TableClient.fromConnectionString(this.connectionString.reveal(), this.tableName, {
-        // Plain http is for Azurite on this machine only; anywhere else the SDK refuses it.
-        allowInsecureConnection: isPlainLocal(new URL(plain.url)),
-        // One answer or one error, fast: the store retries conflicts itself, and a busy or absent
-        // storage is the caller's to judge (fail open or closed), not something to wait out here.
-        retryOptions: { maxRetries: 0 },
-      });
+      this.#client = tableClient(this.storage, this.tableName, this.identityClientId);
     } catch {
       // The SDK's message may quote the connection string.
       throw new QuotaStoreError("storage", "The storage connection string cannot be used for quotas.");

@@ -78,7 +78,7 @@ describe("loadConfig", () => {
       "MODEL_MISTRAL_SMALL_ENDPOINT must use https (plain http is allowed for localhost only)",
       "MODEL_MISTRAL_SMALL_API_VERSION must look like 2024-05-01-preview or 2025-04-01",
       "MODEL_TIMEOUT_MS must be a whole number from 1000 to 220000",
-      "AzureWebJobsStorage is required but not set",
+      "AzureWebJobsStorage is required but not set (or AzureWebJobsStorage__accountName, for a connection by identity)",
     ]);
     expect(error?.message).toMatch(/^Invalid configuration \(5 problems\):\n {2}- MODEL_MISTRAL_LARGE_ENDPOINT/);
   });
@@ -189,6 +189,23 @@ describe("loadConfig", () => {
       "AzureWebJobsStorage must be UseDevelopmentStorage=true or a storage connection string (AccountName with AccountKey or SharedAccessSignature)",
     ]);
     expect(() => loadConfig({ ...validEnv(), AzureWebJobsStorage: "DefaultEndpointsProtocol=https;AccountName=a;AccountKey=b;EndpointSuffix=core.windows.net" })).not.toThrow();
+  });
+
+  it("reaches storage by managed identity with the Functions host's identity-based settings", () => {
+    const env: Record<string, string | undefined> = { ...validEnv(), AzureWebJobsStorage: undefined };
+    const byAccount = loadConfig({ ...env, AzureWebJobsStorage__accountName: "stapp01", AzureWebJobsStorage__credential: "managedidentity", AzureWebJobsStorage__clientId: "cid" });
+    expect(byAccount.storage).toEqual({ kind: "identity", tableEndpoint: "https://stapp01.table.core.windows.net", clientId: "cid" });
+    const byUri = loadConfig({ ...env, AzureWebJobsStorage__tableServiceUri: "https://127.0.0.1:10012/devstoreaccount1/" });
+    expect(byUri.storage).toEqual({ kind: "identity", tableEndpoint: "https://127.0.0.1:10012/devstoreaccount1" });
+    expect(problemsOf(env)).toEqual([
+      "AzureWebJobsStorage is required but not set (or AzureWebJobsStorage__accountName, for a connection by identity)",
+    ]);
+    expect(problemsOf({ ...env, AzureWebJobsStorage__accountName: "Not_Valid" })).toEqual([
+      "AzureWebJobsStorage__accountName must be a storage account name (3 to 24 lowercase letters and digits)",
+    ]);
+    expect(problemsOf({ ...env, AzureWebJobsStorage__accountName: "stapp01", AzureWebJobsStorage__credential: "connectionstring" })).toEqual([
+      "AzureWebJobsStorage__credential must be managedidentity",
+    ]);
   });
 
   it("reads fallbacks between configured deployments only", () => {
