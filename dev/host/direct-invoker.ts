@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { CoreApi } from "./core-api.js";
 import { type HttpFunction, type Invoker, flatHeaders } from "./http-function.js";
+import { hostTraceContext } from "./trace-context.js";
 
 /** The parts of `@azure/functions` the direct path uses: its own request, response and context classes. */
 export interface FunctionsLibrary {
@@ -49,7 +50,7 @@ export class DirectInvoker implements Invoker {
     const context = new InvocationContext({
       invocationId,
       functionName: fn.name,
-      traceContext: headers.traceparent ? { traceParent: headers.traceparent, traceState: headers.tracestate, attributes: {} } : undefined,
+      traceContext: hostTraceContext(headers.traceparent, headers.tracestate),
       options: { trigger: fn.trigger, extraInputs: [], extraOutputs: [] },
       logHandler: (level: string, ...args: unknown[]) => this.core.log(level as never, "user", `[${fn.name}] ${args.map(String).join(" ")}`),
     });

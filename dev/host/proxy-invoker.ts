@@ -1,5 +1,6 @@
 import { type IncomingMessage, type ServerResponse, request as httpRequest } from "node:http";
 import type { CoreApi, InvocationModel } from "./core-api.js";
+import { hostTraceContext } from "./trace-context.js";
 import { type HttpFunction, type Invoker, flatHeaders } from "./http-function.js";
 
 /**
@@ -26,7 +27,7 @@ export class ProxyInvoker implements Invoker {
         invocationId,
         inputData: [{ name: fn.trigger.name, data: { http: {} } }],
         triggerMetadata,
-        traceContext: headers.traceparent ? { traceParent: headers.traceparent, traceState: headers.tracestate ?? "", attributes: {} } : undefined,
+        traceContext: hostTraceContext(headers.traceparent, headers.tracestate),
       },
       metadata: fn.registration.metadata,
       state: undefined,

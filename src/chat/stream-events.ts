@@ -1,3 +1,4 @@
+import { countStreamProblem } from "../telemetry/count-problem.js";
 import { HttpProblem, problemResponse } from "../http/problem.js";
 import { type ChatCompletion, type ChatCompletionChunk, isModelError, type WireMessage, type WireToolCall } from "../inference/index.js";
 import { toChatResponse } from "./from-wire.js";
@@ -76,6 +77,7 @@ async function* eventFrames(first: AsyncIterable<ChatCompletionChunk>, prepared:
     }
   } catch (error) {
     const problem = deadline?.aborted ? loopTimeout() : asProblem(error);
+    countStreamProblem(problem);
     yield eventFrame("error", problemResponse(problem, requestId).jsonBody);
   }
 }

@@ -7,6 +7,7 @@ import { readFallbacks } from "./fallbacks.js";
 import { readHttpTools } from "./http-tools.js";
 import { readCors } from "./cors.js";
 import { readQuotas } from "./quotas.js";
+import { readTelemetry } from "./telemetry.js";
 import { readStorage } from "./storage.js";
 import type { AppConfig, StorageConfig } from "./types.js";
 
@@ -53,6 +54,7 @@ export function loadConfig(env: Env): AppConfig {
   const streamHeartbeatMs = settings.integer("STREAM_HEARTBEAT_MS", 15_000, { min: 100, max: 15_000 });
   const storage = readStorage(settings);
   const cors = readCors(settings);
+  const telemetry = readTelemetry(settings);
   const identityClientId = settings.string("AZURE_CLIENT_ID", { required: false });
 
   if (settings.problems.length > 0) throw new ConfigError(settings.problems);
@@ -69,6 +71,7 @@ export function loadConfig(env: Env): AppConfig {
     platformAuth,
     quotas,
     cors,
+    telemetry,
     ...(identityClientId ? { identityClientId } : {}),
     unresolvedSettings: settings.unresolved,
     streamHeartbeatMs,

@@ -72,6 +72,17 @@ export interface CorsConfig {
   readonly allowCredentials: boolean;
 }
 
+export interface TelemetryConfig {
+  /** Application Insights; without it, no telemetry at all. */
+  readonly connectionString?: Secret;
+  /** Send with Entra ID through this identity (no client id: the system-assigned one). */
+  readonly entra?: { readonly clientId?: string };
+  /** Record prompts, answers, tool arguments and results. Off by default. */
+  readonly captureContent: boolean;
+  /** The share of traces kept, 0 to 1. */
+  readonly samplingRatio: number;
+}
+
 export interface AppConfig {
   /** In the configured order; the first is the default deployment. */
   readonly deployments: readonly DeploymentConfig[];
@@ -96,6 +107,7 @@ export interface AppConfig {
   /** App Service Authentication is on (WEBSITE_AUTH_ENABLED), so its principal header can be trusted. */
   readonly platformAuth: boolean;
   readonly quotas: QuotaConfig;
+  readonly telemetry: TelemetryConfig;
   /** Which browser frontends may call (the platform's CORS is set to the same in Azure). */
   readonly cors: CorsConfig;
   /**

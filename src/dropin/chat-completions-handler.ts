@@ -1,3 +1,4 @@
+import { countStreamProblem } from "../telemetry/count-problem.js";
 import { callerDeadline } from "../http/caller-deadline.js";
 import { fallbackAllowed } from "../http/fallback.js";
 import { callerHandler } from "../http/handler.js";
@@ -43,6 +44,7 @@ async function* frames(chunks: AsyncIterable<ChatCompletionChunk>, requestId: st
     for await (const chunk of chunks) yield dataFrame(JSON.stringify(chunk));
   } catch (error) {
     const problem = isModelError(error) ? modelErrorProblem(error) : internalError();
+    countStreamProblem(problem);
     yield dataFrame(JSON.stringify({ error: sdkError(problem, requestId) }));
     return;
   }

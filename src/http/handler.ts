@@ -1,5 +1,7 @@
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
+import { managedStream } from "../inference/managed-stream.js";
 import { safeText } from "../inference/safe-text.js";
+import { type RequestSpan, problemCategory, telemetry } from "../telemetry/telemetry.js";
 import { type Runtime, getRuntime } from "../runtime.js";
 import { type Caller, authenticateCaller } from "./caller-auth.js";
 import { CallerMeter } from "./caller-meter.js";
@@ -12,6 +14,8 @@ export interface HandlerContext {
   runtime: Runtime;
   requestId: string;
   invocation: InvocationContext;
+  /** The request's telemetry span (nothing is recorded when telemetry is off). */
+  span: RequestSpan;
 }
 
 export interface AuthenticatedContext extends HandlerContext {
@@ -45,21 +49,59 @@ export function anonymousHandler(handler: Handler<HandlerContext>, options: Hand
   const render = options.errors === "sdk" ? sdkErrorResponse : problemResponse;
   const methods = options.methods;
   return async (request, invocation) => {
-    const requestId = requestIdFor(request, invocation);
+    const requestId = requestIdFor(invocation);
+    const span = telemetry().request({
+      method: request.method,
+      path: new URL(request.url).pathname,
+      traceParent: invocation.traceContext?.traceParent,
+      clientRequestId: clientRequestId(request),
+    });
     let response: HttpResponseInit;
+    let problem: HttpProblem | undefined;
     let cors: Record<string, string> = {};
     try {
       const runtime = getRuntime();
-      // Browsers ask before calling with keys or JSON; the answer comes before any authentication.
-      if (isPreflight(request)) return withHeaders(preflightResponse(request, runtime.config.cors, methods ?? ["GET"]), { "x-request-id": requestId });
       cors = corsHeaders(request, runtime.config.cors);
-      if (methods && !methods.includes(request.method)) throw methodNotAllowed(methods);
-      response = await handler(request, { runtime, requestId, invocation });
+      // Browsers ask before calling with keys or JSON; the answer comes before any authentication.
+      if (isPreflight(request)) {
+        cors = {};
+        response = preflightResponse(request, runtime.config.cors, methods ?? ["GET"]);
+      } else {
+        if (methods && !methods.includes(request.method)) throw methodNotAllowed(methods);
+        response = await telemetry().within(span, () => handler(request, { runtime, requestId, invocation, span }));
+      }
     } catch (error) {
-      response = render(asProblem(error, invocation), requestId);
+      problem = asProblem(error, invocation);
+      response = render(problem, requestId);
     }
-    return withHeaders(response, { ...cors, "x-request-id": requestId });
+    return withHeaders(observed(response, span, problem), { ...cors, "x-request-id": requestId });
   };
+}
+
+/**
+ * Records the answer on the request's span and ends it: now for a finished answer, when the body
+ * has been read (or abandoned) for a stream, whose later steps run in the request's context.
+ */
+function observed(response: HttpResponseInit, span: RequestSpan, problem: HttpProblem | undefined): HttpResponseInit {
+  const status = response.status ?? 200;
+  span.answered(status, problem?.code);
+  const category = problem ? problemCategory(status, problem.code) : undefined;
+  if (problem && category) span.problem(category, problem.code);
+  const body = response.body;
+  if (body && typeof body === "object" && Symbol.asyncIterator in body) {
+    const stream = span.bind(body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+    return { ...response, body: managedStream(stream, () => span.end()) as never };
+  }
+  span.end();
+  return response;
+}
+
+const SAFE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** A caller's own request id, kept in telemetry to search by when it is plainly an id. */
+function clientRequestId(request: HttpRequest): string | undefined {
+  const id = request.headers.get("x-request-id");
+  return id && SAFE_ID.test(id) ? id : undefined;
 }
 
 /** Like anonymousHandler, but the request must come from a known caller (401 otherwise). */
@@ -68,6 +110,7 @@ export function callerHandler(handler: Handler<AuthenticatedContext>, options: H
     const { callerKeys, platformAuth, unresolvedSettings } = context.runtime.config;
     const caller = authenticateCaller(request, { keys: callerKeys, platformAuth });
     if (!caller) throw unresolvedSettings.includes("CALLER_KEYS") ? callerKeysUnavailable() : unauthorized();
+    context.span.setCaller(caller.id);
     const { quotas, config } = context.runtime;
     const meter = quotas ? new CallerMeter(quotas, config.quotas, caller, config.maxTokens, (line) => context.invocation.warn(line)) : undefined;
     const response = await handler(request, { ...context, caller, meter });

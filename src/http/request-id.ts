@@ -1,9 +1,12 @@
-import type { HttpRequest, InvocationContext } from "@azure/functions";
+import type { InvocationContext } from "@azure/functions";
 
-const SAFE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const TRACE_PARENT = /^00-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/;
 
-/** The caller's `x-request-id` when it is safe to echo, otherwise this invocation's id. */
-export function requestIdFor(request: HttpRequest, context: InvocationContext): string {
-  const incoming = request.headers.get("x-request-id");
-  return incoming && SAFE_ID.test(incoming) ? incoming : context.invocationId;
+/**
+ * The id of this request's trace: the operation id of its telemetry in Application Insights, so an
+ * `x-request-id` a user quotes finds everything the request did. The host continues the caller's
+ * `traceparent` when one was sent; without a trace context, the invocation id.
+ */
+export function requestIdFor(context: InvocationContext): string {
+  return TRACE_PARENT.exec(context.traceContext?.traceParent ?? "")?.[1] ?? context.invocationId;
 }

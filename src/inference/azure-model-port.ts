@@ -4,6 +4,7 @@ import type { HttpClient } from "@azure/core-rest-pipeline";
 import type { DeploymentConfig } from "../config/index.js";
 import { type ModelAuth, modelAuthFor } from "../config/credentials/model-auth.js";
 import { isCredentialError, isIdentityError } from "../config/credentials/credential-error.js";
+import { type AttemptSpan, type AttemptInfo, telemetry } from "../telemetry/telemetry.js";
 import { CallSignal } from "./call-signal.js";
 import { managedStream } from "./managed-stream.js";
 import { createModelClient } from "./model-client.js";
@@ -27,6 +28,8 @@ export class AzureModelPort implements ModelPort {
   readonly #deployment: DeploymentConfig;
   readonly #timeouts: ModelTimeouts;
   readonly #auth: ModelAuth;
+  /** Where the deployment is, for telemetry. */
+  readonly #server: { serverAddress: string; serverPort: number };
   readonly #httpClient: HttpClient | undefined;
   #client: ModelClient | undefined;
 
@@ -49,6 +52,8 @@ export class AzureModelPort implements ModelPort {
     this.#deployment = deployment;
     this.#timeouts = typeof timeouts === "number" ? { attemptMs: timeouts, idleMs: timeouts } : timeouts;
     this.#auth = auth;
+    const url = new URL(deployment.endpoint);
+    this.#server = { serverAddress: url.hostname, serverPort: Number(url.port) || (url.protocol === "https:" ? 443 : 80) };
     this.#httpClient = httpClient;
   }
 
@@ -95,31 +100,40 @@ export class AzureModelPort implements ModelPort {
 
   async #complete(body: ChatCompletionsBody, options: ModelCallOptions): Promise<ChatCompletion> {
     const call = new CallSignal(this.#timeouts.attemptMs, options.signal, options.deadlineAt);
+    const upstreamBody = this.#upstreamBody(body, false);
+    const attempt = telemetry().chatAttempt(this.#attemptInfo(upstreamBody));
     try {
       const client = await this.#modelClient(call.signal);
       const response = await client.path("/chat/completions").post({
-        body: this.#upstreamBody(body, false) as never,
+        body: upstreamBody as never,
         headers: this.#headers(options),
         abortSignal: call.signal,
       });
       const status = Number(response.status);
       if (status !== 200) throw this.#errorFrom(status, response.headers, response.body);
-      return requireCompletion(response.body);
+      const completion = requireCompletion(response.body);
+      attempt.completed(completion);
+      return completion;
     } catch (error) {
-      throw this.#failure(error, call);
+      const failure = this.#failure(error, call);
+      attempt.failed(failure.code);
+      throw failure;
     } finally {
       call.dispose();
+      attempt.end();
     }
   }
 
   async #stream(body: ChatCompletionsBody, options: ModelCallOptions): Promise<AsyncIterable<ChatCompletionChunk>> {
     const call = new CallSignal(this.#timeouts.attemptMs, options.signal, options.deadlineAt);
     let stream: Readable | undefined;
+    const upstreamBody = this.#upstreamBody(body, true);
+    const attempt = telemetry().chatAttempt(this.#attemptInfo(upstreamBody));
     try {
       const client = await this.#modelClient(call.signal);
       const response = await client
         .path("/chat/completions")
-        .post({ body: this.#upstreamBody(body, true) as never, headers: this.#headers(options), abortSignal: call.signal })
+        .post({ body: upstreamBody as never, headers: this.#headers(options), abortSignal: call.signal })
         .asNodeStream();
       stream = response.body as Readable | undefined;
       const status = Number(response.status);
@@ -131,11 +145,13 @@ export class AzureModelPort implements ModelPort {
       }
       const { createSseStream } = require("@azure/core-sse") as typeof import("@azure/core-sse");
       call.rearm(this.#timeouts.idleMs);
-      return this.#chunks(createSseStream(stream), stream, call);
+      return this.#chunks(createSseStream(stream), stream, call, attempt);
     } catch (error) {
       const failure = this.#failure(error, call);
       stream?.destroy();
       call.abort();
+      attempt.failed(failure.code);
+      attempt.end();
       throw failure;
     }
   }
@@ -155,29 +171,37 @@ export class AzureModelPort implements ModelPort {
     }
   }
 
-  #chunks(events: AsyncIterable<{ data: string }>, stream: Readable, call: CallSignal): AsyncIterable<ChatCompletionChunk> {
+  #chunks(events: AsyncIterable<{ data: string }>, stream: Readable, call: CallSignal, attempt: AttemptSpan): AsyncIterable<ChatCompletionChunk> {
     const idleMs = this.#timeouts.idleMs;
     const chunks = async function* (port: AzureModelPort) {
       try {
         for await (const chunk of decodeChunks(events)) {
           call.rearm(idleMs);
+          attempt.chunk(chunk);
           yield chunk;
         }
       } catch (error) {
-        throw port.#failure(error, call, "upstream_stream_broken");
+        const failure = port.#failure(error, call, "upstream_stream_broken");
+        attempt.failed(failure.code);
+        throw failure;
       }
     };
     // Runs when the stream ends, fails, or the consumer stops (even before reading): the upstream
-    // socket and the call's timer are released.
+    // socket and the call's timer are released, and the attempt's span ends.
     return managedStream(chunks(this), () => {
       stream.destroy();
       call.abort();
+      attempt.end();
     });
   }
 
   #upstreamBody(body: ChatCompletionsBody, stream: boolean): ChatCompletionsBody {
     const maxTokens = body.max_tokens ?? this.#maxTokens;
     return { ...body, model: this.#deployment.model, stream, ...(maxTokens !== undefined ? { max_tokens: maxTokens } : {}) };
+  }
+
+  #attemptInfo(body: ChatCompletionsBody): AttemptInfo {
+    return { alias: this.alias, model: this.#deployment.model, body, stream: body.stream === true, ...this.#server };
   }
 
   #headers(options: ModelCallOptions): Record<string, string> {

@@ -1,3 +1,4 @@
+import { telemetry } from "../telemetry/telemetry.js";
 import { CircuitBreaker, type BreakerOptions } from "./circuit-breaker.js";
 import { ModelError, isModelError } from "./model-error.js";
 import type { ModelCallOptions, ModelPort } from "./model-port.js";
@@ -36,7 +37,9 @@ export class BreakerModelPort implements ModelPort {
   }
 
   async #guard<T>(call: () => Promise<T>): Promise<T> {
+    const before = this.breaker.state;
     if (!this.breaker.allow()) {
+      telemetry().event("breaker.rejected", { "app.deployment.alias": this.alias, "app.breaker.retry_after_ms": this.breaker.retryAfterMs() });
       throw new ModelError({
         kind: "upstream",
         status: 503,
@@ -45,13 +48,16 @@ export class BreakerModelPort implements ModelPort {
         retryAfterMs: this.breaker.retryAfterMs(),
       });
     }
+    if (before !== "closed") telemetry().event("breaker.probe", { "app.deployment.alias": this.alias });
     try {
       const result = await call();
       this.breaker.success();
       return result;
     } catch (error) {
-      if (isModelError(error) && isOutage(error)) this.breaker.failure();
-      else this.breaker.success();
+      if (isModelError(error) && isOutage(error)) {
+        this.breaker.failure();
+        if (this.breaker.state === "open") telemetry().event("breaker.opened", { "app.deployment.alias": this.alias, "error.type": error.code });
+      } else this.breaker.success();
       throw error;
     }
   }

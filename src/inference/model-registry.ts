@@ -1,5 +1,6 @@
 import type { AppConfig } from "../config/index.js";
 import { type ModelAuth, modelAuthFor } from "../config/credentials/model-auth.js";
+import { telemetry } from "../telemetry/telemetry.js";
 import { AzureModelPort } from "./azure-model-port.js";
 import type { ModelPort } from "./model-port.js";
 import { BreakerModelPort } from "./breaker-model-port.js";
@@ -51,6 +52,7 @@ export class ModelRegistry {
     } catch (error) {
       const fallback = allowed ? this.#ports.get(this.#fallbacks.get(port.alias) ?? "") : undefined;
       if (!fallback || !isModelError(error) || !warrantsFallback(error)) throw error;
+      telemetry().event("fallback", { "app.deployment.alias": port.alias, "app.fallback.to": fallback.alias, "error.type": error.code });
       return { result: await call(fallback), port: fallback };
     }
   }

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { telemetry } from "../telemetry/telemetry.js";
 import { ModelError, isModelError } from "./model-error.js";
 import type { ModelCallOptions, ModelPort } from "./model-port.js";
 import { backoffMs, isRetryable } from "./retry-policy.js";
@@ -57,6 +58,7 @@ export class RetryingModelPort implements ModelPort {
           // With no retry made the model's own answer stands; after retries, the caller hears "unavailable".
           throw attempt === 0 ? error : exhausted(error, attempt + 1, wait);
         }
+        telemetry().event("retry", { "app.deployment.alias": this.alias, "app.retry.attempt": attempt + 2, "app.retry.wait_ms": wait, "error.type": error.code });
         await sleep(wait, undefined, { signal: options.signal }).catch(() => {
           throw error;
         });

@@ -1,3 +1,4 @@
+import { telemetry } from "../telemetry/telemetry.js";
 import type { WireMessage, WireToolCall } from "../inference/index.js";
 import { ToolError } from "./server-tool.js";
 import type { ToolRegistry } from "./tool-registry.js";
@@ -63,11 +64,13 @@ export class ToolSession {
 
   async #runOne(call: WireToolCall, signal: AbortSignal): Promise<ToolStep> {
     const step: ToolStep = { tool_call: { id: call.id, name: call.function.name, arguments: call.function.arguments } };
+    const span = telemetry().tool(call.function.name, call.id, call.function.arguments);
     try {
       step.result = await this.#execute(call, signal);
     } catch (error) {
       step.error = error instanceof ToolError ? error.message : "The tool failed.";
     }
+    span.end(step.error !== undefined ? { error: step.error } : { result: () => this.#content(step) });
     return step;
   }
 

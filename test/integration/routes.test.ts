@@ -13,14 +13,17 @@ describe("GET /api/health", () => {
     const { response, json } = await get("/health");
     expect(response.status).toBe(200);
     expect(json).toEqual({ status: "ok" });
-    expect(response.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+    expect(response.headers.get("x-request-id")).toMatch(/^[0-9a-f]{32}$/);
   });
 
-  it("echoes a safe x-request-id and replaces an unsafe one", async () => {
-    const echoed = await get("/health", { "x-request-id": "client-123.a" });
-    expect(echoed.response.headers.get("x-request-id")).toBe("client-123.a");
-    const replaced = await get("/health", { "x-request-id": "<script>" });
-    expect(replaced.response.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+  it("names the request by its trace id: the caller's traceparent continues, a new trace otherwise", async () => {
+    const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+    const continued = await get("/health", { traceparent: `00-${traceId}-00f067aa0ba902b7-01` });
+    expect(continued.response.headers.get("x-request-id")).toBe(traceId);
+    const [first, second] = [await get("/health"), await get("/health")];
+    expect(first.response.headers.get("x-request-id")).not.toBe(second.response.headers.get("x-request-id"));
+    const malformed = await get("/health", { traceparent: "00-not-a-trace-01" });
+    expect(malformed.response.headers.get("x-request-id")).toMatch(/^[0-9a-f]{32}$/);
   });
 });
 

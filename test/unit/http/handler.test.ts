@@ -19,6 +19,8 @@ afterEach(() => setRuntime(undefined));
 
 const request = (headers: Record<string, string> = {}) => new HttpRequest({ url: "http://localhost/api/x", method: "GET", headers });
 const context = () => new InvocationContext({ invocationId: "inv-1", functionName: "x" });
+const traced = () =>
+  new InvocationContext({ invocationId: "inv-2", functionName: "x", traceContext: { traceParent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" } });
 
 describe("anonymousHandler", () => {
   it("adds x-request-id to what the handler answers", async () => {
@@ -32,16 +34,16 @@ describe("anonymousHandler", () => {
     const handler = anonymousHandler(async () => {
       throw new HttpProblem(429, "rate_limited", "Too Many Requests", "Slow down.", { "retry-after": "3" });
     });
-    const response = <HttpResponseInit>await handler(request({ "x-request-id": "abc" }), context());
+    const response = <HttpResponseInit>await handler(request(), traced());
     expect(response.status).toBe(429);
-    expect(response.headers).toMatchObject({ "content-type": "application/problem+json", "retry-after": "3", "x-request-id": "abc" });
+    expect(response.headers).toMatchObject({ "content-type": "application/problem+json", "retry-after": "3", "x-request-id": "0af7651916cd43dd8448eb211c80319c" });
     expect(response.jsonBody).toEqual({
       type: "urn:mistral-functions:problem:rate_limited",
       title: "Too Many Requests",
       status: 429,
       detail: "Slow down.",
       code: "rate_limited",
-      request_id: "abc",
+      request_id: "0af7651916cd43dd8448eb211c80319c",
     });
   });
 
