@@ -116,7 +116,7 @@ export class AzureModelPort implements ModelPort {
       return completion;
     } catch (error) {
       const failure = this.#failure(error, call);
-      attempt.failed(failure.code);
+      attempt.failed(failure.code, failure.kind === "upstream" ? failure.status : undefined);
       throw failure;
     } finally {
       call.dispose();
@@ -150,7 +150,7 @@ export class AzureModelPort implements ModelPort {
       const failure = this.#failure(error, call);
       stream?.destroy();
       call.abort();
-      attempt.failed(failure.code);
+      attempt.failed(failure.code, failure.kind === "upstream" ? failure.status : undefined);
       attempt.end();
       throw failure;
     }
@@ -182,7 +182,7 @@ export class AzureModelPort implements ModelPort {
         }
       } catch (error) {
         const failure = port.#failure(error, call, "upstream_stream_broken");
-        attempt.failed(failure.code);
+        attempt.failed(failure.code, failure.kind === "upstream" ? failure.status : undefined);
         throw failure;
       }
     };

@@ -89,6 +89,8 @@ export class OtelTelemetry implements Telemetry {
         kind: api.SpanKind.CLIENT,
         attributes: {
           ...common,
+          // An HTTP call to Application Insights: its result code is the model's status.
+          "http.request.method": "POST",
           "gen_ai.request.stream": info.stream,
           ...optional("gen_ai.request.max_tokens", body.max_tokens),
           ...optional("gen_ai.request.temperature", body.temperature),
@@ -205,6 +207,8 @@ class OtelAttemptSpan implements AttemptSpan {
   #errorType: string | undefined;
   #text = "";
   #ended = false;
+  /** The model's HTTP status: what Application Insights shows as the dependency's result code. */
+  #status: number | undefined;
 
   constructor(
     private readonly span: Span,
@@ -214,6 +218,7 @@ class OtelAttemptSpan implements AttemptSpan {
   ) {}
 
   completed(completion: ChatCompletion): void {
+    this.#status = 200;
     this.#id = completion.id;
     this.#model = completion.model;
     this.#usage = completion.usage;
@@ -223,6 +228,7 @@ class OtelAttemptSpan implements AttemptSpan {
 
   chunk(chunk: ChatCompletionChunk): void {
     if (this.#firstChunkAt === undefined) {
+      this.#status = 200;
       this.#firstChunkAt = performance.now();
       this.#id = chunk.id;
       this.#model = chunk.model;
@@ -234,8 +240,9 @@ class OtelAttemptSpan implements AttemptSpan {
     }
   }
 
-  failed(errorType: string): void {
+  failed(errorType: string, status?: number): void {
     this.#errorType = errorType;
+    if (status !== undefined) this.#status = status;
   }
 
   end(): void {
@@ -244,6 +251,7 @@ class OtelAttemptSpan implements AttemptSpan {
     const span = this.span;
     const seconds = (performance.now() - this.#started) / 1000;
     const labels: Attributes = { ...this.common, ...(this.#model ? { "gen_ai.response.model": this.#model } : {}) };
+    if (this.#status !== undefined) span.setAttribute("http.response.status_code", this.#status);
     if (this.#id) span.setAttribute("gen_ai.response.id", this.#id);
     if (this.#model) span.setAttribute("gen_ai.response.model", this.#model);
     if (this.#finishReasons.length > 0) span.setAttribute("gen_ai.response.finish_reasons", this.#finishReasons);

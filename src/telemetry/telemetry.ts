@@ -41,8 +41,8 @@ export interface AttemptSpan {
   completed(completion: ChatCompletion): void;
   /** A stream chunk arrived (the first one sets the time to first chunk). */
   chunk(chunk: ChatCompletionChunk): void;
-  /** The attempt failed; `errorType` is the error's code (e.g. `upstream_timeout`, `rate_limited`). */
-  failed(errorType: string): void;
+  /** The attempt failed; `errorType` is the error's code (e.g. `upstream_timeout`), `status` the model's answer when it gave one. */
+  failed(errorType: string, status?: number): void;
   end(): void;
 }
 

@@ -208,6 +208,25 @@ describe("loadConfig", () => {
     ]);
   });
 
+  it("reads telemetry: off without a connection string, Entra ingestion, content capture and sampling", () => {
+    expect(loadConfig(validEnv()).telemetry).toEqual({ captureContent: false, samplingRatio: 1 });
+    const on = loadConfig({
+      ...validEnv(),
+      APPLICATIONINSIGHTS_CONNECTION_STRING: "InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://x.in.applicationinsights.azure.com/",
+      APPLICATIONINSIGHTS_AUTHENTICATION_STRING: "Authorization=AAD;ClientId=7c1e2a3b-0000-4000-8000-0000000000c1",
+      TELEMETRY_CAPTURE_CONTENT: "true",
+      TELEMETRY_SAMPLING_PERCENT: "25",
+    }).telemetry;
+    expect(on).toMatchObject({ entra: { clientId: "7c1e2a3b-0000-4000-8000-0000000000c1" }, captureContent: true, samplingRatio: 0.25 });
+    expect(String(on.connectionString)).toBe("[redacted]");
+    expect(problemsOf({ ...validEnv(), APPLICATIONINSIGHTS_CONNECTION_STRING: "nonsense" })).toEqual([
+      "APPLICATIONINSIGHTS_CONNECTION_STRING must be an Application Insights connection string (InstrumentationKey=...;IngestionEndpoint=...)",
+    ]);
+    expect(problemsOf({ ...validEnv(), APPLICATIONINSIGHTS_AUTHENTICATION_STRING: "Authorization=Key" })).toEqual([
+      "APPLICATIONINSIGHTS_AUTHENTICATION_STRING must be Authorization=AAD or Authorization=AAD;ClientId=<client id>",
+    ]);
+  });
+
   it("reads fallbacks between configured deployments only", () => {
     expect(loadConfig({ ...validEnv(), MODEL_FALLBACK: "mistral-large:mistral-small" }).fallbacks).toEqual({ "mistral-large": "mistral-small" });
     expect(problemsOf({ ...validEnv(), MODEL_FALLBACK: "mistral-large:gpt-4,mistral-small:mistral-small" })).toEqual([
