@@ -4,12 +4,17 @@ import { type LoadResult, type Target, percentile, runLoad, timedRequest } from 
 import { cpuTimeMs, residentMiB } from "./process-stats.js";
 import { faultRun } from "./fault-run.js";
 import { emulatorSettings, hostSettings, printTable, startEmulatorService, startHost } from "./services.js";
+import { type Variant, quotasVariant, telemetryVariant } from "./variants.js";
 
 /**
  * `npm run bench`: the drop-in route through the local functions host against the model emulator
  * directly, on this machine. Each service runs in its own process; the load comes from this one.
  * Options: --quick (fewer requests, for a smoke run), --streams N (open streams for the memory figure),
  * --faults (the fault run instead: see fault-run.ts).
+ *
+ * The main figures are the proxy's own cost, quotas off. Two variants follow, each measured the same
+ * way against the same emulator: quotas on (counters in Azurite) and telemetry on (a local ingestion
+ * endpoint), so what each feature costs is its difference from the main figures.
  */
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
@@ -73,6 +78,10 @@ async function main(): Promise<void> {
     const firstAnswer = await firstAnswerAfterStart(settings, proxied);
 
     const memory = await openStreamsMemory(emulatorUrl, proxied, host.child.pid as number, quick ? 100 : openStreams);
+    await host.stop();
+
+    const quotas = await measureVariant(await quotasVariant(), settings, direct, proxied);
+    const telemetry = await measureVariant(await telemetryVariant(), settings, direct, proxied);
 
     for (const [name, result] of Object.entries({ c1Direct, c1Proxied, c50Direct, c50Proxied, ttfbDirect, ttfbProxied })) {
       if (result.failures > 0) throw new Error(`${name}: ${result.failures} of ${result.requests} requests failed`);
@@ -88,10 +97,43 @@ async function main(): Promise<void> {
       ["start-up, process start to first 200 from /api/health (median)", `${percentile(startups, 50).toFixed(0)} ms`],
       ["process start to first chat completion (loads the model SDK)", `${firstAnswer.toFixed(0)} ms`],
       [`resident memory with ${memory.streams} open streams (idle)`, `${memory.openMiB.toFixed(0)} MiB (${memory.idleMiB.toFixed(0)} MiB)`],
+      ["with quotas on (Azurite): added latency p50, concurrency 1", ms(added(quotas.c1Proxied, quotas.c1Direct, 50))],
+      ["with quotas on: CPU per request, concurrency 50", ms(quotas.cpuPerRequest)],
+      ["with telemetry on: start-up to first 200 (median)", `${telemetry.startupMs.toFixed(0)} ms`],
+      ["with telemetry on: added latency p50, concurrency 1", ms(added(telemetry.c1Proxied, telemetry.c1Direct, 50))],
+      ["with telemetry on: CPU per request, concurrency 50", ms(telemetry.cpuPerRequest)],
     ]);
     console.log(`\nDirect to the emulator: p50 ${ms(percentile(c1Direct.latenciesMs, 50))} at concurrency 1. ${quick ? "Quick run: figures are rough." : ""}`);
   } finally {
     await Promise.all(services.map((s) => s.stop()));
+  }
+}
+
+/** One feature's cost: a host of its own with the variant's settings, measured as the main figures are. */
+async function measureVariant(variant: Variant, base: Record<string, string>, direct: Target, proxied: Target) {
+  const settings = { ...base, ...variant.settings };
+  try {
+    const startups: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const { service, ms } = await startHost(settings);
+      startups.push(ms);
+      await service.stop();
+    }
+    const { service: host, url } = await startHost(settings);
+    try {
+      const target = { ...proxied, url: proxied.url.replace(/^http:\/\/[^/]+/, url) };
+      await runLoad(target, { concurrency: 8, total: n(2000) });
+      const [c1Direct, c1Proxied] = await alternating(direct, target, n(1500));
+      const cpuBefore = cpuTimeMs(host.child.pid as number);
+      const c50 = await runLoad(target, { concurrency: 50, total: n(8000) });
+      const cpuPerRequest = (cpuTimeMs(host.child.pid as number) - cpuBefore) / c50.requests;
+      for (const result of [c1Proxied, c50]) if (result.failures > 0) throw new Error(`variant: ${result.failures} of ${result.requests} requests failed`);
+      return { startupMs: percentile(startups, 50), c1Direct, c1Proxied, cpuPerRequest };
+    } finally {
+      await host.stop();
+    }
+  } finally {
+    await variant.stop();
   }
 }
 

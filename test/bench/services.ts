@@ -18,7 +18,8 @@ export async function startEmulatorService(): Promise<{ service: Service; url: s
 
 export function hostSettings(emulatorUrl: string): Record<string, string> {
   const sample = readSettingsFile(resolve(appRoot, "local.settings.sample.json"));
-  const settings: Record<string, string> = { PATH: process.env.PATH ?? "", FUNCTIONS_HOST_QUIET: "true" };
+  // Quotas off: the main figures are the proxy's own cost; the quotas variant measures theirs.
+  const settings: Record<string, string> = { PATH: process.env.PATH ?? "", FUNCTIONS_HOST_QUIET: "true", QUOTAS: "off" };
   for (const [name, value] of Object.entries(sample)) settings[name] = value.replace("http://localhost:7072", emulatorUrl);
   return settings;
 }
