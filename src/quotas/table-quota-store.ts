@@ -22,12 +22,19 @@ export interface TableQuotaStoreOptions {
   readonly timeoutMs?: number;
   /** Transactions tried per batch before a `conflict` error; default 8. */
   readonly maxAttempts?: number;
+  /**
+   * How long a charge may wait to ride along with the next admission's transaction before it is
+   * sent on its own; default 200 ms. Under load every charge shares a round trip it would otherwise
+   * cost on its own; the wait only delays when the usage shows.
+   */
+  readonly chargeDelayMs?: number;
 }
 
 export const DEFAULT_QUOTA_TABLE = "quotas";
 const TABLE_NAME = /^[A-Za-z][A-Za-z0-9]{2,62}$/;
 const DEFAULT_TIMEOUT_MS = 3_000;
 const DEFAULT_MAX_ATTEMPTS = 8;
+const DEFAULT_CHARGE_DELAY_MS = 200;
 const BACKOFF_BASE_MS = 10;
 const BACKOFF_MAX_MS = 200;
 const MAX_REQUESTS_PER_MINUTE = 2 ** 31 - 1;
@@ -87,8 +94,13 @@ export class TableQuotaStore implements QuotaStore {
   readonly #maxAttempts: number;
   /** window → rowKey → the row as this instance last read or wrote it. */
   readonly #rows = new Map<string, Map<string, StoredRow>>();
-  /** window → calls waiting for its transaction; present exactly while that window's batches run. */
+  /** window → calls waiting for its transaction. */
   readonly #queues = new Map<string, Pending[]>();
+  /** Windows whose batches are running now. */
+  readonly #draining = new Set<string>();
+  /** Windows with a timer to send charges no admission took along. */
+  readonly #chargeTimers = new Map<string, NodeJS.Timeout>();
+  readonly #chargeDelayMs: number;
 
   constructor(options: TableQuotaStoreOptions) {
     const tableName = options.tableName ?? DEFAULT_QUOTA_TABLE;
@@ -103,6 +115,7 @@ export class TableQuotaStore implements QuotaStore {
     this.#table = new QuotaTable(storage, tableName, timeoutMs, options.identityClientId);
     this.#now = options.now ?? Date.now;
     this.#maxAttempts = maxAttempts;
+    this.#chargeDelayMs = options.chargeDelayMs ?? DEFAULT_CHARGE_DELAY_MS;
   }
 
   get tableName(): string {
@@ -133,7 +146,7 @@ export class TableQuotaStore implements QuotaStore {
     if (!Number.isSafeInteger(tokensDelta)) throw new RangeError("tokensDelta must be a whole number.");
     const rowKeys = uniqueRowKeys(counterKeys);
     if (tokensDelta === 0 || rowKeys.length === 0) return;
-    await this.#enqueue(window, { kind: "charge", rowKeys, tokensDelta }, rowKeys, signal);
+    await this.#enqueue(window, { kind: "charge", rowKeys, tokensDelta }, rowKeys, signal, this.#chargeDelayMs);
   }
 
   /**
@@ -145,7 +158,8 @@ export class TableQuotaStore implements QuotaStore {
     return this.#table.deleteWindowsBefore(this.#forgetExpiredWindows(), signal);
   }
 
-  #enqueue(window: string, op: QuotaOp, rowKeys: readonly string[], signal: AbortSignal | undefined): Promise<PlanOutcome> {
+  /** `deferMs`: the call may wait that long for a batch someone else starts, before starting one. */
+  #enqueue(window: string, op: QuotaOp, rowKeys: readonly string[], signal: AbortSignal | undefined, deferMs = 0): Promise<PlanOutcome> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise<PlanOutcome>((resolve, reject) => {
       const settle = (finish: () => void) => {
@@ -165,13 +179,28 @@ export class TableQuotaStore implements QuotaStore {
       };
       signal?.addEventListener("abort", onAbort, { once: true });
       const queue = this.#queues.get(window);
-      if (queue) {
-        queue.push(pending);
-        return;
-      }
-      this.#queues.set(window, [pending]);
-      void this.#drain(window);
+      if (queue) queue.push(pending);
+      else this.#queues.set(window, [pending]);
+      if (deferMs > 0) this.#drainLater(window, deferMs);
+      else this.#startDrain(window);
     });
+  }
+
+  #startDrain(window: string): void {
+    const timer = this.#chargeTimers.get(window);
+    if (timer) {
+      clearTimeout(timer);
+      this.#chargeTimers.delete(window);
+    }
+    if (this.#draining.has(window)) return;
+    this.#draining.add(window);
+    void this.#drain(window);
+  }
+
+  #drainLater(window: string, delayMs: number): void {
+    if (this.#draining.has(window) || this.#chargeTimers.has(window)) return;
+    // unref: a waiting charge never keeps the process alive on its own.
+    this.#chargeTimers.set(window, setTimeout(() => this.#startDrain(window), delayMs).unref());
   }
 
   /** Runs the window's batches one after another until nobody waits. Never rejects. */
@@ -183,6 +212,7 @@ export class TableQuotaStore implements QuotaStore {
       const batch = takeBatch(queue);
       if (batch.length === 0) {
         this.#queues.delete(window);
+        this.#draining.delete(window);
         return;
       }
       try {

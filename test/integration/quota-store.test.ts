@@ -156,6 +156,31 @@ describe("TableQuotaStore against Azurite", () => {
     expect(proxy.requests).toHaveLength(0);
   });
 
+  it("sends a charge along with the next admission, or on its own after the charge delay", async () => {
+    const proxy = await startProxy(AZURITE);
+    const { newStore, row } = setup({ connectionString: proxy.connectionString });
+    const store = newStore();
+    const pair = [counter("caller:key:dev", 40, 100_000), counter("deployment:mistral-small", 1_000, 200_000)];
+    const first = await store.admit(pair, 100);
+    if (!first.admitted) throw new Error("not admitted");
+    proxy.requests.length = 0;
+
+    // A call ends, the next begins: its charge and the next admission share one transaction.
+    const charged = store.charge(["caller:key:dev", "deployment:mistral-small"], first.window, -60);
+    await store.admit(pair, 100);
+    await charged;
+    expect(proxy.requests.map((r) => `${r.method} ${r.path.endsWith("$batch")}`)).toEqual(["POST true"]);
+    expect(await row(first.window, "caller:key:dev")).toMatchObject({ requests: 2, tokens: 140 });
+
+    // With no admission coming, the charge goes on its own once the delay passed.
+    proxy.requests.length = 0;
+    const started = Date.now();
+    await store.charge(["caller:key:dev", "deployment:mistral-small"], first.window, -40);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(150);
+    expect(proxy.requests).toHaveLength(1);
+    expect(await row(first.window, "caller:key:dev")).toMatchObject({ requests: 2, tokens: 100 });
+  });
+
   it("admits exactly the limit across two instances firing 40 concurrent requests each", async () => {
     const proxy = await startProxy(AZURITE);
     const { newStore, row } = setup({ connectionString: proxy.connectionString });

@@ -99,6 +99,7 @@ describe("telemetry, content capture off (the default)", () => {
       const request = requestFor(run, answer.requestId);
       expect(request, `request ${answer.requestId}`).toBeDefined();
       expect(String(request?.data?.baseData?.responseCode)).toBe(String(answer.status));
+      expect(request?.data?.baseData?.name).toMatch(/^POST \/api\/(chat|chat\/stream|chat\/completions)$/);
       expect(props(request as Envelope)["app.caller.id"]).toBe("key:dev");
     }
   });

@@ -42,11 +42,17 @@ function settingPrefix(deployment: DeploymentConfig): string {
 }
 
 function staticKey(key: string): ModelAuth {
-  const { AzureKeyCredential } = require("@azure/core-auth") as typeof import("@azure/core-auth");
-  const credential = new AzureKeyCredential(key);
+  let credential: KeyCredential | undefined;
   return {
     generation: 0,
-    credential: () => Promise.resolve(credential),
+    // Made on first use: @azure/core-auth loads with the model SDK, not at start-up.
+    credential: () => {
+      if (!credential) {
+        const { AzureKeyCredential } = require("@azure/core-auth") as typeof import("@azure/core-auth");
+        credential = new AzureKeyCredential(key);
+      }
+      return Promise.resolve(credential);
+    },
     renewAfterRefusal: () => Promise.resolve(false),
     secrets: () => [key],
     check: () => Promise.resolve(),
