@@ -1,16 +1,345 @@
-// Deployment of the model endpoint and the function app with `azd up`.
-// This is a placeholder: the real templates (resource group, Mistral endpoint, Flex Consumption
-// function app, Key Vault, storage, Application Insights, role assignments) arrive with the deploy work.
+// `azd up`: the Mistral model endpoint and the function app wired to it, keyless where Azure allows.
+// Each module has one job; every role assignment is in modules/role-assignments.bicep.
 targetScope = 'subscription'
+
+metadata description = 'Mistral chat on Azure Functions: a Flex Consumption function app in front of Mistral models on Azure AI.'
+
+import { foundryModel, serverlessModel } from 'types.bicep'
 
 @minLength(1)
 @maxLength(64)
-@description('Name of the azd environment; used to name resources.')
+@description('Name of the azd environment: names the resource group and tags every resource.')
 param environmentName string
 
 @minLength(1)
-@description('Primary location for all resources.')
+@description('Region of the function app, storage, Key Vault and monitoring.')
+@metadata({
+  azd: {
+    type: 'location'
+  }
+})
 param location string
 
+@description('Region of the models (the Foundry resource or the hub and its endpoints); empty for `location`. Mistral models are not offered everywhere.')
+param modelLocation string = ''
+
+@description('Object id of whoever runs azd (AZURE_PRINCIPAL_ID); gets Key Vault Secrets Officer on the app\'s vault to write caller keys. Empty to grant nothing.')
+param principalId string = ''
+
+@description('Where the models run: `foundry`, deployments on a Foundry (AI Services) resource reached with Entra ID (no key anywhere); or `serverless`, serverless API endpoints in a Foundry hub project, reached with keys kept in Key Vault.')
+@allowed([
+  'foundry'
+  'serverless'
+])
+param modelHosting string = 'foundry'
+
+@description('The deployments with `modelHosting` = `foundry`. The first is the default model.')
+param foundryModels foundryModel[] = [
+  {
+    alias: 'mistral-large'
+    model: 'Mistral-Large-3'
+    version: '1'
+  }
+  {
+    alias: 'mistral-small'
+    model: 'mistral-small-2503'
+    version: '1'
+  }
+]
+
+@description('The endpoints with `modelHosting` = `serverless`. The first is the default model.')
+param serverlessModels serverlessModel[] = [
+  {
+    alias: 'mistral-large'
+    model: 'Mistral-Large-2411'
+  }
+  {
+    alias: 'mistral-small'
+    model: 'mistral-small-2503'
+  }
+]
+
+@description('The Azure AI Model Inference `api-version` the app sends.')
+param modelApiVersion string = '2024-05-01-preview'
+
+@description('Comma-separated browser origins allowed to call, e.g. `https://app.example.com`, or `*`; empty for none. Sets both the platform CORS and the app\'s.')
+param corsAllowedOrigins string = ''
+
+@description('`true` lets browsers send credentials (cookies); ignored with `*`.')
+@allowed([
+  'true'
+  'false'
+])
+param corsAllowCredentials string = 'false'
+
+@description('Per-caller and per-deployment quotas: `on` or `off`.')
+@allowed([
+  'on'
+  'off'
+])
+param quotas string = 'on'
+
+@description('`true` records prompts and completions in telemetry; keep `false` unless you must.')
+@allowed([
+  'true'
+  'false'
+])
+param telemetryCaptureContent string = 'false'
+
+@description('Further app settings, e.g. `MODEL_FALLBACK` or `HTTP_TOOLS`. The settings this template manages win over these.')
+param extraAppSettings object = {}
+
+@description('Node.js version of the function app.')
+@allowed([
+  '20'
+  '22'
+])
+param nodeVersion string = '22'
+
+@description('Most instances Flex Consumption scales out to: a ceiling on cost.')
+@minValue(1)
+@maxValue(1000)
+param maximumInstanceCount int = 40
+
+@description('Memory of each instance, in MB.')
+@allowed([
+  512
+  2048
+  4096
+])
+param instanceMemoryMB int = 2048
+
+var abbrs = loadJsonContent('abbreviations.json')
+// Stable for the subscription, environment and region: provisioning again updates the same resources.
+var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
+var tags = {
+  'azd-env-name': environmentName
+}
+var useFoundry = modelHosting == 'foundry'
+var modelRegion = empty(modelLocation) ? location : modelLocation
+var modelAliases = map(useFoundry ? foundryModels : serverlessModels, model => (model.alias))
+
+var names = {
+  resourceGroup: '${abbrs.resourceGroup}${environmentName}'
+  identity: '${abbrs.managedIdentity}api-${resourceToken}'
+  logAnalytics: '${abbrs.logAnalyticsWorkspace}${resourceToken}'
+  applicationInsights: '${abbrs.applicationInsights}${resourceToken}'
+  storage: '${abbrs.storageAccount}${resourceToken}'
+  keyVault: '${abbrs.keyVault}${resourceToken}'
+  plan: '${abbrs.appServicePlan}${resourceToken}'
+  functionApp: '${abbrs.functionApp}api-${resourceToken}'
+  foundry: '${abbrs.foundryAccount}${resourceToken}'
+  hub: '${abbrs.foundryHub}${resourceToken}'
+  project: '${abbrs.foundryHubProject}${resourceToken}'
+  hubStorage: '${abbrs.storageAccount}hub${resourceToken}'
+  hubKeyVault: '${abbrs.keyVault}hub-${resourceToken}'
+}
+
+// The Flex Consumption package container, and the table of the quota counters (QUOTA_TABLE).
+var deploymentContainerName = 'app-package'
+var quotaTableName = 'quotas'
+// The secret CALLER_KEYS refers to. Provisioning never writes it, so it never overwrites the operator's keys.
+var callerKeysSecretName = 'caller-keys'
+var corsOrigins = filter(map(split(corsAllowedOrigins, ','), origin => trim(origin)), origin => !empty(origin))
+// Credentials with any origin would let every site act as the signed-in user: never.
+var corsCredentials = corsAllowCredentials == 'true' && !contains(corsOrigins, '*')
+
+@description('The app reads the settings of alias `mistral-large` as MODEL_MISTRAL_LARGE_*.')
+func settingPrefix(alias string) string => 'MODEL_${toUpper(replace(alias, '-', '_'))}_'
+
+resource rg 'Microsoft.Resources/resourceGroups@2025-04-01' = {
+  name: names.resourceGroup
+  location: location
+  tags: tags
+}
+
+module identity 'modules/identity.bicep' = {
+  name: 'identity'
+  scope: rg
+  params: {
+    name: names.identity
+    location: location
+    tags: tags
+  }
+}
+
+module monitoring 'modules/monitoring.bicep' = {
+  name: 'monitoring'
+  scope: rg
+  params: {
+    logAnalyticsName: names.logAnalytics
+    applicationInsightsName: names.applicationInsights
+    location: location
+    tags: tags
+  }
+}
+
+module storage 'modules/storage.bicep' = {
+  name: 'storage'
+  scope: rg
+  params: {
+    name: names.storage
+    location: location
+    tags: tags
+    containers: [
+      deploymentContainerName
+    ]
+    tables: [
+      quotaTableName
+    ]
+  }
+}
+
+module keyVault 'modules/key-vault.bicep' = {
+  name: 'key-vault'
+  scope: rg
+  params: {
+    name: names.keyVault
+    location: location
+    tags: tags
+  }
+}
+
+module foundry 'modules/foundry.bicep' = if (useFoundry) {
+  name: 'foundry'
+  scope: rg
+  params: {
+    name: names.foundry
+    location: modelRegion
+    tags: tags
+    models: foundryModels
+  }
+}
+
+module hubStorage 'modules/storage.bicep' = if (!useFoundry) {
+  name: 'hub-storage'
+  scope: rg
+  params: {
+    name: names.hubStorage
+    location: modelRegion
+    tags: tags
+  }
+}
+
+module hubKeyVault 'modules/key-vault.bicep' = if (!useFoundry) {
+  name: 'hub-key-vault'
+  scope: rg
+  params: {
+    name: names.hubKeyVault
+    location: modelRegion
+    tags: tags
+  }
+}
+
+module hub 'modules/ai-hub.bicep' = if (!useFoundry) {
+  name: 'ai-hub'
+  scope: rg
+  params: {
+    hubName: names.hub
+    projectName: names.project
+    location: modelRegion
+    tags: tags
+    storageAccountId: hubStorage!.outputs.id
+    keyVaultId: hubKeyVault!.outputs.id
+  }
+}
+
+module serverless 'modules/serverless-endpoints.bicep' = if (!useFoundry) {
+  name: 'serverless-endpoints'
+  scope: rg
+  params: {
+    projectName: hub!.outputs.projectName
+    location: modelRegion
+    tags: tags
+    models: serverlessModels
+    endpointNameSuffix: resourceToken
+    keyVaultName: keyVault.outputs.name
+  }
+}
+
+// Per alias: endpoint, model, and how the app authenticates. Foundry: an Entra ID token, nothing secret.
+// Serverless: the key, which the app reads from Key Vault itself and reads again after a rotation.
+// (Each branch in parentheses: some Bicep parsers bind `!` after the whole conditional otherwise.)
+var modelDeployments = useFoundry ? (foundry!.outputs.deployments) : (serverless!.outputs.deployments)
+var modelAppSettings = reduce(modelDeployments, {}, (settings, deployment) => union(settings, {
+  '${settingPrefix(deployment.alias)}ENDPOINT': deployment.endpoint
+  '${settingPrefix(deployment.alias)}MODEL': deployment.model
+  '${settingPrefix(deployment.alias)}API_VERSION': modelApiVersion
+  '${settingPrefix(deployment.alias)}AUTH': useFoundry ? 'entra' : 'keyvault'
+}, useFoundry ? {
+  '${settingPrefix(deployment.alias)}SCOPE': 'https://cognitiveservices.azure.com/.default'
+  // The app budgets tokens as the deployment's capacity allows, so it throttles before Azure does.
+  '${settingPrefix(deployment.alias)}TOKENS_PER_MINUTE': string(deployment.tokensPerMinute)
+} : {
+  '${settingPrefix(deployment.alias)}KEY_SECRET_URI': deployment.keySecretUri
+}))
+
+var appSettings = union(extraAppSettings, modelAppSettings, {
+  MODEL_DEPLOYMENTS: join(modelAliases, ',')
+  // The user-assigned identity, for Key Vault, Entra ID tokens, storage and telemetry.
+  AZURE_CLIENT_ID: identity.outputs.clientId
+  // Host storage by identity, the Functions convention: no connection string, no key.
+  AzureWebJobsStorage__accountName: storage.outputs.name
+  AzureWebJobsStorage__credential: 'managedidentity'
+  AzureWebJobsStorage__clientId: identity.outputs.clientId
+  // Hashes of the callers' keys, in a secret the operator writes (see hooks/postprovision.mjs). Until it
+  // exists the reference stays unresolved and the app fails closed: every protected route answers 401.
+  CALLER_KEYS: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.uri}secrets/${callerKeysSecretName})'
+  QUOTAS: quotas
+  QUOTA_TABLE: quotaTableName
+  CORS_ALLOWED_ORIGINS: join(corsOrigins, ',')
+  CORS_ALLOW_CREDENTIALS: corsCredentials ? 'true' : 'false'
+  APPLICATIONINSIGHTS_CONNECTION_STRING: monitoring.outputs.connectionString
+  // Local authentication is off: telemetry goes with this identity's Entra ID token.
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD;ClientId=${identity.outputs.clientId}'
+  TELEMETRY_CAPTURE_CONTENT: telemetryCaptureContent
+})
+
+module functionApp 'modules/function-app.bicep' = {
+  name: 'function-app'
+  scope: rg
+  params: {
+    name: names.functionApp
+    planName: names.plan
+    location: location
+    tags: tags
+    identityId: identity.outputs.id
+    storageBlobEndpoint: storage.outputs.blobEndpoint
+    deploymentContainerName: deploymentContainerName
+    nodeVersion: nodeVersion
+    maximumInstanceCount: maximumInstanceCount
+    instanceMemoryMB: instanceMemoryMB
+    corsAllowedOrigins: corsOrigins
+    corsAllowCredentials: corsCredentials
+    appSettings: appSettings
+  }
+}
+
+module roleAssignments 'modules/role-assignments.bicep' = {
+  name: 'role-assignments'
+  scope: rg
+  params: {
+    appPrincipalId: identity.outputs.principalId
+    deployerPrincipalId: principalId
+    storageAccountName: storage.outputs.name
+    keyVaultName: keyVault.outputs.name
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    foundryAccountName: useFoundry ? foundry!.outputs.name : ''
+  }
+}
+
+// azd writes these to the environment (.azure/<env>/.env). URLs and names only: no key, no secret.
 output AZURE_LOCATION string = location
-output AZURE_ENV_NAME string = environmentName
+output AZURE_TENANT_ID string = tenant().tenantId
+output AZURE_RESOURCE_GROUP string = rg.name
+output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
+output FUNCTION_APP_URL string = functionApp.outputs.url
+output API_BASE_URL string = '${functionApp.outputs.url}/api'
+output MODEL_HOSTING string = modelHosting
+output MODEL_ENDPOINTS array = map(modelDeployments, deployment => {
+  alias: deployment.alias
+  endpoint: deployment.endpoint
+})
+output APPLICATIONINSIGHTS_CONNECTION_STRING string = monitoring.outputs.connectionString
+output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
+output CALLER_KEYS_SECRET_NAME string = callerKeysSecretName

@@ -28,6 +28,8 @@ export class AzureModelPort implements ModelPort {
   readonly #deployment: DeploymentConfig;
   readonly #timeouts: ModelTimeouts;
   readonly #auth: ModelAuth;
+  /** The endpoint serves several deployments (Foundry's `/models`); `model` picks one. */
+  readonly #sharedEndpoint: boolean;
   /** Where the deployment is, for telemetry. */
   readonly #server: { serverAddress: string; serverPort: number };
   readonly #httpClient: HttpClient | undefined;
@@ -53,6 +55,7 @@ export class AzureModelPort implements ModelPort {
     this.#timeouts = typeof timeouts === "number" ? { attemptMs: timeouts, idleMs: timeouts } : timeouts;
     this.#auth = auth;
     const url = new URL(deployment.endpoint);
+    this.#sharedEndpoint = /\/models$/.test(url.pathname);
     this.#server = { serverAddress: url.hostname, serverPort: Number(url.port) || (url.protocol === "https:" ? 443 : 80) };
     this.#httpClient = httpClient;
   }
@@ -160,7 +163,9 @@ export class AzureModelPort implements ModelPort {
     const call = new CallSignal(this.#timeouts.attemptMs, options.signal);
     try {
       const client = await this.#modelClient(call.signal);
-      const response = await client.path("/info").get({ abortSignal: call.signal });
+      // A Foundry endpoint (`.../models`) serves every deployment of the resource: name the one meant.
+      const query = this.#sharedEndpoint ? { queryParameters: { model: this.#deployment.model } } : {};
+      const response = await client.path("/info").get({ abortSignal: call.signal, ...query });
       const status = Number(response.status);
       if (status !== 200) throw this.#errorFrom(status, response.headers, response.body);
       return requireModelInfo(response.body);

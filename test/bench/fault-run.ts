@@ -1,6 +1,6 @@
 import { Agent, request } from "node:http";
 import type { Service } from "../../dev/stack/processes.js";
-import { residentMiB } from "./process-stats.js";
+import { settledResidentMiB } from "./process-stats.js";
 import { emulatorSettings, hostSettings, printTable, startEmulatorService, startHost } from "./services.js";
 
 /**
@@ -49,17 +49,17 @@ export async function faultRun(): Promise<void> {
     const pid = host.child.pid as number;
 
     // Round 1 warms the host up (JIT, pools, heap); memory is compared between the end of round 1 and
-    // the end of the last round, so growth means something kept, not a heap that has not settled yet.
+    // the end of the last round, each read once the host has been idle a few seconds, so growth means
+    // something kept, not a heap that has not been given back yet.
     const faultCount = Math.round(STREAMS * FAULT_SHARE);
     let baselineMiB = 0;
     let last: RoundResult | undefined;
     for (let round = 1; round <= ROUNDS; round++) {
       last = await runRound(url, emulator.url, faultCount);
-      await new Promise((resolve) => setTimeout(resolve, 2_000));
-      if (round === 1) baselineMiB = residentMiB(pid);
+      if (round === 1) baselineMiB = await settledResidentMiB(pid);
     }
     const { results, upstream, elapsed } = last as RoundResult;
-    const afterMiB = residentMiB(pid);
+    const afterMiB = await settledResidentMiB(pid);
     const bad = results.filter((r) => r.terminals !== 1 || !r.endsWithTerminal);
     const errors = results.filter((r) => r.lastEvent === "error").length;
     const unhandled = /unhandled/i.test(host.output());

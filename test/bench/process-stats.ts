@@ -16,5 +16,19 @@ export function residentMiB(pid: number): number {
   return kib / 1024;
 }
 
+/**
+ * Resident memory once the process has been idle a while: V8 gives memory back to the system only
+ * some seconds after a burst (its memory reducer), so a reading right after one says little. Samples
+ * every 500 ms for `ms` and answers the lowest.
+ */
+export async function settledResidentMiB(pid: number, ms = 6_000): Promise<number> {
+  let lowest = residentMiB(pid);
+  for (let waited = 0; waited < ms; waited += 500) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    lowest = Math.min(lowest, residentMiB(pid));
+  }
+  return lowest;
+}
+
 /** USER_HZ; 100 on every mainstream Linux build. */
 const CLOCK_TICKS_PER_SECOND = 100;

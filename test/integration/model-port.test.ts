@@ -200,6 +200,10 @@ describe("AzureModelPort.stream", () => {
 describe("AzureModelPort.info", () => {
   it("returns exactly the three fields of /info", async () => {
     expect(await port({ alias: "mistral-small" }).info()).toEqual({ model_name: "Mistral-Small", model_type: "chat-completions", model_provider_name: "MistralAI" });
+    // A Foundry-style endpoint serves every deployment at `/models`: the info asked for is this deployment's.
+    const shared = await port({ alias: "mistral-small", endpoint: `${emulator.url}/models` }).info();
+    expect(shared.model_name).toBe("Mistral-Small");
+    expect(emulator.emulator.log.entries().at(-1)?.query).toMatchObject({ model: "Mistral-Small" });
   });
 
   it("refuses a malformed /info answer", async () => {

@@ -1,0 +1,1 @@
+export declare function postProvisionMessage(env: Readonly<Record<string, string | undefined>>): string;

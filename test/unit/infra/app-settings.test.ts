@@ -1,0 +1,218 @@
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import type { Node } from "web-tree-sitter";
+import { ConfigError, deploymentSettingPrefix, loadConfig } from "../../../src/config/index.js";
+import { REPO_ROOT, valueAt } from "./support/bicep.js";
+import { azdParameters, type Deployment, deploy } from "./support/deployment.js";
+import { evaluate, isObject, show, Unknown, type Value } from "./support/evaluate.js";
+
+/**
+ * The app-setting contract: what infra/ sets is what src/config/ reads. "What the app reads" is not a
+ * list kept by hand: loadConfig runs on the settings the Bicep makes and every name it looks at is recorded.
+ */
+
+/** Read by the Functions host and the telemetry SDK from the environment rather than by loadConfig. */
+const PLATFORM_SETTINGS = [
+  "AzureWebJobsStorage__accountName",
+  "AzureWebJobsStorage__credential",
+  "AzureWebJobsStorage__clientId",
+  "APPLICATIONINSIGHTS_CONNECTION_STRING",
+  "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
+  "TELEMETRY_CAPTURE_CONTENT",
+];
+
+/**
+ * Never set by the template: App Service sets WEBSITE_AUTH_ENABLED itself; HTTP_TOOLS_ALLOW_LOOPBACK is for
+ * local development; Flex Consumption refuses or ignores the rest (the runtime is in functionAppConfig,
+ * storage is by identity, packages deploy to a blob container).
+ */
+const NEVER_SET = [
+  "WEBSITE_AUTH_ENABLED",
+  "HTTP_TOOLS_ALLOW_LOOPBACK",
+  "AzureWebJobsStorage",
+  "FUNCTIONS_WORKER_RUNTIME",
+  "FUNCTIONS_EXTENSION_VERSION",
+  "WEBSITE_NODE_DEFAULT_VERSION",
+  "WEBSITE_RUN_FROM_PACKAGE",
+  "WEBSITE_CONTENTAZUREFILECONNECTIONSTRING",
+  "WEBSITE_CONTENTSHARE",
+  "SCM_DO_BUILD_DURING_DEPLOYMENT",
+  "ENABLE_ORYX_BUILD",
+];
+
+/** What Azure fills in at deployment time, as plausible values, by the expression that yields it. */
+function standIn(expression: string): string {
+  if (/vaultUri/.test(expression)) return "https://kv-test.vault.azure.net/";
+  if (/clientId/.test(expression)) return "0000c1d0-0000-4000-8000-000000000001";
+  if (/ConnectionString/.test(expression)) return "InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://eastus2.in.applicationinsights.azure.com/";
+  if (/inferenceEndpoint/.test(expression)) return "https://mistral-large-abc.eastus2.models.ai.azure.com";
+  throw new Error(`no stand-in for ${expression}: add one to app-settings.test.ts`);
+}
+
+function concrete(value: Value): string {
+  if (value instanceof Unknown) return standIn(value.text);
+  if (typeof value !== "string") throw new Error(`an app setting that is not a string: ${show(value)}`);
+  return value.replace(/⟨([^⟩]*)⟩/g, (_, expression: string) => standIn(expression));
+}
+
+/** The app settings of a deployment, as the function app gets them. */
+function appSettingsOf(deployment: Deployment): Record<string, Value> {
+  const config = deployment.resources.find((r) => r.decl.type === "Microsoft.Web/sites/config" && r.name === "appsettings");
+  if (!config) throw new Error("no appsettings resource");
+  const properties = valueAt(config.decl.body, "properties");
+  if (!properties) throw new Error("the appsettings resource has no properties");
+  const settings = evaluate(properties, config.scope);
+  if (!isObject(settings)) throw new Error("the app settings are not an object known before deployment");
+  return settings;
+}
+
+/** Runs loadConfig on the settings and records every name it reads, and what it refuses. */
+function readByApp(settings: Record<string, Value>): { read: Set<string>; env: Record<string, string>; problems: readonly string[] } {
+  const env = Object.fromEntries(Object.entries(settings).map(([name, value]) => [name, concrete(value)]));
+  const read = new Set<string>();
+  const recording = new Proxy(env, {
+    get(target, name) {
+      if (typeof name === "string") read.add(name);
+      return typeof name === "string" ? target[name] : undefined;
+    },
+  });
+  try {
+    loadConfig(recording);
+  } catch (error) {
+    if (error instanceof ConfigError) return { read, env, problems: error.problems };
+    throw error;
+  }
+  return { read, env, problems: [] };
+}
+
+/** Whether the README's Settings table (or text) names a setting, by its name or its MODEL_<ALIAS>_ form. */
+function documented(name: string, readme: string, aliases: readonly string[]): boolean {
+  const generic = aliases.reduce((n, alias) => n.replace(deploymentSettingPrefix(alias), "MODEL_<ALIAS>_"), name);
+  const storageSuffix = /^AzureWebJobsStorage(__\w+)$/.exec(name)?.[1];
+  return [name, generic, ...(storageSuffix ? [storageSuffix] : [])].some((n) => readme.includes(`\`${n}\``));
+}
+
+const README = readFileSync(resolve(REPO_ROOT, "README.md"), "utf8");
+
+describe.each(["foundry", "serverless"])("app settings with modelHosting=%s", (hosting) => {
+  const load = async () => {
+    const parameters: Record<string, Value> = { ...azdParameters(), modelHosting: hosting };
+    const deployment = await deploy(parameters);
+    const aliases = (parameters[hosting === "foundry" ? "foundryModels" : "serverlessModels"] as { alias: string }[]).map((m) => m.alias);
+    const settings = appSettingsOf(deployment);
+    return { deployment, aliases, settings, ...readByApp(settings) };
+  };
+
+  it("are accepted by loadConfig, which finds every deployment with its auth mode", async () => {
+    const { aliases, env, problems } = await load();
+    expect(problems, "what the app refuses in the settings the Bicep makes").toEqual([]);
+    const config = loadConfig(env);
+    expect(config.deployments.map((d) => d.alias)).toEqual(aliases);
+    for (const deployment of config.deployments) {
+      expect(deployment.endpoint).toMatch(/^https:\/\//);
+      expect(deployment.credential.kind).toBe(hosting === "foundry" ? "entra" : "keyvault");
+    }
+    expect(config.identityClientId).toBe(standIn("clientId"));
+    expect(config.quotas.enabled).toBe(true);
+    // CALLER_KEYS is a Key Vault reference the platform resolves; unresolved here, so the app fails closed.
+    expect(config.unresolvedSettings).toEqual(["CALLER_KEYS"]);
+  });
+
+  it("set every setting the app reads, or the README documents it as optional", async () => {
+    const { read, settings, aliases } = await load();
+    const missing = [...read].filter((name) => !(name in settings) && !documented(name, README, aliases));
+    expect(missing, "read by src/config but neither set by infra/ nor documented in README's Settings").toEqual([]);
+  });
+
+  it("set nothing the app, the Functions host or the telemetry SDK does not read (a typo would be here)", async () => {
+    const { read, settings } = await load();
+    const unread = Object.keys(settings).filter((name) => !read.has(name) && !PLATFORM_SETTINGS.includes(name));
+    expect(unread).toEqual([]);
+  });
+
+  it("set storage by identity and telemetry with Entra ID, for the user-assigned identity", async () => {
+    const { settings, env } = await load();
+    for (const name of PLATFORM_SETTINGS) expect(Object.keys(settings)).toContain(name);
+    expect(env.AzureWebJobsStorage__credential).toBe("managedidentity");
+    expect(env.AzureWebJobsStorage__clientId).toBe(env.AZURE_CLIENT_ID);
+    expect(env.AzureWebJobsStorage__accountName).toMatch(/^[a-z0-9]{3,24}$/);
+    expect(env.APPLICATIONINSIGHTS_AUTHENTICATION_STRING).toBe(`Authorization=AAD;ClientId=${env.AZURE_CLIENT_ID}`);
+    expect(env.TELEMETRY_CAPTURE_CONTENT).toBe("false");
+  });
+
+  it("never set what the platform owns, what Flex Consumption refuses, or a model key in clear", async () => {
+    const { settings } = await load();
+    expect(Object.keys(settings).filter((name) => NEVER_SET.includes(name))).toEqual([]);
+    expect(Object.keys(settings).filter((name) => /^MODEL_\w+_KEY$/.test(name))).toEqual([]);
+  });
+
+  it("make CALLER_KEYS a Key Vault reference to a secret in the app's vault", async () => {
+    const { settings } = await load();
+    expect(settings.CALLER_KEYS).toBe("@Microsoft.KeyVault(SecretUri=⟨vault.properties.vaultUri⟩secrets/caller-keys)");
+  });
+
+  it("name the deployments' model, endpoint and credentials as the hosting option needs", async () => {
+    const { aliases, env, deployment } = await load();
+    for (const alias of aliases) {
+      const prefix = deploymentSettingPrefix(alias);
+      if (hosting === "foundry") {
+        expect(env[`${prefix}AUTH`]).toBe("entra");
+        expect(env[`${prefix}SCOPE`]).toBe("https://cognitiveservices.azure.com/.default");
+        expect(env[`${prefix}ENDPOINT`]).toMatch(/^https:\/\/aif-[a-z0-9]+\.services\.ai\.azure\.com\/models$/);
+        // On a Foundry endpoint `model` picks the deployment, which is named after the alias.
+        expect(env[`${prefix}MODEL`]).toBe(alias);
+        expect(env[`${prefix}TOKENS_PER_MINUTE`]).toBe("100000");
+      } else {
+        expect(env[`${prefix}AUTH`]).toBe("keyvault");
+        expect(env[`${prefix}KEY_SECRET_URI`]).toBe(`https://kv-test.vault.azure.net/secrets/${alias}-endpoint-key`);
+        const secret = deployment.resources.find((r) => r.decl.type === "Microsoft.KeyVault/vaults/secrets" && r.name === `${alias}-endpoint-key`);
+        expect(secret, `a Key Vault secret for ${alias}'s key`).toBeDefined();
+      }
+    }
+  });
+});
+
+describe("app settings from parameters", () => {
+  async function settingsWith(overrides: Record<string, Value>) {
+    const deployment = await deploy({ ...azdParameters(), ...overrides });
+    const site = deployment.resources.find((r) => r.decl.type === "Microsoft.Web/sites");
+    if (!site) throw new Error("no site");
+    const cors = evaluate(valueAt(site.decl.body, "properties.siteConfig.cors") as Node, site.scope);
+    return { settings: appSettingsOf(deployment), cors };
+  }
+
+  it("set the platform CORS and the app's from the same origins", async () => {
+    const { settings, cors } = await settingsWith({ corsAllowedOrigins: " https://a.example.com, https://b.example.com ,", corsAllowCredentials: "true" });
+    expect(settings.CORS_ALLOWED_ORIGINS).toBe("https://a.example.com,https://b.example.com");
+    expect(settings.CORS_ALLOW_CREDENTIALS).toBe("true");
+    expect(cors).toEqual({ allowedOrigins: ["https://a.example.com", "https://b.example.com"], supportCredentials: true });
+  });
+
+  it("never allow credentials with any origin", async () => {
+    const { settings, cors } = await settingsWith({ corsAllowedOrigins: "*", corsAllowCredentials: "true" });
+    expect(settings.CORS_ALLOWED_ORIGINS).toBe("*");
+    expect(settings.CORS_ALLOW_CREDENTIALS).toBe("false");
+    expect(cors).toEqual({ allowedOrigins: ["*"], supportCredentials: false });
+  });
+
+  it("allow no origin by default", async () => {
+    const { settings, cors } = await settingsWith({});
+    expect(settings.CORS_ALLOWED_ORIGINS).toBe("");
+    expect(cors).toEqual({ allowedOrigins: [], supportCredentials: false });
+  });
+
+  it("take extra settings, but not over the ones the template manages", async () => {
+    const { settings } = await settingsWith({ extraAppSettings: { MODEL_FALLBACK: "mistral-large:mistral-small", AZURE_CLIENT_ID: "someone-else" } });
+    expect(settings.MODEL_FALLBACK).toBe("mistral-large:mistral-small");
+    expect(settings.AZURE_CLIENT_ID).toBeInstanceOf(Unknown);
+  });
+
+  it("follow the model ids of the azd environment", async () => {
+    const parameters = azdParameters({ AZURE_ENV_NAME: "dev", AZURE_LOCATION: "swedencentral", FOUNDRY_MISTRAL_LARGE_MODEL: "Mistral-Large-4", MODEL_HOSTING: "foundry" });
+    const deployment = await deploy(parameters);
+    const large = deployment.resources.find((r) => r.decl.type === "Microsoft.CognitiveServices/accounts/deployments" && r.name === "mistral-large");
+    if (!large) throw new Error("no mistral-large deployment");
+    expect(evaluate(valueAt(large.decl.body, "properties.model") as Node, large.scope)).toEqual({ format: "Mistral AI", name: "Mistral-Large-4", version: "1" });
+  });
+});

@@ -1,0 +1,156 @@
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { postProvisionMessage } from "../../../hooks/postprovision.mjs";
+import { STAGING_DIR, stagePackage } from "../../../hooks/prepackage.mjs";
+import { REPO_ROOT } from "./support/bicep.js";
+
+/** azure.yaml, the hooks, and what the function app package holds. */
+
+interface HookCommand {
+  shell: string;
+  run: string;
+}
+interface Hook {
+  posix: HookCommand;
+  windows: HookCommand;
+}
+interface AzureYaml {
+  name: string;
+  services: Record<string, { project: string; language: string; host: string; dist?: string; remoteBuild?: boolean; hooks?: Record<string, Hook> }>;
+  infra: { provider: string; path: string; module: string };
+  hooks?: Record<string, Hook>;
+}
+
+const azureYaml = parse(readFileSync(resolve(REPO_ROOT, "azure.yaml"), "utf8")) as AzureYaml;
+const packageJson = JSON.parse(readFileSync(resolve(REPO_ROOT, "package.json"), "utf8")) as { main: string };
+
+/** The script a hook runs with node, checked to be the same on both shells and to exist. */
+function hookScript(hook: Hook | undefined): string {
+  expect(hook?.posix.run).toBe(hook?.windows.run);
+  expect(hook?.posix.shell).toBe("sh");
+  expect(hook?.windows.shell).toBe("pwsh");
+  const script = /^node (\S+\.mjs)$/.exec(hook?.posix.run ?? "")?.[1] ?? "";
+  expect(existsSync(resolve(REPO_ROOT, script)), script).toBe(true);
+  return script;
+}
+
+/** Lines of an ignore file that would match a top-level node_modules folder. */
+function ignoresNodeModules(lines: readonly string[]): boolean {
+  return lines.map((l) => l.trim()).some((l) => /^\/?(node_modules|node_modules\/|\*\*\/node_modules\/?|\*)$/.test(l));
+}
+
+describe("azure.yaml", () => {
+  it("deploys the TypeScript api service to a function app, from the staged package, built here", () => {
+    const api = azureYaml.services.api;
+    expect(api).toMatchObject({ project: ".", language: "ts", host: "function", dist: STAGING_DIR, remoteBuild: false });
+    expect(hookScript(api?.hooks?.prepackage)).toBe("hooks/prepackage.mjs");
+  });
+
+  it("provisions infra/main.bicep and then runs the postprovision hook", () => {
+    expect(azureYaml.infra).toEqual({ provider: "bicep", path: "infra", module: "main" });
+    expect(existsSync(resolve(REPO_ROOT, "infra/main.bicep"))).toBe(true);
+    expect(hookScript(azureYaml.hooks?.postprovision)).toBe("hooks/postprovision.mjs");
+  });
+
+  it("has a .funcignore that keeps node_modules (azd refuses remoteBuild: false otherwise) and leaves out the staging folder", () => {
+    const lines = readFileSync(resolve(REPO_ROOT, ".funcignore"), "utf8").split("\n");
+    expect(ignoresNodeModules(lines)).toBe(false);
+    expect(lines).toContain(STAGING_DIR);
+    expect(ignoresNodeModules(["node_modules/"])).toBe(true);
+  });
+});
+
+describe("the prepackage hook", () => {
+  function fakeProject(): string {
+    const dir = mkdtempSync(join(tmpdir(), "stage-"));
+    writeFileSync(join(dir, "host.json"), '{"version": "2.0"}');
+    writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "app", main: packageJson.main, scripts: { build: "tsc" }, dependencies: { a: "1" }, devDependencies: { b: "1" } }));
+    writeFileSync(join(dir, "package-lock.json"), "{}");
+    writeFileSync(join(dir, "local.settings.json"), '{"Values": {"KEY": "secret"}}');
+    for (const sub of ["src", "dev", "test"]) mkdirSync(join(dir, "dist", sub), { recursive: true });
+    mkdirSync(join(dir, "dist", "src", "functions"));
+    writeFileSync(join(dir, "dist", "src", "index.js"), "");
+    writeFileSync(join(dir, "dist", "src", "functions", "health.js"), "");
+    writeFileSync(join(dir, "dist", "dev", "start.js"), "");
+    mkdirSync(join(dir, "src"));
+    writeFileSync(join(dir, "src", "index.ts"), "");
+    return dir;
+  }
+
+  it("stages host.json, the manifests, the compiled app and production dependencies only", () => {
+    const projectDir = fakeProject();
+    const commands: string[] = [];
+    const outDir = stagePackage({ projectDir, run: (command, args, cwd) => void commands.push(`${cwd === projectDir ? "project" : cwd}: ${command} ${args.join(" ")}`) });
+    expect(outDir).toBe(join(projectDir, STAGING_DIR));
+    expect(commands).toEqual(["project: npm run build", `${outDir}: npm ci --omit=dev --ignore-scripts --no-bin-links --no-audit --no-fund`]);
+    expect(readdirSync(outDir).sort()).toEqual([".funcignore", ".gitignore", "dist", "host.json", "package-lock.json", "package.json"]);
+    expect(readdirSync(join(outDir, "dist"))).toEqual(["src"]);
+    const staged = JSON.parse(readFileSync(join(outDir, "package.json"), "utf8"));
+    expect(staged.scripts).toBeUndefined();
+    expect(staged.main).toBe(packageJson.main);
+    expect(staged.devDependencies).toEqual({ b: "1" });
+    // What package.json's main names is there: the entry point and the functions.
+    expect(existsSync(join(outDir, "dist/src/index.js"))).toBe(true);
+    expect(existsSync(join(outDir, "dist/src/functions/health.js"))).toBe(true);
+    expect(readFileSync(join(outDir, ".funcignore"), "utf8")).not.toMatch(/node_modules/);
+  });
+
+  it("stops when the build made no app", () => {
+    const empty = mkdtempSync(join(tmpdir(), "stage-"));
+    expect(() => stagePackage({ projectDir: empty, run: () => undefined })).toThrow(/dist\/src\/index\.js/);
+    expect(existsSync(join(empty, STAGING_DIR))).toBe(false);
+  });
+
+  it("ships only production dependencies that run anywhere: no native code, no install step they need", () => {
+    const lock = JSON.parse(readFileSync(resolve(REPO_ROOT, "package-lock.json"), "utf8")) as { packages: Record<string, { dev?: boolean; optional?: boolean; os?: string[]; cpu?: string[]; gypfile?: boolean; hasInstallScript?: boolean }> };
+    // Reviewed: protobufjs' postinstall only prints a version warning; staging runs npm ci --ignore-scripts.
+    const reviewedInstallScripts = new Set(["protobufjs"]);
+    const problems: string[] = [];
+    for (const [path, pkg] of Object.entries(lock.packages)) {
+      if (!path || pkg.dev) continue;
+      const name = path.slice(path.lastIndexOf("node_modules/") + "node_modules/".length);
+      if (pkg.os || pkg.cpu || pkg.gypfile) problems.push(`${name} is built for one platform`);
+      if (pkg.hasInstallScript && !reviewedInstallScripts.has(name)) problems.push(`${name} has an install script, which staging skips: review it`);
+    }
+    expect(problems).toEqual([]);
+  });
+});
+
+describe("the postprovision hook", () => {
+  const env = {
+    API_BASE_URL: "https://func-api-abc.azurewebsites.net/api",
+    AZURE_KEY_VAULT_NAME: "kv-abc",
+    CALLER_KEYS_SECRET_NAME: "caller-keys",
+    AZURE_SUBSCRIPTION_ID: "00000000-0000-0000-0000-000000000001",
+    AZURE_RESOURCE_GROUP: "rg-dev",
+    AZURE_FUNCTION_APP_NAME: "func-api-abc",
+    MODEL_HOSTING: "foundry",
+    MODEL_ENDPOINTS: JSON.stringify([{ alias: "mistral-large", endpoint: "https://aif-abc.services.ai.azure.com/models" }]),
+  };
+
+  it("says how to make the first caller key and where to store it", () => {
+    const message = postProvisionMessage(env);
+    expect(message).toContain("npm run key -- create");
+    expect(message).toContain("az keyvault secret set --vault-name kv-abc --name caller-keys");
+    expect(message).toContain(
+      "https://management.azure.com/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-dev/providers/Microsoft.Web/sites/func-api-abc/config/configreferences/appsettings/refresh",
+    );
+    expect(message).toContain("mistral-large");
+    expect(message).toContain("https://aif-abc.services.ai.azure.com/models");
+    expect(message).toContain("https://func-api-abc.azurewebsites.net/api/health/ready");
+  });
+
+  it("names the outputs of main.bicep it reads", () => {
+    const main = readFileSync(resolve(REPO_ROOT, "infra/main.bicep"), "utf8");
+    for (const name of ["API_BASE_URL", "AZURE_KEY_VAULT_NAME", "CALLER_KEYS_SECRET_NAME", "AZURE_RESOURCE_GROUP", "AZURE_FUNCTION_APP_NAME", "MODEL_HOSTING", "MODEL_ENDPOINTS"]) {
+      expect(main).toMatch(new RegExp(`^output ${name} `, "m"));
+    }
+  });
+
+  it("still prints its instructions without an azd environment", () => {
+    expect(postProvisionMessage({ MODEL_ENDPOINTS: "not json" })).toContain("npm run key -- create");
+  });
+});

@@ -1,0 +1,84 @@
+import { describe, expect, it } from "vitest";
+import { loadSchema } from "./support/azure-types.js";
+import { azdParameters, AZD_ENV, deploy } from "./support/deployment.js";
+import { show } from "./support/evaluate.js";
+
+/**
+ * Azure's naming rules, for the names the templates compute with azd's environment. The type data has
+ * some rules (length, pattern); the rest are from Azure's documented naming rules for each type.
+ */
+interface NameRule {
+  readonly min: number;
+  readonly max: number;
+  readonly pattern: RegExp;
+  /** Globally unique (a DNS name): must carry the resource token, never just the environment name. */
+  readonly global?: boolean;
+}
+
+const RULES: Readonly<Record<string, NameRule>> = {
+  "Microsoft.Resources/resourceGroups": { min: 1, max: 90, pattern: /^[-\w.()]*[-\w()]$/ },
+  "Microsoft.ManagedIdentity/userAssignedIdentities": { min: 3, max: 128, pattern: /^[a-zA-Z0-9][a-zA-Z0-9_-]*$/ },
+  "Microsoft.OperationalInsights/workspaces": { min: 4, max: 63, pattern: /^[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]$/ },
+  "Microsoft.Insights/components": { min: 1, max: 260, pattern: /^[^%&\\?/]*[^%&\\?/. ]$/ },
+  "Microsoft.Storage/storageAccounts": { min: 3, max: 24, pattern: /^[a-z0-9]+$/, global: true },
+  "Microsoft.Storage/storageAccounts/blobServices": { min: 7, max: 7, pattern: /^default$/ },
+  "Microsoft.Storage/storageAccounts/tableServices": { min: 7, max: 7, pattern: /^default$/ },
+  "Microsoft.Storage/storageAccounts/blobServices/containers": { min: 3, max: 63, pattern: /^[a-z0-9](?!.*--)[a-z0-9-]*[a-z0-9]$/ },
+  "Microsoft.Storage/storageAccounts/tableServices/tables": { min: 3, max: 63, pattern: /^[A-Za-z][A-Za-z0-9]*$/ },
+  "Microsoft.KeyVault/vaults": { min: 3, max: 24, pattern: /^[a-zA-Z](?!.*--)[a-zA-Z0-9-]*[a-zA-Z0-9]$/, global: true },
+  "Microsoft.KeyVault/vaults/secrets": { min: 1, max: 127, pattern: /^[a-zA-Z0-9-]+$/ },
+  "Microsoft.Web/serverfarms": { min: 1, max: 60, pattern: /^[a-zA-Z0-9-]+$/ },
+  "Microsoft.Web/sites": { min: 2, max: 60, pattern: /^[a-zA-Z0-9](?!.*--)[a-zA-Z0-9-]*[a-zA-Z0-9]$/, global: true },
+  "Microsoft.Web/sites/config": { min: 3, max: 20, pattern: /^[a-zA-Z0-9]+$/ },
+  // The name is also the subdomain <name>.services.ai.azure.com: a DNS label.
+  "Microsoft.CognitiveServices/accounts": { min: 2, max: 63, pattern: /^[a-z0-9][a-z0-9-]*[a-z0-9]$/, global: true },
+  "Microsoft.CognitiveServices/accounts/deployments": { min: 2, max: 64, pattern: /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/ },
+  "Microsoft.MachineLearningServices/workspaces": { min: 3, max: 33, pattern: /^[a-zA-Z0-9][a-zA-Z0-9_-]*$/ },
+  "Microsoft.MachineLearningServices/workspaces/marketplaceSubscriptions": { min: 3, max: 32, pattern: /^[a-zA-Z0-9][a-zA-Z0-9_-]*$/ },
+  // The name is the host name <name>.<region>.models.ai.azure.com, unique in the region.
+  "Microsoft.MachineLearningServices/workspaces/serverlessEndpoints": { min: 3, max: 32, pattern: /^[a-zA-Z][a-zA-Z0-9-]*[a-zA-Z0-9]$/, global: true },
+  "Microsoft.Authorization/roleAssignments": { min: 36, max: 36, pattern: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/ },
+};
+
+/** Names azd suggests or allows: its default, a long one, and the longest (64 characters). */
+const ENVIRONMENT_NAMES = [AZD_ENV.AZURE_ENV_NAME ?? "dev", "mistral-functions-dev", `prod-${"x".repeat(59)}`];
+
+describe.each(ENVIRONMENT_NAMES)("resource names for environment %s", (environmentName) => {
+  it.each(["foundry", "serverless"])("respect Azure's length and character rules with modelHosting=%s", async (hosting) => {
+    const deployment = await deploy({ ...azdParameters({ ...AZD_ENV, AZURE_ENV_NAME: environmentName }), modelHosting: hosting });
+    const token = deployment.main.variable("resourceToken");
+    expect(token).toMatch(/^[a-z0-9]{13}$/);
+    const problems: string[] = [];
+    for (const resource of deployment.resources) {
+      const name = resource.name;
+      const where = `${resource.label} (${resource.decl.type})`;
+      if (typeof name !== "string" || name.includes("⟨")) {
+        problems.push(`${where}: a name not known before deployment: ${show(name)}`);
+        continue;
+      }
+      const rule = RULES[resource.decl.type];
+      if (!rule) {
+        problems.push(`${where}: no naming rule in resource-names.test.ts`);
+        continue;
+      }
+      if (name.length < rule.min || name.length > rule.max) problems.push(`${where}: '${name}' has ${name.length} characters, not ${rule.min} to ${rule.max}`);
+      if (!rule.pattern.test(name)) problems.push(`${where}: '${name}' does not match ${rule.pattern}`);
+      if (rule.global && !resource.decl.existing && !name.includes(String(token))) problems.push(`${where}: '${name}' is global but does not carry the resource token`);
+      const schemaName = loadSchema(resource.decl.type, resource.decl.apiVersion)?.properties.name;
+      if (schemaName?.maxLength !== undefined && name.length > schemaName.maxLength) problems.push(`${where}: '${name}' is longer than ${schemaName.maxLength}`);
+      if (schemaName?.minLength !== undefined && name.length < schemaName.minLength) problems.push(`${where}: '${name}' is shorter than ${schemaName.minLength}`);
+      if (schemaName?.pattern && !new RegExp(schemaName.pattern).test(name)) problems.push(`${where}: '${name}' does not match ${schemaName.pattern}`);
+    }
+    expect(problems).toEqual([]);
+  });
+});
+
+describe("resource names", () => {
+  it("are stable for an environment, and differ between environments", async () => {
+    const names = async (env: string) =>
+      (await deploy(azdParameters({ ...AZD_ENV, AZURE_ENV_NAME: env }))).resources.filter((r) => !r.decl.existing && RULES[r.decl.type]?.global).map((r) => r.name);
+    expect(await names("dev")).toEqual(await names("dev"));
+    const [dev, test] = [await names("dev"), await names("test")];
+    expect(dev.filter((name) => test.includes(name))).toEqual([]);
+  });
+});

@@ -1,0 +1,88 @@
+import { describe, expect, it } from "vitest";
+import type { Node } from "web-tree-sitter";
+import { INFRA_DIR, valueAt } from "./support/bicep.js";
+import { allBicepFiles, azdParameters, AZD_ENV, deploy, type ResourceInstance } from "./support/deployment.js";
+import { evaluate, ResourceRef, show } from "./support/evaluate.js";
+
+/** Azure's built-in roles the deployment may grant (ids are the same in every tenant). */
+const ROLES: Readonly<Record<string, string>> = {
+  "b7e6dc6d-f1e8-4753-8033-0f276bb0955b": "Storage Blob Data Owner",
+  "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3": "Storage Table Data Contributor",
+  "4633458b-17de-408a-b874-0445c86b69e6": "Key Vault Secrets User",
+  "b86a8fe4-44ce-4948-aee5-eccb2c155cd7": "Key Vault Secrets Officer",
+  "3913510d-42f4-4e42-8a64-420c390055eb": "Monitoring Metrics Publisher",
+  "a97b65f3-24c7-4388-baec-2e87135dc908": "Cognitive Services User",
+};
+
+interface Grant {
+  readonly role: string;
+  readonly principal: "app" | "deployer";
+  readonly scope: string;
+}
+
+/** Role, principal and scope of each assignment a deployment makes. */
+function grants(assignments: readonly ResourceInstance[]): Grant[] {
+  return assignments.map((a) => {
+    const roleId = evaluate(valueAt(a.decl.body, "properties.roleDefinitionId") as Node, a.scope);
+    const guid = /roleDefinitions\/([0-9a-f-]{36})$/.exec(String(roleId))?.[1] ?? "";
+    const principal = valueAt(a.decl.body, "properties.principalId")?.text;
+    const scope = evaluate(valueAt(a.decl.body, "scope") as Node, a.scope);
+    return {
+      role: ROLES[guid] ?? `unknown role ${show(roleId)}`,
+      principal: principal === "appPrincipalId" ? "app" : principal === "deployerPrincipalId" ? "deployer" : ("?" as "app"),
+      scope: scope instanceof ResourceRef ? scope.decl.type : show(scope),
+    };
+  });
+}
+
+async function assignments(hosting: string, env = AZD_ENV) {
+  const deployment = await deploy({ ...azdParameters(env), modelHosting: hosting });
+  return deployment.resources.filter((r) => r.decl.type === "Microsoft.Authorization/roleAssignments");
+}
+
+describe("role assignments", () => {
+  it("are all in modules/role-assignments.bicep", async () => {
+    const elsewhere = (await allBicepFiles()).flatMap((file) =>
+      [...file.resources.values()].filter((r) => r.type === "Microsoft.Authorization/roleAssignments" && file.path !== `${INFRA_DIR}/modules/role-assignments.bicep`).map((r) => `${file.label} ${r.symbol}`),
+    );
+    expect(elsewhere).toEqual([]);
+  });
+
+  it("grant the app, with the Foundry option, exactly what it uses, each on the one resource it is for", async () => {
+    expect(grants(await assignments("foundry"))).toEqual([
+      { role: "Storage Blob Data Owner", principal: "app", scope: "Microsoft.Storage/storageAccounts" },
+      { role: "Storage Table Data Contributor", principal: "app", scope: "Microsoft.Storage/storageAccounts" },
+      { role: "Key Vault Secrets User", principal: "app", scope: "Microsoft.KeyVault/vaults" },
+      { role: "Monitoring Metrics Publisher", principal: "app", scope: "Microsoft.Insights/components" },
+      { role: "Cognitive Services User", principal: "app", scope: "Microsoft.CognitiveServices/accounts" },
+      { role: "Key Vault Secrets Officer", principal: "deployer", scope: "Microsoft.KeyVault/vaults" },
+    ]);
+  });
+
+  it("grant no Cognitive Services role with serverless endpoints (they take keys), and nothing to an absent deployer", async () => {
+    const roles = grants(await assignments("serverless", { ...AZD_ENV, AZURE_PRINCIPAL_ID: "" })).map((g) => `${g.principal}: ${g.role}`);
+    expect(roles).toEqual(["app: Storage Blob Data Owner", "app: Storage Table Data Contributor", "app: Key Vault Secrets User", "app: Monitoring Metrics Publisher"]);
+  });
+
+  it("each say in a comment right above which role (by name and id) and why", async () => {
+    const problems: string[] = [];
+    for (const a of await assignments("foundry")) {
+      const roleId = String(evaluate(valueAt(a.decl.body, "properties.roleDefinitionId") as Node, a.scope));
+      const guid = roleId.slice(-36);
+      const comment = a.decl.leadingComments.join("\n");
+      if (!comment.includes(guid) || !comment.includes(ROLES[guid] ?? "?")) problems.push(`${a.label}: the comment above does not name ${ROLES[guid] ?? guid} (${guid})`);
+      if (comment.split(":").slice(1).join(":").trim().length < 20) problems.push(`${a.label}: the comment above does not say why`);
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it("are named by guid(scope, principal, role), so provisioning again changes nothing, and name the app as a service principal", async () => {
+    for (const a of await assignments("foundry")) {
+      const name = valueAt(a.decl.body, "name")?.text.replace(/\s+/g, "") ?? "";
+      expect(name, a.label).toMatch(/^guid\(\w+\.id,(appPrincipalId|deployerPrincipalId),roles\.\w+\)$/);
+      const type = valueAt(a.decl.body, "properties.principalType")?.text;
+      // A new identity is not yet visible everywhere in Entra ID; saying its type avoids a failed assignment.
+      if (valueAt(a.decl.body, "properties.principalId")?.text === "appPrincipalId") expect(type, a.label).toBe("'ServicePrincipal'");
+    }
+  });
+});
