@@ -65,14 +65,8 @@ function readCredential(settings: SettingsReader, prefix: string): ModelCredenti
 
 /** `https://<vault>.vault.azure.net/secrets/<name>[/<version>]`, as the portal shows a secret's identifier. */
 function readSecretUri(settings: SettingsReader, name: string): ModelCredentialConfig | undefined {
-  const raw = settings.string(name, { required: true });
-  if (raw === undefined) return undefined;
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    return settings.problem(`${name} is not a valid URL`);
-  }
+  const url = settings.url(name);
+  if (url === undefined) return undefined;
   const match = /^\/secrets\/([0-9A-Za-z-]{1,127})(?:\/([0-9a-f]{32}))?\/?$/.exec(url.pathname);
   if (url.protocol !== "https:" || url.username || url.password || url.search || url.hash || !match) {
     return settings.problem(`${name} must look like https://<vault>.vault.azure.net/secrets/<name>[/<version>]`);
@@ -82,14 +76,8 @@ function readSecretUri(settings: SettingsReader, name: string): ModelCredentialC
 }
 
 function readEndpoint(settings: SettingsReader, name: string): string | undefined {
-  const raw = settings.string(name, { required: true });
-  if (raw === undefined) return undefined;
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    return settings.problem(`${name} is not a valid URL`);
-  }
+  const url = settings.url(name);
+  if (url === undefined) return undefined;
   if (url.username || url.password || url.search || url.hash) {
     return settings.problem(`${name} must be a plain base URL, without credentials, query or fragment`);
   }

@@ -48,6 +48,17 @@ export class SettingsReader {
     return this.string(name, options);
   }
 
+  /** A required setting that must parse as a URL; the problem names the setting, never the value. */
+  url(name: string): URL | undefined {
+    const raw = this.string(name, { required: true });
+    if (raw === undefined) return undefined;
+    try {
+      return new URL(raw);
+    } catch {
+      return this.problem(`${name} is not a valid URL`);
+    }
+  }
+
   integer(name: string, fallback: number, range: { min: number; max: number }): number {
     const raw = this.string(name, { required: false });
     if (raw === undefined) return fallback;
