@@ -1,5 +1,6 @@
 import { Agent, request } from "node:http";
 import type { Service } from "../../dev/stack/processes.js";
+import { type LiveMemory, inspectorUrl, liveMemoryAfterGc } from "./heap-probe.js";
 import { settledResidentMiB } from "./process-stats.js";
 import { emulatorSettings, hostSettings, printTable, startEmulatorService, startHost } from "./services.js";
 
@@ -43,6 +44,8 @@ export async function faultRun(): Promise<void> {
       MODEL_ATTEMPT_TIMEOUT_MS: "2000",
       MODEL_IDLE_TIMEOUT_MS: "1000",
       BREAKER_FAILURES: "1000",
+      // For the live-heap figure: the bench asks the host's inspector to collect garbage and report.
+      NODE_OPTIONS: "--inspect=127.0.0.1:0",
     };
     const { service: host, url } = await startHost(settings);
     services.push(host);
@@ -53,13 +56,19 @@ export async function faultRun(): Promise<void> {
     // something kept, not a heap that has not been given back yet.
     const faultCount = Math.round(STREAMS * FAULT_SHARE);
     let baselineMiB = 0;
+    let baselineHeap: LiveMemory | undefined;
+    const inspector = inspectorUrl(host.output());
     let last: RoundResult | undefined;
     for (let round = 1; round <= ROUNDS; round++) {
       last = await runRound(url, emulator.url, faultCount);
-      if (round === 1) baselineMiB = await settledResidentMiB(pid);
+      if (round === 1) {
+        baselineMiB = await settledResidentMiB(pid);
+        if (inspector) baselineHeap = await liveMemoryAfterGc(inspector);
+      }
     }
     const { results, upstream, elapsed } = last as RoundResult;
     const afterMiB = await settledResidentMiB(pid);
+    const afterHeap = inspector ? await liveMemoryAfterGc(inspector) : undefined;
     const bad = results.filter((r) => r.terminals !== 1 || !r.endsWithTerminal);
     const errors = results.filter((r) => r.lastEvent === "error").length;
     const unhandled = /unhandled/i.test(host.output());
@@ -70,7 +79,13 @@ export async function faultRun(): Promise<void> {
       ["streams ending in an error event", String(errors)],
       ["upstream attempts (limit: streams x (1 + retries))", `${upstream} (limit ${STREAMS * (1 + MAX_RETRIES)})`],
       ["unhandled rejections in the host's log", unhandled ? "yes" : "none"],
-      [`host resident memory after round 1 / after round ${ROUNDS}`, `${baselineMiB.toFixed(0)} MiB / ${afterMiB.toFixed(0)} MiB (${(((afterMiB - baselineMiB) / baselineMiB) * 100).toFixed(1)}%)`],
+      [`host resident memory after round 1 / after round ${ROUNDS}`, `${baselineMiB.toFixed(0)} MiB / ${afterMiB.toFixed(0)} MiB (${change(baselineMiB, afterMiB)})`],
+      [
+        `host live heap after GC, round 1 / round ${ROUNDS} (external)`,
+        baselineHeap && afterHeap
+          ? `${baselineHeap.heapUsedMiB.toFixed(1)} MiB / ${afterHeap.heapUsedMiB.toFixed(1)} MiB (${change(baselineHeap.heapUsedMiB, afterHeap.heapUsedMiB)}; external ${baselineHeap.externalMiB.toFixed(1)} / ${afterHeap.externalMiB.toFixed(1)} MiB)`
+          : "inspector not reachable",
+      ],
       ["wall time of the last round", `${elapsed} ms`],
     ]);
     if (bad.length > 0 || unhandled || upstream > STREAMS * (1 + MAX_RETRIES)) process.exitCode = 1;
@@ -122,4 +137,9 @@ function oneStream(url: string): Promise<StreamOutcome> {
     req.on("error", reject);
     req.end(body);
   });
+}
+
+function change(before: number, after: number): string {
+  const percent = ((after - before) / before) * 100;
+  return `${percent >= 0 ? "+" : ""}${percent.toFixed(1)}%`;
 }
