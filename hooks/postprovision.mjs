@@ -28,7 +28,7 @@ export function postProvisionMessage(env) {
 The API is at ${api} (models: ${env.MODEL_HOSTING ?? "?"})
 ${models}
 
-Callers need a key: until CALLER_KEYS has one, every protected route answers 401. To make the first:
+Callers need a key: until the CALLER_KEYS secret exists, protected routes answer 503 (caller_keys_unavailable). To make the first:
 
   1. npm run key -- create first-caller
 

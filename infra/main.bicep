@@ -283,7 +283,8 @@ var appSettings = union(extraAppSettings, modelAppSettings, {
   AzureWebJobsStorage__credential: 'managedidentity'
   AzureWebJobsStorage__clientId: identity.outputs.clientId
   // Hashes of the callers' keys, in a secret the operator writes (see hooks/postprovision.mjs). Until it
-  // exists the reference stays unresolved and the app fails closed: every protected route answers 401.
+  // exists the reference stays unresolved and the app fails closed: protected routes answer 503
+  // caller_keys_unavailable, and readiness names the setting.
   CALLER_KEYS: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.uri}secrets/${callerKeysSecretName})'
   QUOTAS: quotas
   QUOTA_TABLE: quotaTableName
