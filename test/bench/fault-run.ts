@@ -62,13 +62,15 @@ export async function faultRun(): Promise<void> {
     for (let round = 1; round <= ROUNDS; round++) {
       last = await runRound(url, emulator.url, faultCount);
       if (round === 1) {
-        baselineMiB = await settledResidentMiB(pid);
+        // The collection first: it is what returns V8's spare pages, which idle time alone does
+        // only when V8 gets round to it (seconds or minutes).
         if (inspector) baselineHeap = await liveMemoryAfterGc(inspector);
+        baselineMiB = await settledResidentMiB(pid);
       }
     }
     const { results, upstream, elapsed } = last as RoundResult;
-    const afterMiB = await settledResidentMiB(pid);
     const afterHeap = inspector ? await liveMemoryAfterGc(inspector) : undefined;
+    const afterMiB = await settledResidentMiB(pid);
     const bad = results.filter((r) => r.terminals !== 1 || !r.endsWithTerminal);
     const errors = results.filter((r) => r.lastEvent === "error").length;
     const unhandled = /unhandled/i.test(host.output());

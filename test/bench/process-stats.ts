@@ -18,10 +18,10 @@ export function residentMiB(pid: number): number {
 
 /**
  * Resident memory once the process has been idle a while: V8 gives memory back to the system only
- * some seconds after a burst (its memory reducer), so a reading right after one says little. Samples
- * every 500 ms for `ms` and answers the lowest.
+ * after a full collection or some idle time (its memory reducer, whose timing varies), so a reading
+ * right after a burst says little. Samples every 500 ms for `ms` and answers the lowest.
  */
-export async function settledResidentMiB(pid: number, ms = 6_000): Promise<number> {
+export async function settledResidentMiB(pid: number, ms = 5_000): Promise<number> {
   let lowest = residentMiB(pid);
   for (let waited = 0; waited < ms; waited += 500) {
     await new Promise((resolve) => setTimeout(resolve, 500));
