@@ -12,8 +12,9 @@ import { evaluate, isObject, show, Unknown, type Value } from "./support/evaluat
  * list kept by hand: loadConfig runs on the settings the Bicep makes and every name it looks at is recorded.
  */
 
-/** Read by the Functions host and the telemetry SDK from the environment rather than by loadConfig. */
+/** Read by the Functions host, the telemetry SDK or the C library from the environment rather than by loadConfig. */
 const PLATFORM_SETTINGS = [
+  "MALLOC_ARENA_MAX",
   "AzureWebJobsStorage__accountName",
   "AzureWebJobsStorage__credential",
   "AzureWebJobsStorage__clientId",
@@ -139,6 +140,7 @@ describe.each(["foundry", "serverless"])("app settings with modelHosting=%s", (h
     expect(env.AzureWebJobsStorage__accountName).toMatch(/^[a-z0-9]{3,24}$/);
     expect(env.APPLICATIONINSIGHTS_AUTHENTICATION_STRING).toBe(`Authorization=AAD;ClientId=${env.AZURE_CLIENT_ID}`);
     expect(env.TELEMETRY_CAPTURE_CONTENT).toBe("false");
+    expect(env.MALLOC_ARENA_MAX).toBe("2");
   });
 
   it("never set what the platform owns, what Flex Consumption refuses, or a model key in clear", async () => {
