@@ -1,6 +1,5 @@
 import type { InvocationContext } from "@azure/functions";
-
-const TRACE_PARENT = /^00-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/;
+import { parseTraceParent } from "../telemetry/trace-parent.js";
 
 /**
  * The id of this request's trace: the operation id of its telemetry in Application Insights, so an
@@ -8,5 +7,5 @@ const TRACE_PARENT = /^00-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/;
  * `traceparent` when one was sent; without a trace context, the invocation id.
  */
 export function requestIdFor(context: InvocationContext): string {
-  return TRACE_PARENT.exec(context.traceContext?.traceParent ?? "")?.[1] ?? context.invocationId;
+  return parseTraceParent(context.traceContext?.traceParent)?.traceId ?? context.invocationId;
 }

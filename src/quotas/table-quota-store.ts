@@ -1,4 +1,3 @@
-import type { Secret } from "../config/secret.js";
 import type { StorageConfig } from "../config/types.js";
 import { type CounterState, type PlannedCounter, type PlanOutcome, type QuotaOp, planBatch } from "./plan-batch.js";
 import { QuotaStoreError } from "./quota-store-error.js";
@@ -8,10 +7,8 @@ import { escapeRowKey } from "./row-key.js";
 import { retryAfterSeconds, windowEndMs, windowOf, windowStartMs } from "./window.js";
 
 export interface TableQuotaStoreOptions {
-  /** AzureWebJobsStorage: an account connection string (`UseDevelopmentStorage=true` for Azurite)... */
-  readonly connectionString?: Secret;
-  /** ...or the app's storage as configured, by connection string or by managed identity. */
-  readonly storage?: StorageConfig;
+  /** The app's storage (AzureWebJobsStorage), by connection string or by managed identity. */
+  readonly storage: StorageConfig;
   /** The app's identity, for storage by identity without a client id of its own. */
   readonly identityClientId?: string;
   /** 3 to 63 letters and digits, starting with a letter; default `quotas`. Created on first use. */
@@ -109,10 +106,7 @@ export class TableQuotaStore implements QuotaStore {
     if (!(timeoutMs > 0)) throw new RangeError("timeoutMs must be positive.");
     const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
     if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new RangeError("maxAttempts must be a whole number, at least 1.");
-    const storage: StorageConfig | undefined =
-      options.storage ?? (options.connectionString ? { kind: "connectionString", connectionString: options.connectionString } : undefined);
-    if (!storage) throw new RangeError("TableQuotaStore needs a connection string or a storage configuration");
-    this.#table = new QuotaTable(storage, tableName, timeoutMs, options.identityClientId);
+    this.#table = new QuotaTable(options.storage, tableName, timeoutMs, options.identityClientId);
     this.#now = options.now ?? Date.now;
     this.#maxAttempts = maxAttempts;
     this.#chargeDelayMs = options.chargeDelayMs ?? DEFAULT_CHARGE_DELAY_MS;

@@ -1,5 +1,6 @@
 import type { Attributes, Context, Counter, Histogram, Span, Tracer } from "@opentelemetry/api";
 import type { ChatCompletion, ChatCompletionChunk, WireUsage } from "../inference/wire.js";
+import { parseTraceParent } from "./trace-parent.js";
 import type { AttemptInfo, AttemptSpan, ProblemCategory, RequestInfo, RequestSpan, Telemetry, ToolSpan } from "./telemetry.js";
 
 type Api = typeof import("@opentelemetry/api");
@@ -7,7 +8,6 @@ type Api = typeof import("@opentelemetry/api");
 const PROVIDER = "azure.ai.inference";
 /** Application Insights keeps at most 8,192 characters of a property. */
 const MAX_CONTENT_CHARS = 8_192;
-const TRACE_PARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
 /** Who called, shared by every span of a request; the holder is in the context, the id set once known. */
 interface CallerHolder {
@@ -278,10 +278,9 @@ class OtelAttemptSpan implements AttemptSpan {
 
 /** The host's span for the invocation, as the parent of ours; a new trace without one. */
 function remoteParent(api: Api, traceParent: string | undefined): Context {
-  const match = TRACE_PARENT.exec(traceParent ?? "");
-  if (!match) return api.ROOT_CONTEXT;
-  const [, traceId = "", spanId = "", flags = "01"] = match;
-  return api.trace.setSpanContext(api.ROOT_CONTEXT, { traceId, spanId, traceFlags: Number.parseInt(flags, 16), isRemote: true });
+  const parent = parseTraceParent(traceParent);
+  if (!parent) return api.ROOT_CONTEXT;
+  return api.trace.setSpanContext(api.ROOT_CONTEXT, { traceId: parent.traceId, spanId: parent.spanId, traceFlags: parent.flags, isRemote: true });
 }
 
 function optional(name: string, value: unknown): Attributes {

@@ -37,7 +37,7 @@ function setup(options: { connectionString?: string; timeoutMs?: number; maxAtte
   tables.push(tableName);
   const clock = { now: T0 };
   const newStore = (connectionString = options.connectionString ?? AZURITE) =>
-    new TableQuotaStore({ connectionString: new Secret(connectionString), tableName, now: () => clock.now, timeoutMs: options.timeoutMs, maxAttempts: options.maxAttempts });
+    new TableQuotaStore({ storage: { kind: "connectionString", connectionString: new Secret(connectionString) }, tableName, now: () => clock.now, timeoutMs: options.timeoutMs, maxAttempts: options.maxAttempts });
   const rows = TableClient.fromConnectionString(AZURITE, tableName, { allowInsecureConnection: true });
   const row = async (window: string, rowKey: string) => {
     const entity = await rows.getEntity<{ requests: number; tokens: number; expiresAt: Date }>(window, rowKey);

@@ -14,12 +14,25 @@ type Host = Awaited<ReturnType<typeof startHost>>;
 
 const question = (content: string, extra: Record<string, unknown> = {}) => ({ messages: [{ role: "user", content }], max_tokens: 60, ...extra });
 
-async function twoHosts(overrides: Record<string, string>) {
-  const emulator = await startEmulator();
-  const table = `quotas${randomBytes(6).toString("hex")}`;
-  const settings = settingsFor(inject("stackSettings"), emulator.url, { QUOTA_TABLE: table, ...overrides });
-  const hosts = await Promise.all([startHost(settings), startHost(settings)]);
-  return { emulator, hosts, table, stop: async () => Promise.all([...hosts.map((h) => h.stop()), emulator.close()]) };
+interface TwoHosts {
+  emulator: Awaited<ReturnType<typeof startEmulator>>;
+  hosts: Host[];
+  table: string;
+}
+
+/** Two host processes (two app instances) of the describe block's own, sharing a fresh quota table. */
+function useTwoHosts(overrides: Record<string, string>): TwoHosts {
+  const app = {} as TwoHosts;
+  beforeAll(async () => {
+    app.emulator = await startEmulator();
+    app.table = `quotas${randomBytes(6).toString("hex")}`;
+    const settings = settingsFor(inject("stackSettings"), app.emulator.url, { QUOTA_TABLE: app.table, ...overrides });
+    app.hosts = await Promise.all([startHost(settings), startHost(settings)]);
+  });
+  afterAll(async () => {
+    await Promise.all([...(app.hosts ?? []).map((h) => h.stop()), app.emulator?.close()]);
+  });
+  return app;
 }
 
 /** Every counter row of the table, summed per counter over whatever windows the test touched. */
@@ -51,11 +64,7 @@ async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean
 const chat = (host: Host, body: unknown) => postJson(`${host.url}/api/chat/completions`, body, { "api-key": "dev-key" });
 
 describe("requests per minute across two instances", () => {
-  let app: Awaited<ReturnType<typeof twoHosts>>;
-  beforeAll(async () => {
-    app = await twoHosts({ CALLER_QUOTAS: "dev:10/1000000" });
-  });
-  afterAll(() => app.stop());
+  const app = useTwoHosts({ CALLER_QUOTAS: "dev:10/1000000" });
 
   it("admits exactly the limit between them and refuses the rest with 429 and the rate-limit headers", async () => {
     await awayFromMinuteEnd();
@@ -79,12 +88,8 @@ describe("requests per minute across two instances", () => {
 });
 
 describe("tokens per minute across two instances", () => {
-  let app: Awaited<ReturnType<typeof twoHosts>>;
   const LIMIT = 2_000;
-  beforeAll(async () => {
-    app = await twoHosts({ CALLER_QUOTAS: `dev:100000/${LIMIT}` });
-  });
-  afterAll(() => app.stop());
+  const app = useTwoHosts({ CALLER_QUOTAS: `dev:100000/${LIMIT}` });
 
   it("keeps the tokens the model reported for admitted calls within the limit, and books exactly those", async () => {
     await awayFromMinuteEnd();
@@ -104,11 +109,7 @@ describe("tokens per minute across two instances", () => {
 });
 
 describe("charging streamed answers", () => {
-  let app: Awaited<ReturnType<typeof twoHosts>>;
-  beforeAll(async () => {
-    app = await twoHosts({ MODEL_MAX_RETRIES: "0" });
-  });
-  afterAll(() => app.stop());
+  const app = useTwoHosts({ MODEL_MAX_RETRIES: "0" });
 
   it("charges a stream what its last chunk reports, and a broken stream its prompt and what was sent", async () => {
     await awayFromMinuteEnd();

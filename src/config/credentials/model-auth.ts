@@ -1,4 +1,5 @@
 import type { KeyCredential, TokenCredential } from "@azure/core-auth";
+import { deploymentSettingPrefix } from "../deployments.js";
 import type { DeploymentConfig } from "../types.js";
 import { appIdentity } from "./app-identity.js";
 import { CredentialError, describeCredentialFailure, isIdentityError } from "./credential-error.js";
@@ -31,14 +32,10 @@ export function modelAuthFor(deployment: DeploymentConfig, identityClientId: str
     case "unavailable":
       return unavailable(`${config.setting} is an unresolved Key Vault reference; check that the secret exists and the app's identity may read it`);
     case "keyvault":
-      return new KeyVaultKey(config, `${settingPrefix(deployment)}KEY_SECRET_URI`, () => appIdentity(identityClientId));
+      return new KeyVaultKey(config, `${deploymentSettingPrefix(deployment.alias)}KEY_SECRET_URI`, () => appIdentity(identityClientId));
     case "entra":
       return entraToken(config.scope, () => appIdentity(identityClientId));
   }
-}
-
-function settingPrefix(deployment: DeploymentConfig): string {
-  return `MODEL_${deployment.alias.toUpperCase().replace(/-/g, "_")}_`;
 }
 
 function staticKey(key: string): ModelAuth {

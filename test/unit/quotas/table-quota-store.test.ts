@@ -5,7 +5,7 @@ import { TableQuotaStore } from "../../../src/quotas/table-quota-store.js";
 /** Nothing listens on port 9 here; a call that reached storage would fail with QuotaStoreError instead. */
 const store = () =>
   new TableQuotaStore({
-    connectionString: new Secret("DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=AAAA;TableEndpoint=http://127.0.0.1:9/devstoreaccount1"),
+    storage: { kind: "connectionString", connectionString: new Secret("DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=AAAA;TableEndpoint=http://127.0.0.1:9/devstoreaccount1") },
   });
 const limits = { requestsPerMinute: 10, tokensPerMinute: 1000 };
 
@@ -41,11 +41,11 @@ describe("TableQuotaStore input checks, before any storage call", () => {
   });
 
   it("refuses a table name Table Storage would not take, and nonsense options", () => {
-    const connectionString = new Secret("UseDevelopmentStorage=true");
-    expect(() => new TableQuotaStore({ connectionString, tableName: "my-quotas" })).toThrow(RangeError);
-    expect(() => new TableQuotaStore({ connectionString, tableName: "1quotas" })).toThrow(RangeError);
-    expect(() => new TableQuotaStore({ connectionString, maxAttempts: 0 })).toThrow(RangeError);
-    expect(() => new TableQuotaStore({ connectionString, timeoutMs: 0 })).toThrow(RangeError);
-    expect(new TableQuotaStore({ connectionString }).tableName).toBe("quotas");
+    const storage = { kind: "connectionString", connectionString: new Secret("UseDevelopmentStorage=true") } as const;
+    expect(() => new TableQuotaStore({ storage, tableName: "my-quotas" })).toThrow(RangeError);
+    expect(() => new TableQuotaStore({ storage, tableName: "1quotas" })).toThrow(RangeError);
+    expect(() => new TableQuotaStore({ storage, maxAttempts: 0 })).toThrow(RangeError);
+    expect(() => new TableQuotaStore({ storage, timeoutMs: 0 })).toThrow(RangeError);
+    expect(new TableQuotaStore({ storage }).tableName).toBe("quotas");
   });
 });
