@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from "node:crypto";
+import { hash, timingSafeEqual } from "node:crypto";
 import type { HttpRequest } from "@azure/functions";
 import type { CallerKeyConfig } from "../config/index.js";
 import { decodeClientPrincipal } from "./client-principal.js";
@@ -48,7 +48,8 @@ export function authenticateCaller(request: HttpRequest, rules: CallerRules): Ca
  * tells nothing about which one nearly matched.
  */
 function matchKey(key: string, keys: readonly CallerKeyConfig[]): string | undefined {
-  const digest = createHash("sha256").update(key, "utf8").digest();
+  // One call, not createHash().update().digest(): this runs on every request.
+  const digest = hash("sha256", key, "buffer");
   let match: string | undefined;
   for (const candidate of keys) {
     if (timingSafeEqual(digest, candidate.sha256) && match === undefined) match = candidate.name;

@@ -178,25 +178,37 @@ export class AzureModelPort implements ModelPort {
 
   #chunks(events: AsyncIterable<{ data: string }>, stream: Readable, call: CallSignal, attempt: AttemptSpan): AsyncIterable<ChatCompletionChunk> {
     const idleMs = this.#timeouts.idleMs;
+    const eventIterator = events[Symbol.asyncIterator]();
+    let finished = false;
     const chunks = async function* (port: AzureModelPort) {
       try {
-        for await (const chunk of decodeChunks(events)) {
+        // Stopping at [DONE] leaves the events as they are: the cleanup reads what follows.
+        for await (const chunk of decodeChunks(uncancelled(eventIterator))) {
           call.rearm(idleMs);
           attempt.chunk(chunk);
           yield chunk;
         }
+        finished = true;
       } catch (error) {
         const failure = port.#failure(error, call, "upstream_stream_broken");
         attempt.failed(failure.code, failure.kind === "upstream" ? failure.status : undefined);
         throw failure;
       }
     };
-    // Runs when the stream ends, fails, or the consumer stops (even before reading): the upstream
-    // socket and the call's timer are released, and the attempt's span ends.
+    // Runs when the stream ends, fails, or the consumer stops (even before reading): the attempt's
+    // span ends, and the upstream response is either read to its end (after [DONE], so the keep-alive
+    // connection serves the next call) or aborted, which releases its socket and the call's timer.
     return managedStream(chunks(this), () => {
-      stream.destroy();
-      call.abort();
       attempt.end();
+      if (finished) {
+        call.rearm(idleMs);
+        void drain(eventIterator).then(
+          () => call.dispose(),
+          () => abortUpstream(eventIterator, stream, call),
+        );
+      } else {
+        abortUpstream(eventIterator, stream, call);
+      }
     });
   }
 
@@ -278,3 +290,24 @@ async function readSmallBody(stream: Readable): Promise<string> {
   stream.destroy();
   return Buffer.concat(parts).toString("utf8");
 }
+
+/**
+ * The events without the `return` that a `for await` calls when it stops early: at [DONE] the
+ * response's last bytes are read rather than cancelled, since cancelling an unfinished response
+ * closes its connection and costs an abort error with a stack trace on every stream.
+ */
+function uncancelled<T>(iterator: AsyncIterator<T>): AsyncIterable<T> {
+  return { [Symbol.asyncIterator]: () => ({ next: () => iterator.next() }) };
+}
+
+/** Reads the events after [DONE] (a model sends none: only the end of the response follows). */
+async function drain(iterator: AsyncIterator<unknown>): Promise<void> {
+  while (!(await iterator.next()).done);
+}
+
+function abortUpstream(events: AsyncIterator<unknown>, stream: Readable, call: CallSignal): void {
+  events.return?.().catch(() => undefined);
+  stream.destroy();
+  call.abort();
+}
+

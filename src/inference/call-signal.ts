@@ -12,6 +12,9 @@ export class CallSignal {
   readonly #callerSignal: AbortSignal | undefined;
   readonly #onCallerAbort = () => this.#controller.abort(new Error("aborted by caller"));
   #timedOut = false;
+  #armedMs = -1;
+  /** The timer was cleared: refresh() would bring it back, so the next arming starts a new one. */
+  #disposed = false;
   readonly #deadlineAt: number;
 
   /** `deadlineAt` (epoch ms) caps every arming of the timer: the call never outlives it. */
@@ -29,8 +32,15 @@ export class CallSignal {
 
   /** Restarts our timer: the call now has `timeoutMs` from here. */
   rearm(timeoutMs: number): void {
-    clearTimeout(this.#timer);
     const ms = Math.max(0, Math.min(timeoutMs, this.#deadlineAt - Date.now()));
+    // A stream re-arms on every chunk, nearly always with the same delay: restart the timer in place.
+    if (this.#timer && ms === this.#armedMs && !this.#disposed) {
+      this.#timer.refresh();
+      return;
+    }
+    clearTimeout(this.#timer);
+    this.#armedMs = ms;
+    this.#disposed = false;
     this.#timer = setTimeout(() => {
       this.#timedOut = true;
       this.#controller.abort(new Error("timed out"));
@@ -57,6 +67,7 @@ export class CallSignal {
   /** Ends the call's watch: the timer stops and the caller's signal no longer reaches the call. */
   dispose(): void {
     clearTimeout(this.#timer);
+    this.#disposed = true;
     this.#callerSignal?.removeEventListener("abort", this.#onCallerAbort);
   }
 

@@ -1,9 +1,10 @@
 import { Agent, request } from "node:http";
-import type { Service } from "../../dev/stack/processes.js";
+import { resolve } from "node:path";
+import { type Service, freePort, spawnService, waitUntilReady } from "../../dev/stack/processes.js";
 import { type LoadResult, type Target, percentile, runLoad, timedRequest } from "./load.js";
 import { cpuTimeMs, residentMiB } from "./process-stats.js";
 import { faultRun } from "./fault-run.js";
-import { emulatorSettings, hostSettings, printTable, startEmulatorService, startHost } from "./services.js";
+import { appRoot, emulatorSettings, hostSettings, printTable, startEmulatorService, startHost } from "./services.js";
 import { type Variant, quotasVariant, telemetryVariant } from "./variants.js";
 
 /**
@@ -59,15 +60,7 @@ async function main(): Promise<void> {
 
     const [c1Direct, c1Proxied] = await alternating(direct, proxied, n(3000));
     const c50Direct = await runLoad(direct, { concurrency: 50, total: n(20000) });
-    // CPU per request is the median of three rounds: one round can catch the machine busy elsewhere.
-    const rounds: Array<{ result: LoadResult; cpuMs: number }> = [];
-    for (let round = 0; round < 3; round++) {
-      const cpuBefore = cpuTimeMs(host.child.pid as number);
-      const result = await runLoad(proxied, { concurrency: 50, total: n(8000) });
-      rounds.push({ result, cpuMs: (cpuTimeMs(host.child.pid as number) - cpuBefore) / result.requests });
-    }
-    rounds.sort((a, b) => a.cpuMs - b.cpuMs);
-    const { result: c50Proxied, cpuMs: cpuPerRequest } = rounds[1] as { result: LoadResult; cpuMs: number };
+    const { result: c50Proxied, cpuMs: cpuPerRequest } = await medianCpuRound(host.child.pid as number, proxied);
 
     // Tokens paced as a model paces them, so the first one travels alone, as it does in production;
     // with no pacing at all the whole answer arrives in one read and is relayed as one burst.
@@ -80,6 +73,7 @@ async function main(): Promise<void> {
     const memory = await openStreamsMemory(emulatorUrl, proxied, host.child.pid as number, quick ? 100 : openStreams);
     await host.stop();
 
+    const floors = { node: await measureFloor("node", emulatorUrl, direct), platform: await measureFloor("platform", emulatorUrl, direct) };
     const quotas = await measureVariant(await quotasVariant(), settings, direct, proxied);
     const telemetry = await measureVariant(await telemetryVariant(), settings, direct, proxied);
 
@@ -97,6 +91,10 @@ async function main(): Promise<void> {
       ["start-up, process start to first 200 from /api/health (median)", `${percentile(startups, 50).toFixed(0)} ms`],
       ["process start to first chat completion (loads the model SDK)", `${firstAnswer.toFixed(0)} ms`],
       [`resident memory with ${memory.streams} open streams (idle)`, `${memory.openMiB.toFixed(0)} MiB (${memory.idleMiB.toFixed(0)} MiB)`],
+      ["floor, bare Node proxy (http + undici): added latency p50, concurrency 1", ms(added(floors.node.c1Proxied, floors.node.c1Direct, 50))],
+      ["floor, bare Node proxy: CPU per request, concurrency 50", ms(floors.node.cpuPerRequest)],
+      ["floor, + Functions request objects + model SDK: added latency p50, concurrency 1", ms(added(floors.platform.c1Proxied, floors.platform.c1Direct, 50))],
+      ["floor, + Functions request objects + model SDK: CPU per request, concurrency 50", ms(floors.platform.cpuPerRequest)],
       ["with quotas on (Azurite): added latency p50, concurrency 1", ms(added(quotas.c1Proxied, quotas.c1Direct, 50))],
       ["with quotas on: CPU per request, concurrency 50", ms(quotas.cpuPerRequest)],
       ["with telemetry on: start-up to first 200 (median)", `${telemetry.startupMs.toFixed(0)} ms`],
@@ -106,6 +104,43 @@ async function main(): Promise<void> {
     console.log(`\nDirect to the emulator: p50 ${ms(percentile(c1Direct.latenciesMs, 50))} at concurrency 1. ${quick ? "Quick run: figures are rough." : ""}`);
   } finally {
     await Promise.all(services.map((s) => s.stop()));
+  }
+}
+
+/** CPU per request is the median of three rounds at concurrency 50: one round can catch the machine busy elsewhere. */
+async function medianCpuRound(pid: number, target: Target): Promise<{ result: LoadResult; cpuMs: number }> {
+  const rounds: Array<{ result: LoadResult; cpuMs: number }> = [];
+  for (let round = 0; round < 3; round++) {
+    const cpuBefore = cpuTimeMs(pid);
+    const result = await runLoad(target, { concurrency: 50, total: n(8000) });
+    if (result.failures > 0) throw new Error(`${result.failures} of ${result.requests} requests failed`);
+    rounds.push({ result, cpuMs: (cpuTimeMs(pid) - cpuBefore) / result.requests });
+  }
+  rounds.sort((a, b) => a.cpuMs - b.cpuMs);
+  return rounds[1] as { result: LoadResult; cpuMs: number };
+}
+
+/**
+ * What a proxy of this route costs at the least (see floor-proxy.ts), measured as the main figures
+ * are: the app's own share is its figure less the platform floor.
+ */
+async function measureFloor(mode: "node" | "platform", emulatorUrl: string, direct: Target) {
+  const port = await freePort();
+  const service = spawnService("floor", [resolve(appRoot, "dist/test/bench/floor-proxy.js")], {
+    env: { PATH: process.env.PATH ?? "", PORT: String(port), FLOOR_MODE: mode, FLOOR_ENDPOINT: `${emulatorUrl}/mistral-large`, FLOOR_KEY: "emulator-key" },
+    echo: false,
+    cwd: appRoot,
+  });
+  try {
+    await waitUntilReady(service, async () => service.output().includes("listening"));
+    const target = { ...direct, url: `http://127.0.0.1:${port}/chat/completions`, headers: { "content-type": "application/json" } };
+    await runLoad(target, { concurrency: 8, total: n(2000) });
+    const [c1Direct, c1Proxied] = await alternating(direct, target, n(1500));
+    if (c1Proxied.failures > 0) throw new Error(`floor ${mode}: ${c1Proxied.failures} requests failed`);
+    const { cpuMs } = await medianCpuRound(service.child.pid as number, target);
+    return { c1Direct, c1Proxied, cpuPerRequest: cpuMs };
+  } finally {
+    await service.stop();
   }
 }
 

@@ -1,3 +1,5 @@
+import { type Server, type ServerResponse, createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { inspect } from "node:util";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { Secret } from "../../src/config/index.js";
@@ -196,6 +198,81 @@ describe("AzureModelPort.stream", () => {
     expect(emulator.emulator.log.entries()[0]?.outcome.done).toBeUndefined();
   });
 });
+
+/**
+ * A model that streams one chunk and [DONE], then ends its response as `finish` says; it counts the
+ * connections it accepts and keeps each response so a test can see whether it is still open.
+ */
+async function sseModel(finish: (res: ServerResponse) => void) {
+  const responses: ServerResponse[] = [];
+  let connections = 0;
+  const server: Server = createServer((req, res) => {
+    req.resume();
+    responses.push(res);
+    res.writeHead(200, { "content-type": "text/event-stream" });
+    const chunk = { id: "c1", object: "chat.completion.chunk", created: 1, model: "Mistral-Large", choices: [{ index: 0, delta: { content: "hi" }, finish_reason: "stop" }] };
+    res.write(`data: ${JSON.stringify(chunk)}\n\ndata: [DONE]\n\n`);
+    finish(res);
+  });
+  server.on("connection", () => connections++);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}/mistral-large`,
+    responses,
+    connections: () => connections,
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}
+
+describe("AzureModelPort.stream after [DONE]", () => {
+  it("reads the response to its end, so the next call reuses the connection", async () => {
+    // The end of the response comes a moment after [DONE]: cancelling at [DONE] would close the socket.
+    const model = await sseModel((res) => setTimeout(() => res.end(), 50));
+    const client = new UndiciHttpClient({ outerTimeoutMs: 30_000 });
+    try {
+      const own = new AzureModelPort(modelPortConfig(model.endpoint), 10_000, client);
+      for (let i = 0; i < 3; i++) {
+        expect(await collect(await own.stream(seed("chat.request")))).toBe("hi");
+        // The next call comes once this response has ended: before that its connection is busy.
+        await expect.poll(() => model.responses[i]?.writableFinished).toBe(true);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(model.responses).toHaveLength(3);
+      expect(model.connections()).toBe(1);
+    } finally {
+      await client.close();
+      await model.close();
+    }
+  });
+
+  it("ends the caller's stream at [DONE] even when the response stays open, and cuts it off after the idle timeout", async () => {
+    const model = await sseModel(() => undefined);
+    const client = new UndiciHttpClient({ outerTimeoutMs: 30_000 });
+    try {
+      const own = new AzureModelPort(modelPortConfig(model.endpoint), 300, client);
+      expect(await collect(await own.stream(seed("chat.request")))).toBe("hi");
+      const [response] = model.responses;
+      expect(response?.destroyed).toBe(false);
+      await expect.poll(() => response?.destroyed, { timeout: 5_000 }).toBe(true);
+    } finally {
+      await client.close();
+      await model.close();
+    }
+  });
+});
+
+function modelPortConfig(endpoint: string) {
+  return {
+    alias: "mistral-large",
+    endpoint,
+    model: "Mistral-Large",
+    apiVersion: "2024-05-01-preview",
+    credential: { kind: "key" as const, key: new Secret(CANARY_KEY) },
+  };
+}
 
 describe("AzureModelPort.info", () => {
   it("returns exactly the three fields of /info", async () => {

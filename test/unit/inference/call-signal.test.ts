@@ -30,6 +30,27 @@ describe("CallSignal", () => {
     }
   });
 
+  it("re-arming with the same delay restarts it from now, also after the timer was disposed", () => {
+    vi.useFakeTimers();
+    try {
+      const call = new CallSignal(1_000);
+      vi.advanceTimersByTime(800);
+      call.rearm(1_000);
+      vi.advanceTimersByTime(800);
+      expect(call.signal.aborted).toBe(false);
+      call.dispose();
+      vi.advanceTimersByTime(5_000);
+      expect(call.signal.aborted).toBe(false);
+      call.rearm(1_000);
+      vi.advanceTimersByTime(999);
+      expect(call.signal.aborted).toBe(false);
+      vi.advanceTimersByTime(1);
+      expect(call.failure()).toMatchObject({ code: "upstream_timeout" });
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it("reports a caller's deadline (a TimeoutError reason) as a timeout", () => {
     const caller = new AbortController();
     const call = new CallSignal(60_000, caller.signal);
