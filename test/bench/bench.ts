@@ -68,6 +68,9 @@ async function main(): Promise<void> {
     const [ttfbDirect, ttfbProxied] = await alternating({ ...direct, body: streamBody }, { ...proxied, body: streamBody }, n(600), "first-byte");
     await emulatorSettings(emulatorUrl, { token_delay_ms: 0 });
 
+    // A whole short stream (3 tokens, unpaced) per request: what streaming costs beyond a JSON answer.
+    const { result: streamed, cpuMs: cpuPerStream } = await medianCpuRound(host.child.pid as number, { ...proxied, body: streamBody });
+
     const firstAnswer = await firstAnswerAfterStart(settings, proxied);
 
     const memory = await openStreamsMemory(emulatorUrl, proxied, host.child.pid as number, quick ? 100 : openStreams);
@@ -87,6 +90,7 @@ async function main(): Promise<void> {
       ["added latency p99, concurrency 50", ms(added(c50Proxied, c50Direct, 99))],
       ["requests per second, concurrency 50 (via app / emulator alone)", `${rps(c50Proxied)} / ${rps(c50Direct)}`],
       ["CPU per request, host process, concurrency 50 (median of 3 rounds)", ms(cpuPerRequest)],
+      ["CPU per streamed request (3 tokens), concurrency 50 (median of 3 rounds)", `${ms(cpuPerStream)} (${rps(streamed)} streams/s)`],
       ["added time to first byte of a stream, p50", ms(added(ttfbProxied, ttfbDirect, 50))],
       ["start-up, process start to first 200 from /api/health (median)", `${percentile(startups, 50).toFixed(0)} ms`],
       ["process start to first chat completion (loads the model SDK)", `${firstAnswer.toFixed(0)} ms`],

@@ -236,9 +236,10 @@ describe("AzureModelPort.stream after [DONE]", () => {
       const own = new AzureModelPort(modelPortConfig(model.endpoint), 10_000, client);
       for (let i = 0; i < 3; i++) {
         expect(await collect(await own.stream(seed("chat.request")))).toBe("hi");
-        // The next call comes once this response has ended: before that its connection is busy.
+        // The next call comes once this response has ended (and the client has had time to read
+        // its end): before that its connection is busy, and a second one would be right.
         await expect.poll(() => model.responses[i]?.writableFinished).toBe(true);
-        await new Promise((resolve) => setTimeout(resolve, 20));
+        await new Promise((resolve) => setTimeout(resolve, 200));
       }
       expect(model.responses).toHaveLength(3);
       expect(model.connections()).toBe(1);
@@ -252,7 +253,7 @@ describe("AzureModelPort.stream after [DONE]", () => {
     const model = await sseModel(() => undefined);
     const client = new UndiciHttpClient({ outerTimeoutMs: 30_000 });
     try {
-      const own = new AzureModelPort(modelPortConfig(model.endpoint), 300, client);
+      const own = new AzureModelPort(modelPortConfig(model.endpoint), 1_000, client);
       expect(await collect(await own.stream(seed("chat.request")))).toBe("hi");
       const [response] = model.responses;
       expect(response?.destroyed).toBe(false);
