@@ -43,7 +43,8 @@ describe("GET /api/openapi.json", () => {
   });
 
   it("documents the answer /api/chat really gives", async () => {
-    const { json } = await postJson(`${hostUrl}/api/chat`, seed("tools.request"), { "api-key": "dev-key" });
+    const { status, json } = await postJson(`${hostUrl}/api/chat`, seed("tools.request"), { "api-key": "dev-key" });
+    expect(status, JSON.stringify(json)).toBe(200);
     const validate = new Ajv({ strict: false }).compile(ChatResponse);
     expect(validate(json), JSON.stringify(validate.errors)).toBe(true);
     const { definitions } = await document();

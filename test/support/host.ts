@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { spawn } from "node:child_process";
 import { afterAll, beforeAll, beforeEach, inject } from "vitest";
 import { startEmulator } from "./emulator.js";
@@ -47,6 +48,9 @@ export function settingsFor(base: Record<string, string>, emulatorUrl: string, o
     ...base,
     MODEL_MISTRAL_LARGE_ENDPOINT: `${emulatorUrl}/mistral-large`,
     MODEL_MISTRAL_SMALL_ENDPOINT: `${emulatorUrl}/mistral-small`,
+    // Counters of its own: hosts of parallel test files would otherwise write the shared stack's rows
+    // (same caller, same deployments) at once, and a busy machine can run their ETag retries out.
+    QUOTA_TABLE: `testquotas${randomBytes(6).toString("hex")}`,
     ...overrides,
   };
 }
