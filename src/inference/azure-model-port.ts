@@ -310,4 +310,3 @@ function abortUpstream(events: AsyncIterator<unknown>, stream: Readable, call: C
   stream.destroy();
   call.abort();
 }
-

@@ -13,8 +13,6 @@ export class CallSignal {
   readonly #onCallerAbort = () => this.#controller.abort(new Error("aborted by caller"));
   #timedOut = false;
   #armedMs = -1;
-  /** The timer was cleared: refresh() would bring it back, so the next arming starts a new one. */
-  #disposed = false;
   readonly #deadlineAt: number;
 
   /** `deadlineAt` (epoch ms) caps every arming of the timer: the call never outlives it. */
@@ -34,13 +32,12 @@ export class CallSignal {
   rearm(timeoutMs: number): void {
     const ms = Math.max(0, Math.min(timeoutMs, this.#deadlineAt - Date.now()));
     // A stream re-arms on every chunk, nearly always with the same delay: restart the timer in place.
-    if (this.#timer && ms === this.#armedMs && !this.#disposed) {
+    if (this.#timer && ms === this.#armedMs) {
       this.#timer.refresh();
       return;
     }
     clearTimeout(this.#timer);
     this.#armedMs = ms;
-    this.#disposed = false;
     this.#timer = setTimeout(() => {
       this.#timedOut = true;
       this.#controller.abort(new Error("timed out"));
@@ -67,7 +64,8 @@ export class CallSignal {
   /** Ends the call's watch: the timer stops and the caller's signal no longer reaches the call. */
   dispose(): void {
     clearTimeout(this.#timer);
-    this.#disposed = true;
+    // Forgotten, not only cleared: refresh() would bring a cleared timer back.
+    this.#timer = undefined;
     this.#callerSignal?.removeEventListener("abort", this.#onCallerAbort);
   }
 
