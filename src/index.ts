@@ -1,9 +1,17 @@
 import { app } from "@azure/functions";
+import { safeText } from "./inference/safe-text.js";
 import { getRuntime } from "./runtime.js";
 import { startTelemetry } from "./telemetry/start-telemetry.js";
 
 // App-wide setup only; each function registers itself in its own file under functions/.
 app.setup({ enableHttpStream: true });
+
+// The last line of defence, not the fix: a promise that rejects with nobody listening would end the
+// worker, and with it every request and stream in flight on this instance. Each path by which a
+// caller's input could lead here is closed where it starts (and tested); this only logs what is left.
+process.on("unhandledRejection", (reason) => {
+  console.error("Unhandled rejection (the process carries on):", reason instanceof Error ? `${reason.name}: ${safeText(reason.message)}` : "non-error value");
+});
 
 // Read and validate the configuration now, so a bad setting stops the app at start-up with one
 // message naming every problem, instead of failing the first request.

@@ -37,7 +37,10 @@ export function createRuntime(config: AppConfig): Runtime {
     quotas: config.quotas.enabled
       ? new TableQuotaStore({ storage: config.storage, tableName: config.quotas.table, identityClientId: config.identityClientId })
       : undefined,
-    tools: ToolRegistry.builtIn(config.httpTools.tools.map((tool) => httpTool(tool, config.httpTools))),
+    tools: ToolRegistry.builtIn(
+      config.httpTools.tools.map((tool) => httpTool(tool, config.httpTools)),
+      { maxConcurrent: config.tools.maxConcurrentPerInstance },
+    ),
   };
 }
 

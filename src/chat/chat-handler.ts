@@ -10,8 +10,8 @@ import { completeWithTools, toolLoopDeadline } from "./tool-loop.js";
 
 /** `POST /api/chat`: one completion, in the app contract, for frontends and Logic Apps. */
 export const chat = callerHandler(
-  async (request, { runtime, meter }) => {
-    const prepared = await prepareChat(request, runtime, meter);
+  async (request, { runtime, meter, caller }) => {
+    const prepared = await prepareChat(request, runtime, { meter, callerId: caller.id });
     if (prepared.request.stream) {
       throw new HttpProblem(400, "invalid_request", "Bad Request", "This route answers with JSON; POST to /api/chat/stream for a stream.", {}, { param: "stream", rule: "route" });
     }
@@ -20,7 +20,7 @@ export const chat = callerHandler(
       const allowed = fallbackAllowed(request);
       const callerSignal = callerDeadline(request);
       if (!tools) {
-        const options = { extraParameters: prepared.extraParameters, signal: callerSignal, meter };
+        const options = { extraParameters: prepared.extraParameters, signal: callerSignal, meter, callerId: caller.id };
         const { result, port } = await runtime.models.withFallback(prepared.port, allowed, (p) => p.complete(prepared.body, options));
         return answered(port.alias, toChatResponse(result, port.alias, ids, chatRequest, validateOutput));
       }

@@ -12,8 +12,8 @@ import { toolLoopDeadline, toolTurnBody } from "./tool-loop.js";
  * that fails before the model accepted the request is a plain HTTP problem, not a stream.
  */
 export const chatStream = callerHandler(
-  async (request, { runtime, requestId, meter }) => {
-    const prepared = await prepareChat(request, runtime, meter);
+  async (request, { runtime, requestId, meter, caller }) => {
+    const prepared = await prepareChat(request, runtime, { meter, callerId: caller.id });
     // A tool loop runs several model calls and tools; all of them together get one deadline.
     const callerSignal = callerDeadline(request);
     const deadline = prepared.tools ? toolLoopDeadline(runtime.config.modelTimeoutMs, callerSignal) : callerSignal;
@@ -21,7 +21,7 @@ export const chatStream = callerHandler(
     try {
       const body = prepared.tools ? toolTurnBody(prepared, prepared.tools, [...prepared.body.messages], false) : prepared.body;
       const first = await runtime.models.withFallback(prepared.port, fallbackAllowed(request), (port) =>
-        port.stream(body, { extraParameters: prepared.extraParameters, signal: deadline, meter }),
+        port.stream(body, { extraParameters: prepared.extraParameters, signal: deadline, meter, callerId: caller.id }),
       );
       chunks = first.result;
       // Every later turn, and the start event, belong to the deployment that answered.

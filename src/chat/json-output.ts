@@ -1,27 +1,16 @@
 import type { ValidateFunction } from "ajv";
 import { HttpProblem } from "../http/problem.js";
+import { outputSchemaValidator } from "./output-schema.js";
 import type { ChatRequest } from "./schema.js";
 
-
 /**
- * The caller's JSON Schema for the answer, compiled before the model is called, so a schema Ajv
- * cannot use is the caller's 400, not a failure after the model has answered.
+ * The caller's JSON Schema for the answer, checked and compiled before the model is called, so a
+ * schema we cannot use is the caller's 400, not a failure after the model has answered.
  */
 export function outputValidator(request: ChatRequest): ValidateFunction | undefined {
   const format = request.response_format;
   if (format?.type !== "json_schema") return undefined;
-  try {
-    // A fresh Ajv per request: a shared one would keep every caller's schema (and refuse a second
-    // schema with the same $id). $schema is dropped: the answer is checked with draft-07 rules.
-    const { $schema: _dialect, ...schema } = format.json_schema.schema as Record<string, unknown>;
-    const { Ajv } = require("ajv") as typeof import("ajv");
-    return new Ajv({ allErrors: false, strict: false, addUsedSchema: false }).compile(schema);
-  } catch (error) {
-    throw new HttpProblem(400, "invalid_request", "Bad Request", `response_format.json_schema.schema is not a usable JSON Schema: ${(error as Error).message}`, {}, {
-      param: "response_format.json_schema.schema",
-      rule: "schema",
-    });
-  }
+  return outputSchemaValidator(format.json_schema.schema as Record<string, unknown>);
 }
 
 /**

@@ -27,9 +27,11 @@ export interface PreparedChat {
   tools: ToolSession | undefined;
   /** The caller's quotas, for every model call the request makes. */
   meter: ModelMeter | undefined;
+  /** Who asks, for the deployments' circuits. */
+  callerId: string;
 }
 
-export async function prepareChat(httpRequest: HttpRequest, runtime: Runtime, meter: ModelMeter | undefined): Promise<PreparedChat> {
+export async function prepareChat(httpRequest: HttpRequest, runtime: Runtime, caller: { meter: ModelMeter | undefined; callerId: string }): Promise<PreparedChat> {
   const models = runtime.models;
   const request = await validateChatRequest(await readJsonBody(httpRequest, CHAT_MAX_BODY_BYTES));
   if (request.max_tokens !== undefined && request.max_tokens > runtime.config.maxTokens) throw tooManyTokens(runtime.config.maxTokens);
@@ -41,7 +43,7 @@ export async function prepareChat(httpRequest: HttpRequest, runtime: Runtime, me
   }
   const ids = new ToolCallIds();
   const { body, extraParameters } = toWireRequest(request, ids);
-  return { request, port, ids, body, extraParameters, validateOutput, tools, meter };
+  return { request, port, ids, body, extraParameters, validateOutput, tools, ...caller };
 }
 
 function toolSession(request: ChatRequest, runtime: Runtime): ToolSession | undefined {

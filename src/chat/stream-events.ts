@@ -73,7 +73,7 @@ async function* eventFrames(first: AsyncIterable<ChatCompletionChunk>, prepared:
       }
       messages.push(...answers);
       const last = iteration + 1 >= session.limits.maxIterations;
-      chunks = await prepared.port.stream(toolTurnBody(prepared, session, messages, last), { extraParameters: prepared.extraParameters, signal, meter: prepared.meter });
+      chunks = await prepared.port.stream(toolTurnBody(prepared, session, messages, last), { extraParameters: prepared.extraParameters, signal, meter: prepared.meter, callerId: prepared.callerId });
     }
   } catch (error) {
     const problem = deadline?.aborted ? loopTimeout() : asProblem(error);

@@ -24,7 +24,7 @@ export async function completeWithTools(
 ): Promise<{ completion: ChatCompletion; usage: WireUsage; port: ModelPort }> {
   const messages: WireMessage[] = [...prepared.body.messages];
   const usage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
-  const options = { extraParameters: prepared.extraParameters, signal, meter: prepared.meter };
+  const options = { extraParameters: prepared.extraParameters, signal, meter: prepared.meter, callerId: prepared.callerId };
   let port = prepared.port;
   for (let iteration = 0; ; iteration++) {
     const last = iteration >= session.limits.maxIterations;

@@ -9,6 +9,7 @@ import { readCors } from "./cors.js";
 import { readQuotas } from "./quotas.js";
 import { readTelemetry } from "./telemetry.js";
 import { readStorage } from "./storage.js";
+import { readPublicHost } from "./public-host.js";
 import type { AppConfig, StorageConfig } from "./types.js";
 
 /** Front Door cuts responses at 230 s; a model call must end well before that. */
@@ -26,6 +27,9 @@ export function loadConfig(env: Env): AppConfig {
     failures: settings.integer("BREAKER_FAILURES", 5, { min: 1, max: 1_000 }),
     windowMs: settings.integer("BREAKER_WINDOW_MS", 30_000, { min: 1_000, max: 600_000 }),
     coolDownMs: settings.integer("BREAKER_COOLDOWN_MS", 30_000, { min: 100, max: 600_000 }),
+    // Two: one caller alone cannot open the circuit for the others (1 restores that, for an app
+    // with a single caller).
+    minCallers: settings.integer("BREAKER_MIN_CALLERS", 2, { min: 1, max: 100 }),
   };
   const fallbacks = readFallbacks(settings, deployments.map((d) => d.alias));
   const maxTokens = settings.integer("MODEL_MAX_TOKENS", 4_096, { min: 1, max: 131_072 });
@@ -49,6 +53,11 @@ export function loadConfig(env: Env): AppConfig {
     timeoutMs: settings.integer("TOOL_TIMEOUT_MS", 10_000, { min: 100, max: 120_000 }),
     maxOutputBytes: settings.integer("TOOL_OUTPUT_MAX_BYTES", 16_384, { min: 256, max: 1_048_576 }),
     maxIterations: settings.integer("TOOL_MAX_ITERATIONS", 5, { min: 1, max: 20 }),
+    // One model turn can ask for hundreds of calls, each an outbound request: bound the fan-out.
+    maxCallsPerTurn: settings.integer("TOOL_MAX_CALLS_PER_TURN", 8, { min: 1, max: 128 }),
+    maxCallsPerRequest: settings.integer("TOOL_MAX_CALLS_PER_REQUEST", 32, { min: 1, max: 1_000 }),
+    maxConcurrent: settings.integer("TOOL_MAX_CONCURRENCY", 4, { min: 1, max: 64 }),
+    maxConcurrentPerInstance: settings.integer("TOOL_MAX_CONCURRENCY_PER_INSTANCE", 64, { min: 1, max: 10_000 }),
   };
   const httpTools = readHttpTools(settings);
   const streamHeartbeatMs = settings.integer("STREAM_HEARTBEAT_MS", 15_000, { min: 100, max: 15_000 });
@@ -56,6 +65,7 @@ export function loadConfig(env: Env): AppConfig {
   const cors = readCors(settings);
   const telemetry = readTelemetry(settings);
   const identityClientId = settings.string("AZURE_CLIENT_ID", { required: false });
+  const publicHost = readPublicHost(settings);
 
   if (settings.problems.length > 0) throw new ConfigError(settings.problems);
   return deepFreeze({
@@ -78,6 +88,7 @@ export function loadConfig(env: Env): AppConfig {
     tools,
     httpTools,
     storage: storage as StorageConfig,
+    publicHost,
   });
 }
 

@@ -13,7 +13,7 @@ const TABLE_NAME = /^[A-Za-z][A-Za-z0-9]{2,62}$/;
 const OVERRIDE = /^([A-Za-z0-9._-]{1,64}):(\d+)\/(\d+)$/;
 
 /**
- * `QUOTAS` (on|off), `QUOTA_TABLE`, `QUOTA_CALLER_REQUESTS_PER_MINUTE`, `QUOTA_CALLER_TOKENS_PER_MINUTE`,
+ * `QUOTAS` (on|off), `QUOTA_TABLE`, `QUOTA_ANSWER_RESERVE_TOKENS`, `QUOTA_CALLER_REQUESTS_PER_MINUTE`, `QUOTA_CALLER_TOKENS_PER_MINUTE`,
  * `CALLER_QUOTAS` (`keyname:requests/tokens,...`, per caller key), and per deployment
  * `MODEL_<ALIAS>_REQUESTS_PER_MINUTE` / `MODEL_<ALIAS>_TOKENS_PER_MINUTE`.
  */
@@ -33,9 +33,14 @@ export function readQuotas(settings: SettingsReader, deploymentPrefixes: Readonl
     if (!keyNames.includes(name)) settings.problem(`CALLER_QUOTAS names "${name}", which is not a key in CALLER_KEYS`);
     else perKey[name] = { requestsPerMinute: Math.min(Number(requests), MAX_PER_MINUTE), tokensPerMinute: Math.min(Number(tokens), MAX_PER_MINUTE) };
   }
+  // NOTE: a request without max_tokens may run to MODEL_MAX_TOKENS. Reserving all of that (4,096 by
+  // default) would let a caller with 100,000 tokens a minute make only 24 such requests; reserving
+  // this much lets it make well over 100, and the call is charged what it really used when it ends.
+  // The price: each such call in flight may overshoot the limit by MODEL_MAX_TOKENS minus this.
+  const answerReserveTokens = settings.integer("QUOTA_ANSWER_RESERVE_TOKENS", 500, { min: 1, max: MAX_PER_MINUTE });
   const deployments: Record<string, QuotaLimits> = {};
   for (const [alias, prefix] of Object.entries(deploymentPrefixes)) deployments[alias] = limits(settings, prefix, AZURE_DEPLOYMENT_LIMITS);
-  return { enabled, table, caller, perKey, deployments };
+  return { enabled, table, caller, perKey, deployments, answerReserveTokens };
 }
 
 function limits(settings: SettingsReader, prefix: string, defaults: QuotaLimits): QuotaLimits {

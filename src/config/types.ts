@@ -64,6 +64,8 @@ export interface QuotaConfig {
   readonly perKey: Readonly<Record<string, QuotaLimits>>;
   /** Per deployment alias: the budget all callers share, at or below Azure's own limits. */
   readonly deployments: Readonly<Record<string, QuotaLimits>>;
+  /** What a request without max_tokens reserves for its answer (at most MODEL_MAX_TOKENS). */
+  readonly answerReserveTokens: number;
 }
 
 export interface CorsConfig {
@@ -100,7 +102,7 @@ export interface AppConfig {
   /** For each alias, the alias that answers in its place when it is down (callers opt in). */
   readonly fallbacks: Readonly<Record<string, string>>;
   /** Circuit breaking per deployment. */
-  readonly breaker: { readonly failures: number; readonly windowMs: number; readonly coolDownMs: number };
+  readonly breaker: { readonly failures: number; readonly windowMs: number; readonly coolDownMs: number; readonly minCallers: number };
   /** Our one retry loop: attempts after the first, and the base of its backoff. */
   readonly retries: { readonly maxRetries: number; readonly baseDelayMs: number };
   readonly callerKeys: readonly CallerKeyConfig[];
@@ -120,8 +122,20 @@ export interface AppConfig {
   /** Tools served over HTTP, from settings. */
   readonly httpTools: HttpToolsConfig;
   /** Limits on server-run tools. */
-  readonly tools: { readonly timeoutMs: number; readonly maxOutputBytes: number; readonly maxIterations: number };
+  readonly tools: {
+    readonly timeoutMs: number;
+    readonly maxOutputBytes: number;
+    readonly maxIterations: number;
+    readonly maxCallsPerTurn: number;
+    readonly maxCallsPerRequest: number;
+    /** Calls of one request running at once. */
+    readonly maxConcurrent: number;
+    /** Calls running at once on this instance, over every request. */
+    readonly maxConcurrentPerInstance: number;
+  };
   /** Longest silence on an app-contract stream before a `: ping` comment keeps the connection alive. */
   readonly streamHeartbeatMs: number;
   readonly storage: StorageConfig;
+  /** Where callers reach the app (WEBSITE_HOSTNAME), for the OpenAPI document. */
+  readonly publicHost: { readonly host: string; readonly scheme: "http" | "https" };
 }

@@ -19,9 +19,9 @@ export const DROP_IN_MAX_BODY_BYTES = 1024 * 1024;
  * instead of the model. Errors use the SDK error shape.
  */
 export const chatCompletions = callerHandler(
-  async (request, { runtime, requestId, meter }) => {
+  async (request, { runtime, requestId, meter, caller }) => {
     const upstream = toUpstreamRequest(await readJsonBody(request, DROP_IN_MAX_BODY_BYTES), request, runtime.models, runtime.config.maxTokens);
-    const options = { extraParameters: upstream.extraParameters, signal: callerDeadline(request), meter };
+    const options = { extraParameters: upstream.extraParameters, signal: callerDeadline(request), meter, callerId: caller.id };
     try {
       const allowed = fallbackAllowed(request);
       if (!upstream.stream) {

@@ -18,16 +18,17 @@ export class CallerMeter implements ModelMeter {
   readonly #quotas: QuotaConfig;
   readonly #callerKey: string;
   readonly #callerLimits: QuotaLimits;
-  readonly #maxTokens: number;
+  /** Reserved for the answer of a call without max_tokens. */
+  readonly #answerReserve: number;
   readonly #log: MeterLog;
   #remaining: QuotaRemaining | undefined;
 
-  constructor(store: QuotaStore, quotas: QuotaConfig, caller: Caller, maxTokens: number, log: MeterLog) {
+  constructor(store: QuotaStore, quotas: QuotaConfig, caller: Caller, answerReserve: number, log: MeterLog) {
     this.#store = store;
     this.#quotas = quotas;
     this.#callerKey = `caller:${caller.id}`;
     this.#callerLimits = (caller.keyName !== undefined ? quotas.perKey[caller.keyName] : undefined) ?? quotas.caller;
-    this.#maxTokens = maxTokens;
+    this.#answerReserve = answerReserve;
     this.#log = log;
   }
 
@@ -36,7 +37,7 @@ export class CallerMeter implements ModelMeter {
     const counters = [{ key: this.#callerKey, limits: this.#callerLimits }];
     if (deploymentLimits) counters.push({ key: `deployment:${alias}`, limits: deploymentLimits });
     const prompt = estimatePromptTokens(body.messages, Array.isArray(body.tools) ? body.tools : undefined);
-    const reserved = prompt + (typeof body.max_tokens === "number" ? body.max_tokens : this.#maxTokens);
+    const reserved = prompt + (typeof body.max_tokens === "number" ? body.max_tokens : this.#answerReserve);
     let admission: Admission;
     try {
       admission = await this.#store.admit(counters, reserved, signal);

@@ -120,7 +120,8 @@ export function callerHandler(handler: Handler<AuthenticatedContext>, options: H
     if (!caller) throw unresolvedSettings.includes("CALLER_KEYS") ? callerKeysUnavailable() : unauthorized();
     context.span.setCaller(caller.id);
     const { quotas, config } = context.runtime;
-    const meter = quotas ? new CallerMeter(quotas, config.quotas, caller, config.maxTokens, (line) => context.invocation.warn(line)) : undefined;
+    const answerReserve = Math.min(config.quotas.answerReserveTokens, config.maxTokens);
+    const meter = quotas ? new CallerMeter(quotas, config.quotas, caller, answerReserve, (line) => context.invocation.warn(line)) : undefined;
     const response = await handler(request, { ...context, caller, meter });
     return meter ? withHeaders(response, meter.headers()) : response;
   }, options);

@@ -14,6 +14,8 @@ export function modelErrorProblem(error: ModelError): HttpProblem {
       return new HttpProblem(504, "upstream_timeout", "Gateway Timeout", error.message);
     case "credential":
       return new HttpProblem(503, error.code, "Service Unavailable", error.message, { "retry-after": "30" });
+    case "internal":
+      return new HttpProblem(500, "internal_error", "Internal Server Error", error.message);
     case "aborted":
       return new HttpProblem(499, "aborted", "Client Closed Request", error.message);
     case "network":

@@ -4,6 +4,12 @@ import { HttpProblem } from "./problem.js";
 const JSON_TYPE = /^application\/([\w.+-]+\+)?json\s*(;|$)/i;
 
 /**
+ * Far deeper than any chat request (a JSON Schema inside a tool inside a message is about ten), and
+ * far below what overflows the stack when a body is serialised again (about 10,000 levels).
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/**
  * The request body as JSON: 415 unless the content type is JSON, 413 as soon as it grows past
  * `limitBytes` (declared or streamed; the rest is not read), 400 when it is not valid JSON.
  */
@@ -17,6 +23,7 @@ export async function readJsonBody(request: HttpRequest, limitBytes: number): Pr
   // A declared length within the limit is read in one go; otherwise the body is counted as it streams.
   const text = declared <= limitBytes ? await request.text() : await readText(request, limitBytes);
   if (text.trim() === "") throw invalidJson("The request body is empty.");
+  if (nestsDeeperThan(text, MAX_JSON_DEPTH)) throw invalidJson(`The request body nests deeper than ${MAX_JSON_DEPTH} levels.`);
   try {
     return JSON.parse(text);
   } catch {
@@ -43,6 +50,23 @@ async function readText(request: HttpRequest, limitBytes: number): Promise<strin
     parts.push(value);
   }
   return Buffer.concat(parts).toString("utf8");
+}
+
+/** Counts brackets outside strings: one pass, no parse, so a hostile body costs no more than its length. */
+export function nestsDeeperThan(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // a backslash: the next character is escaped
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return false;
 }
 
 const tooLarge = (limit: number) =>

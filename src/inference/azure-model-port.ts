@@ -239,6 +239,11 @@ export class AzureModelPort implements ModelPort {
     if ((error as { code?: unknown } | null)?.code === "PARSE_ERROR") {
       return new ModelError({ kind: "protocol", status: 502, code: "bad_upstream_response", message: "The model's answer is not valid JSON." });
     }
+    // Anything that did not come from the connection failed here, before or after the model was
+    // reached: never retried, never the deployment's fault, never called "unreachable".
+    if (!isTransportError(error)) {
+      return new ModelError({ kind: "internal", status: 500, code: "internal_error", message: "The request failed unexpectedly; quote request_id when reporting it." });
+    }
     return new ModelError({
       kind: "network",
       status: 502,
@@ -249,6 +254,22 @@ export class AzureModelPort implements ModelPort {
           : "The connection to the model broke during the answer.",
     });
   }
+}
+
+/**
+ * A failure of the connection to the model: what undici or Node's sockets throw (`UND_ERR_*`,
+ * `ECONNREFUSED`...), and the SDK's own transport's `REQUEST_SEND_ERROR`, seen through `cause` too.
+ */
+const TRANSPORT_CODE = /^(UND_ERR_|HPE_|ERR_TLS_|ERR_SSL_|ERR_SOCKET_|ERR_STREAM_PREMATURE_CLOSE$|REQUEST_SEND_ERROR$|E(?!RR_)[A-Z]+(_[A-Z]+)?$)|CERT|SELF_SIGNED|UNABLE_TO_/;
+
+function isTransportError(error: unknown): boolean {
+  for (let current = error, depth = 0; current && typeof current === "object" && depth < 5; depth++) {
+    const { code, syscall, name } = current as { code?: unknown; syscall?: unknown; name?: unknown };
+    if (typeof code === "string" && TRANSPORT_CODE.test(code)) return true;
+    if (typeof syscall === "string" || name === "SocketError" || name === "ConnectTimeoutError") return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 /** The app could not authenticate to the model: the caller gets a 503; readiness names the cause. */

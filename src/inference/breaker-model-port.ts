@@ -24,19 +24,19 @@ export class BreakerModelPort implements ModelPort {
   }
 
   complete(body: ChatCompletionsBody, options?: ModelCallOptions): Promise<ChatCompletion> {
-    return this.#guard(() => this.inner.complete(body, options));
+    return this.#guard(() => this.inner.complete(body, options), options?.callerId);
   }
 
   /** A stream counts as a success once the model accepted it; what happens later is not the circuit's. */
   stream(body: ChatCompletionsBody, options?: ModelCallOptions): Promise<AsyncIterable<ChatCompletionChunk>> {
-    return this.#guard(() => this.inner.stream(body, options));
+    return this.#guard(() => this.inner.stream(body, options), options?.callerId);
   }
 
   info(options?: { signal?: AbortSignal }): Promise<ModelInfo> {
     return this.inner.info(options);
   }
 
-  async #guard<T>(call: () => Promise<T>): Promise<T> {
+  async #guard<T>(call: () => Promise<T>, callerId: string | undefined): Promise<T> {
     const before = this.breaker.state;
     if (!this.breaker.allow()) {
       telemetry().event("breaker.rejected", { "app.deployment.alias": this.alias, "app.breaker.retry_after_ms": this.breaker.retryAfterMs() });
@@ -54,8 +54,9 @@ export class BreakerModelPort implements ModelPort {
       this.breaker.success();
       return result;
     } catch (error) {
-      if (isModelError(error) && isOutage(error)) {
-        this.breaker.failure();
+      if (!isModelError(error) || error.blame !== "deployment") this.breaker.neutral();
+      else if (isOutage(error)) {
+        this.breaker.failure(callerId);
         if (this.breaker.state === "open") telemetry().event("breaker.opened", { "app.deployment.alias": this.alias, "error.type": error.code });
       } else this.breaker.success();
       throw error;
@@ -63,9 +64,12 @@ export class BreakerModelPort implements ModelPort {
   }
 }
 
-/** Failures that say the deployment is unwell, not that the request was wrong or throttled. */
+/**
+ * The deployment's own failures that say it is unwell: 5xx, a broken connection or answer, its own
+ * timeout. Not a 4xx (the deployment answered, so it is up), nor anything the caller or this app
+ * caused, which `blame` tells apart.
+ */
 function isOutage(error: ModelError): boolean {
-  if (error.kind === "aborted") return false;
   if (error.kind !== "upstream") return true;
   return error.status >= 500;
 }

@@ -1,5 +1,8 @@
 import { ModelError } from "./model-error.js";
 
+/** A deadline this close to the timeout still gave the deployment its whole time. */
+const DEADLINE_SLACK_MS = 1_000;
+
 /**
  * One upstream call's cancellation: the caller's signal plus our own timer, which can be re-armed
  * (an idle timer between stream chunks). `failure()` tells what ended the call: our timer, or a
@@ -13,6 +16,8 @@ export class CallSignal {
   readonly #onCallerAbort = () => this.#controller.abort(new Error("aborted by caller"));
   #timedOut = false;
   #armedMs = -1;
+  /** Whether the timer runs for the deployment's whole timeout, rather than to the request's deadline. */
+  #fullTimeout = true;
   readonly #deadlineAt: number;
 
   /** `deadlineAt` (epoch ms) caps every arming of the timer: the call never outlives it. */
@@ -30,7 +35,9 @@ export class CallSignal {
 
   /** Restarts our timer: the call now has `timeoutMs` from here. */
   rearm(timeoutMs: number): void {
-    const ms = Math.max(0, Math.min(timeoutMs, this.#deadlineAt - Date.now()));
+    const left = this.#deadlineAt - Date.now();
+    const ms = Math.max(0, Math.min(timeoutMs, left));
+    this.#fullTimeout = left >= timeoutMs - DEADLINE_SLACK_MS;
     // A stream re-arms on every chunk, nearly always with the same delay: restart the timer in place.
     if (this.#timer && ms === this.#armedMs) {
       this.#timer.refresh();
@@ -53,6 +60,9 @@ export class CallSignal {
         status: 504,
         code: "upstream_timeout",
         message: "The model did not answer in time.",
+        // Slow past its own timeout is the deployment's failure; a deadline that came sooner (the
+        // caller's, or what was left of the request's) says nothing about the deployment.
+        blame: this.#timedOut && this.#fullTimeout ? "deployment" : "caller",
       });
     }
     if (this.#controller.signal.aborted) {

@@ -4,15 +4,22 @@ export interface BreakerOptions {
   windowMs: number;
   /** How long an open circuit refuses calls before one probe may go through. */
   coolDownMs: number;
+  /**
+   * How many different callers the failures in the window must come from (1 when absent). With 2 or
+   * more, one caller alone, whose requests may be what the deployment chokes on, cannot open the
+   * circuit for everyone else.
+   */
+  minCallers?: number;
 }
 
 /**
  * One deployment's circuit: closed (calls go through; failures are counted in a sliding window),
  * open (calls are refused at once until the cool-down ends), half-open (exactly one probe goes
- * through; its outcome closes or reopens the circuit).
+ * through; its outcome closes or reopens the circuit). The circuit opens when `failures` failures
+ * fall within the window and they came from at least `minCallers` callers.
  */
 export class CircuitBreaker {
-  #failures: number[] = [];
+  #failures: Array<{ at: number; caller: string | undefined }> = [];
   #openUntil = 0;
   #probing = false;
   #state: "closed" | "open" | "half-open" = "closed";
@@ -48,12 +55,20 @@ export class CircuitBreaker {
     this.#failures = [];
   }
 
-  failure(): void {
+  /** A call that says nothing of the deployment's health (the caller left): a probe may go again. */
+  neutral(): void {
+    this.#probing = false;
+  }
+
+  /** `caller` is who made the failed call (undefined: an unknown caller, counted as one). */
+  failure(caller?: string): void {
     const now = this.now();
     if (this.#state === "half-open") return this.#open(now);
-    this.#failures = this.#failures.filter((at) => at > now - this.options.windowMs);
-    this.#failures.push(now);
-    if (this.#failures.length >= this.options.failures) this.#open(now);
+    this.#failures = this.#failures.filter((failure) => failure.at > now - this.options.windowMs);
+    this.#failures.push({ at: now, caller });
+    if (this.#failures.length < this.options.failures) return;
+    const callers = new Set(this.#failures.map((failure) => failure.caller)).size;
+    if (callers >= (this.options.minCallers ?? 1)) this.#open(now);
   }
 
   #open(now: number): void {

@@ -3,7 +3,14 @@
  * URL or a stack. `kind` says where it failed; `status` is the upstream's HTTP status when it answered
  * (`upstream`), otherwise the status a gateway answers with.
  */
-export type ModelErrorKind = "upstream" | "timeout" | "network" | "protocol" | "aborted" | "credential";
+export type ModelErrorKind = "upstream" | "timeout" | "network" | "protocol" | "aborted" | "credential" | "internal";
+
+/**
+ * Whose failure it was, which decides whether the deployment's circuit counts it: the deployment's
+ * (it answered 5xx, broke, or was slow past its own timeout), the caller's (its deadline, it left),
+ * or this app's (a credential it cannot get, a bug before anything was sent).
+ */
+export type ModelErrorBlame = "deployment" | "caller" | "app";
 
 export interface ModelErrorInit {
   kind: ModelErrorKind;
@@ -13,6 +20,8 @@ export interface ModelErrorInit {
   retryAfterMs?: number;
   param?: string | null;
   type?: string | null;
+  /** When absent: the caller's for `aborted`, the app's for `credential` and `internal`, else the deployment's. */
+  blame?: ModelErrorBlame;
 }
 
 export class ModelError extends Error {
@@ -22,6 +31,7 @@ export class ModelError extends Error {
   readonly retryAfterMs: number | undefined;
   readonly param: string | null;
   readonly type: string | null;
+  readonly blame: ModelErrorBlame;
 
   constructor(init: ModelErrorInit) {
     super(init.message);
@@ -32,6 +42,7 @@ export class ModelError extends Error {
     this.retryAfterMs = init.retryAfterMs;
     this.param = init.param ?? null;
     this.type = init.type ?? null;
+    this.blame = init.blame ?? (init.kind === "aborted" ? "caller" : init.kind === "credential" || init.kind === "internal" ? "app" : "deployment");
   }
 }
 

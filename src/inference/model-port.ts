@@ -25,6 +25,8 @@ export interface ModelCallOptions {
   deadlineAt?: number;
   /** The caller's quotas, when they are enforced. */
   meter?: ModelMeter;
+  /** Who asked, so that one caller's failures alone cannot open a deployment's circuit for everyone. */
+  callerId?: string;
 }
 
 /**

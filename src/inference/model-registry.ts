@@ -82,7 +82,7 @@ export function authsFor(config: AppConfig): Map<string, ModelAuth> {
 
 /** Down or throttled: worth asking another deployment. A caller's mistake or a filter is not. */
 function warrantsFallback(error: ModelError): boolean {
-  if (error.kind === "aborted") return false;
+  if (error.blame !== "deployment") return false;
   if (error.kind !== "upstream") return true;
   return error.status >= 500 || error.status === 429;
 }

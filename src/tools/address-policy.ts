@@ -1,34 +1,41 @@
-import { BlockList, isIP } from "node:net";
+import { isIP } from "node:net";
+import ipaddr from "ipaddr.js";
 
 /**
- * Addresses an HTTP tool may never reach: private, loopback, link-local (the cloud metadata service
- * lives there), carrier-grade NAT, multicast, reserved and unspecified ranges, IPv4 and IPv6.
+ * Azure's platform addresses: the wire server (DHCP, DNS, health probes, VM agent) and the instance
+ * metadata service, which hands out managed-identity tokens. ipaddr.js calls the wire server plain
+ * "unicast", so it has to be named here; the metadata address is link-local and named for the record.
  */
-const blocked = new BlockList();
-for (const [network, prefix] of [
-  ["0.0.0.0", 8], ["10.0.0.0", 8], ["100.64.0.0", 10], ["127.0.0.0", 8], ["169.254.0.0", 16], ["172.16.0.0", 12],
-  ["192.0.0.0", 24], ["192.0.2.0", 24], ["192.168.0.0", 16], ["198.18.0.0", 15], ["198.51.100.0", 24], ["203.0.113.0", 24],
-  ["224.0.0.0", 4], ["240.0.0.0", 4],
-] as const) blocked.addSubnet(network, prefix, "ipv4");
-// ::/96 covers the IPv4-compatible form (::a9fe:a9fe); 6to4, Teredo and NAT64 wrap IPv4 addresses too.
-for (const [network, prefix] of [
-  ["::", 96], ["::1", 128], ["fc00::", 7], ["fe80::", 10], ["fec0::", 10], ["ff00::", 8], ["64:ff9b::", 96], ["64:ff9b:1::", 48], ["2002::", 16], ["2001::", 32],
-] as const) {
-  blocked.addSubnet(network, prefix, "ipv6");
-}
+const AZURE_PLATFORM_ADDRESSES: ReadonlySet<string> = new Set(["168.63.129.16", "169.254.169.254"]);
 
-const loopback = new BlockList();
-loopback.addSubnet("127.0.0.0", 8, "ipv4");
-loopback.addAddress("::1", "ipv6");
+/**
+ * IPv6 prefixes that carry an IPv4 address (IPv4-compatible, NAT64, 6to4, Teredo), so could reach a
+ * private or metadata address through a translator. ipaddr.js calls ::/96 "unicast"; the others it
+ * names already, and are listed so the refusal does not rest on its naming.
+ */
+const IPV4_EMBEDDING: readonly [ipaddr.IPv6, number][] = (
+  [["::", 96], ["64:ff9b::", 96], ["64:ff9b:1::", 48], ["2002::", 16], ["2001::", 32]] as const
+).map(([network, prefix]) => [ipaddr.IPv6.parse(network), prefix]);
 
-/** Whether a resolved address may be connected to; loopback only when local development allows it. */
+/**
+ * ipaddr.js reads `::a.b.c.d` as the IPv4-mapped `::ffff:a.b.c.d`, but the socket layer reads it as the
+ * IPv4-compatible `::a.b.c.d` (in ::/96), so that spelling is refused before ipaddr.js sees it.
+ */
+const IPV4_COMPATIBLE_DOTTED = /^::\d{1,3}(?:\.\d{1,3}){3}(?:%.*)?$/;
+
+/**
+ * Whether a resolved address may be connected to: only public unicast, never an Azure platform
+ * address, loopback only when local development allows it. An IPv4 address written as IPv6
+ * (::ffff:a9fe:a9fe) is judged as the IPv4 address it carries.
+ */
 export function addressAllowed(address: string, options: { allowLoopback: boolean }): boolean {
-  const family = isIP(address);
-  if (family === 0) return false;
-  // An IPv4 address written as IPv6 (::ffff:10.0.0.1) is judged as the IPv4 address it is.
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
-  if (mapped) return addressAllowed(mapped, options);
-  const type = family === 4 ? "ipv4" : "ipv6";
-  if (options.allowLoopback && loopback.check(address, type)) return true;
-  return !blocked.check(address, type);
+  // Only what the socket layer itself takes as an address literal: ipaddr.js also accepts spellings
+  // (127.1, 0x7f.0.0.1, ::ffff:0177.0.0.1) that other parsers read as a different address.
+  if (isIP(address) === 0 || IPV4_COMPATIBLE_DOTTED.test(address) || !ipaddr.isValid(address)) return false;
+  const parsed = ipaddr.process(address);
+  const range = parsed.range();
+  if (range === "loopback") return options.allowLoopback;
+  if (range !== "unicast") return false;
+  if (parsed.kind() === "ipv6") return !IPV4_EMBEDDING.some((subnet) => parsed.match(subnet));
+  return !AZURE_PLATFORM_ADDRESSES.has(parsed.toString());
 }

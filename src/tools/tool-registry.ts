@@ -1,6 +1,9 @@
 import type { Ajv, ValidateFunction } from "ajv";
 import { getFlightInfo } from "./get-flight-info.js";
 import type { ServerTool } from "./server-tool.js";
+import { Slots } from "./slots.js";
+
+const DEFAULT_INSTANCE_CONCURRENCY = 64;
 
 export interface RegisteredTool {
   tool: ServerTool;
@@ -16,8 +19,11 @@ export class ToolRegistry {
   readonly #tools = new Map<string, ServerTool>();
   readonly #compiled = new Map<string, RegisteredTool>();
   #ajv: Ajv | undefined;
+  /** Tool calls running at once on this instance, over every request. */
+  readonly slots: Slots;
 
-  constructor(tools: readonly ServerTool[]) {
+  constructor(tools: readonly ServerTool[], options: { maxConcurrent?: number } = {}) {
+    this.slots = new Slots(options.maxConcurrent ?? DEFAULT_INSTANCE_CONCURRENCY);
     for (const tool of tools) {
       if (this.#tools.has(tool.name)) throw new Error(`Two server tools are named ${tool.name}`);
       this.#tools.set(tool.name, tool);
@@ -25,8 +31,8 @@ export class ToolRegistry {
   }
 
   /** The built-in tools (the seed's get_flight_info), and the HTTP tools from settings. */
-  static builtIn(extra: readonly ServerTool[] = []): ToolRegistry {
-    return new ToolRegistry([getFlightInfo, ...extra]);
+  static builtIn(extra: readonly ServerTool[] = [], options: { maxConcurrent?: number } = {}): ToolRegistry {
+    return new ToolRegistry([getFlightInfo, ...extra], options);
   }
 
   has(name: string): boolean {

@@ -1,6 +1,7 @@
 import { telemetry } from "../telemetry/telemetry.js";
 import type { WireMessage, WireToolCall } from "../inference/index.js";
 import { ToolError } from "./server-tool.js";
+import { Slots } from "./slots.js";
 import type { ToolRegistry } from "./tool-registry.js";
 
 export interface ToolLimits {
@@ -10,7 +11,16 @@ export interface ToolLimits {
   maxOutputBytes: number;
   /** How many rounds of tool calls before the model must answer in text. */
   maxIterations: number;
+  /** Calls run from one model turn; the model's further calls are answered with an error. */
+  maxCallsPerTurn?: number;
+  /** Calls run for one request, over all its turns; further calls are answered with an error. */
+  maxCallsPerRequest?: number;
+  /** Calls of one request running at once; the others wait their turn. */
+  maxConcurrent?: number;
 }
+
+/** One model turn could otherwise ask for hundreds of calls, each an outbound request. */
+export const DEFAULT_TOOL_FAN_OUT = { maxCallsPerTurn: 8, maxCallsPerRequest: 32, maxConcurrent: 4 } as const;
 
 export interface ToolStep {
   tool_call: { id: string; name: string; arguments: string };
@@ -25,13 +35,19 @@ export interface ToolStep {
  */
 export class ToolSession {
   readonly steps: ToolStep[] = [];
+  /** Every call id the model used, run or refused: an id is answered once. */
   readonly #ran = new Set<string>();
+  /** Calls that were run (or wait to be), for the per-request limit. */
+  #runs = 0;
+  readonly #slots: Slots;
 
   constructor(
     private readonly registry: ToolRegistry,
     private readonly allowed: readonly string[],
     readonly limits: ToolLimits,
-  ) {}
+  ) {
+    this.#slots = new Slots(limits.maxConcurrent ?? DEFAULT_TOOL_FAN_OUT.maxConcurrent);
+  }
 
   /** The tools as the model API describes them. */
   definitions() {
@@ -53,7 +69,20 @@ export class ToolSession {
    */
   async *run(calls: readonly WireToolCall[], signal: AbortSignal): AsyncGenerator<{ index: number; step: ToolStep; message: WireMessage }> {
     const pending = new Map<number, Promise<{ index: number; step: ToolStep }>>();
-    calls.forEach((call, index) => pending.set(index, this.#runOne(call, signal).then((step) => ({ index, step }))));
+    const perTurn = this.limits.maxCallsPerTurn ?? DEFAULT_TOOL_FAN_OUT.maxCallsPerTurn;
+    const perRequest = this.limits.maxCallsPerRequest ?? DEFAULT_TOOL_FAN_OUT.maxCallsPerRequest;
+    calls.forEach((call, index) => {
+      // Every call gets an answer (the model API wants one per call), but past the limits it is a refusal.
+      const refusal =
+        index >= perTurn
+          ? `Not run: at most ${perTurn} tool calls are run per turn; ask for fewer at once.`
+          : this.#runs >= perRequest
+            ? `Not run: at most ${perRequest} tool calls are run per request.`
+            : undefined;
+      if (refusal !== undefined) this.#ran.add(call.id);
+      const step = refusal !== undefined ? Promise.resolve(refused(call, refusal)) : this.#runOne(call, signal);
+      pending.set(index, step.then((done) => ({ index, step: done })));
+    });
     while (pending.size > 0) {
       const { index, step } = await Promise.race(pending.values());
       pending.delete(index);
@@ -64,19 +93,31 @@ export class ToolSession {
 
   async #runOne(call: WireToolCall, signal: AbortSignal): Promise<ToolStep> {
     const step: ToolStep = { tool_call: { id: call.id, name: call.function.name, arguments: call.function.arguments } };
+    // Counted when asked for, so that calls waiting for a slot count against the request's limit.
+    const first = !this.#ran.has(call.id);
+    this.#ran.add(call.id);
+    this.#runs++;
+    let release: (() => void) | undefined;
+    try {
+      release = await this.#slots.take(signal);
+    } catch {
+      step.error = "Not run: the request ended first.";
+      return step;
+    }
     const span = telemetry().tool(call.function.name, call.id, call.function.arguments);
     try {
+      if (!first) throw new ToolError(`The tool call ${call.id} has already run.`);
       step.result = await this.#execute(call, signal);
     } catch (error) {
       step.error = error instanceof ToolError ? error.message : "The tool failed.";
+    } finally {
+      release();
     }
     span.end(step.error !== undefined ? { error: step.error } : { result: () => this.#content(step) });
     return step;
   }
 
   async #execute(call: WireToolCall, signal: AbortSignal): Promise<unknown> {
-    if (this.#ran.has(call.id)) throw new ToolError(`The tool call ${call.id} has already run.`);
-    this.#ran.add(call.id);
     const registered = this.allowed.includes(call.function.name) ? this.registry.get(call.function.name) : undefined;
     if (!registered) throw new ToolError(`There is no tool named ${call.function.name}. Available: ${this.allowed.join(", ")}.`);
     let args: unknown;
@@ -89,7 +130,14 @@ export class ToolSession {
       const problem = registered.validate.errors?.[0];
       throw new ToolError(`Invalid arguments: ${problem?.instancePath || "the arguments"} ${problem?.message ?? "are not valid"}.`);
     }
-    return withTimeout((toolSignal) => registered.tool.execute(args as Record<string, unknown>, toolSignal), this.limits.timeoutMs, signal);
+    const release = await this.registry.slots.take(signal).catch(() => {
+      throw new ToolError("Not run: the request ended first.");
+    });
+    try {
+      return await withTimeout((toolSignal) => registered.tool.execute(args as Record<string, unknown>, toolSignal), this.limits.timeoutMs, signal);
+    } finally {
+      release();
+    }
   }
 
   /**
@@ -114,6 +162,10 @@ export class ToolSession {
       keep = Math.floor((keep * max) / size * 0.95);
     }
   }
+}
+
+function refused(call: WireToolCall, error: string): ToolStep {
+  return { tool_call: { id: call.id, name: call.function.name, arguments: call.function.arguments }, error };
 }
 
 async function withTimeout<T>(run: (signal: AbortSignal) => Promise<T>, timeoutMs: number, outer: AbortSignal): Promise<T> {

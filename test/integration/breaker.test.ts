@@ -9,7 +9,8 @@ let host: Awaited<ReturnType<typeof startHost>>;
 beforeAll(async () => {
   emulator = await startEmulator();
   host = await startHost(
-    settingsFor(inject("stackSettings"), emulator.url, { MODEL_MAX_RETRIES: "0", BREAKER_FAILURES: "2", BREAKER_COOLDOWN_MS: "400" }),
+    // One caller here: the rule that failures must come from two callers is tested in hostile-input.
+    settingsFor(inject("stackSettings"), emulator.url, { MODEL_MAX_RETRIES: "0", BREAKER_FAILURES: "2", BREAKER_COOLDOWN_MS: "400", BREAKER_MIN_CALLERS: "1" }),
   );
 });
 afterAll(async () => {

@@ -150,13 +150,28 @@ describe("loadConfig", () => {
         "mistral-large": { requestsPerMinute: 1000, tokensPerMinute: 200_000 },
         "mistral-small": { requestsPerMinute: 1000, tokensPerMinute: 50_000 },
       },
+      answerReserveTokens: 500,
     });
+    expect(loadConfig({ ...validEnv(), QUOTA_ANSWER_RESERVE_TOKENS: "4096" }).quotas.answerReserveTokens).toBe(4096);
     expect(loadConfig({ ...validEnv(), QUOTAS: "off" }).quotas.enabled).toBe(false);
     expect(problemsOf({ ...validEnv(), CALLER_QUOTAS: "ghost:1/1,dev:1" })).toEqual([
       'CALLER_QUOTAS names "ghost", which is not a key in CALLER_KEYS',
       "CALLER_QUOTAS: each entry must be keyname:requests/tokens (per minute), e.g. ci:60/20000",
     ]);
     expect(problemsOf({ ...validEnv(), QUOTA_TABLE: "no-dashes" })).toEqual(["QUOTA_TABLE must be 3 to 63 letters and digits, starting with a letter"]);
+  });
+
+  it("reads the fan-out limits of server tools, the breaker's caller rule and the public host", () => {
+    const defaults = loadConfig(validEnv());
+    expect(defaults.tools).toMatchObject({ maxCallsPerTurn: 8, maxCallsPerRequest: 32, maxConcurrent: 4, maxConcurrentPerInstance: 64 });
+    expect(defaults.breaker.minCallers).toBe(2);
+    expect(defaults.publicHost).toEqual({ host: "localhost:7071", scheme: "http" });
+    const set = loadConfig({ ...validEnv(), TOOL_MAX_CALLS_PER_TURN: "2", BREAKER_MIN_CALLERS: "1", WEBSITE_HOSTNAME: "chat.azurewebsites.net" });
+    expect(set.tools.maxCallsPerTurn).toBe(2);
+    expect(set.breaker.minCallers).toBe(1);
+    expect(set.publicHost).toEqual({ host: "chat.azurewebsites.net", scheme: "https" });
+    expect(problemsOf({ ...validEnv(), WEBSITE_HOSTNAME: "evil.example/x?" })).toEqual(["WEBSITE_HOSTNAME must be a host name, with a port or without"]);
+    expect(problemsOf({ ...validEnv(), TOOL_MAX_CONCURRENCY: "0" })).toEqual(["TOOL_MAX_CONCURRENCY must be a whole number from 1 to 64"]);
   });
 
   it("requires MODEL_DEPLOYMENTS with at least one valid, unique alias", () => {

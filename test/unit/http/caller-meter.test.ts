@@ -10,6 +10,7 @@ const quotas: QuotaConfig = {
   caller: { requestsPerMinute: 100, tokensPerMinute: 10_000 },
   perKey: { ci: { requestsPerMinute: 5, tokensPerMinute: 500 } },
   deployments: { large: { requestsPerMinute: 1000, tokensPerMinute: 200_000 } },
+  answerReserveTokens: 500,
 };
 const body = { messages: [{ role: "user" as const, content: "12345678" }], max_tokens: 50 };
 

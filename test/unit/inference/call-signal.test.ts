@@ -90,4 +90,22 @@ describe("CallSignal", () => {
       vi.useRealTimers();
     }
   });
+
+  it("blames the deployment for its own timeout only, not for a deadline that left it less time", () => {
+    vi.useFakeTimers();
+    try {
+      const own = new CallSignal(1_000, undefined, Date.now() + 60_000);
+      vi.advanceTimersByTime(1_000);
+      expect(own.failure()).toMatchObject({ code: "upstream_timeout", blame: "deployment" });
+      const cut = new CallSignal(10_000, undefined, Date.now() + 2_000);
+      vi.advanceTimersByTime(2_000);
+      expect(cut.failure()).toMatchObject({ code: "upstream_timeout", blame: "caller" });
+      const caller = new AbortController();
+      const callers = new CallSignal(10_000, caller.signal);
+      caller.abort(new DOMException("deadline", "TimeoutError"));
+      expect(callers.failure()).toMatchObject({ code: "upstream_timeout", blame: "caller" });
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 });

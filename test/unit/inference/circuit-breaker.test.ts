@@ -80,4 +80,43 @@ describe("BreakerModelPort", () => {
       expect(port.breaker.state).toBe("closed");
     }
   });
+
+  it("never counts what the deployment did not cause: a caller's deadline or leaving, or an error in this app", async () => {
+    for (const error of [
+      new ModelError({ kind: "timeout", status: 504, code: "upstream_timeout", message: "m", blame: "caller" }),
+      new ModelError({ kind: "aborted", status: 499, code: "aborted", message: "m" }),
+      new ModelError({ kind: "internal", status: 500, code: "internal_error", message: "m" }),
+      new ModelError({ kind: "credential", status: 503, code: "model_credential_unavailable", message: "m" }),
+    ]) {
+      const port = new BreakerModelPort(failing(error).port, { ...options, failures: 1 }, () => 0);
+      await expect(port.complete({ messages: [] })).rejects.toBe(error);
+      expect(port.breaker.state, error.code).toBe("closed");
+    }
+    // The deployment's own timeout does count.
+    const slow = new ModelError({ kind: "timeout", status: 504, code: "upstream_timeout", message: "m" });
+    const port = new BreakerModelPort(failing(slow).port, { ...options, failures: 1 }, () => 0);
+    await expect(port.complete({ messages: [] })).rejects.toBe(slow);
+    expect(port.breaker.state).toBe("open");
+  });
+
+  it("opens only when the failures came from enough different callers", async () => {
+    const inner = failing(new ModelError({ kind: "upstream", status: 500, code: "x", message: "m" }));
+    const port = new BreakerModelPort(inner.port, { ...options, failures: 2, minCallers: 2 }, () => 0);
+    for (let i = 0; i < 5; i++) await expect(port.complete({ messages: [] }, { callerId: "key:mallory" })).rejects.toMatchObject({ status: 500 });
+    expect(port.breaker.state).toBe("closed");
+    await expect(port.complete({ messages: [] }, { callerId: "key:alice" })).rejects.toMatchObject({ status: 500 });
+    expect(port.breaker.state).toBe("open");
+  });
+
+  it("lets the next probe through when the probe's caller left", () => {
+    let now = 0;
+    const breaker = new CircuitBreaker({ ...options, failures: 1 }, () => now);
+    breaker.failure();
+    now = 500;
+    expect(breaker.allow()).toBe(true);
+    expect(breaker.allow()).toBe(false);
+    breaker.neutral();
+    expect(breaker.state).toBe("half-open");
+    expect(breaker.allow()).toBe(true);
+  });
 });

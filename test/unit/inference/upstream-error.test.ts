@@ -32,7 +32,8 @@ describe("safeText", () => {
     expect(safeText("key sk-12345 leaked", ["sk-12345"])).toBe("key [redacted] leaked");
     expect(safeText("x".repeat(600))).toHaveLength(503);
     expect(safeText("failed at myres.eastus2.models.ai.azure.com/mistral-large today")).toBe("failed at [host] today");
-    expect(safeText("at 10.0.0.4:443 or api.local:8080/x")).toBe("at 10.0.0.4:443 or [host]");
+    // An address names our network as much as a host name does (#20).
+    expect(safeText("at 10.0.0.4:443 or api.local:8080/x")).toBe("at [host] or [host]");
     expect(safeText("temperature must be 0.0 to 1.0, e.g. 0.7")).toBe("temperature must be 0.0 to 1.0, e.g. 0.7");
   });
 });

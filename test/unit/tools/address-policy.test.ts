@@ -16,6 +16,43 @@ describe("addressAllowed", () => {
     expect(addressAllowed(address, { allowLoopback: false })).toBe(true);
   });
 
+  it.each([
+    // Azure's wire server and metadata service, plain and IPv4-mapped.
+    "168.63.129.16", "::ffff:168.63.129.16", "::ffff:a83f:8110", "169.254.169.254",
+    // IPv4-mapped IPv6, every spelling, judged as the IPv4 address it carries.
+    "::ffff:a9fe:a9fe", "::ffff:169.254.169.254", "::FFFF:A9FE:A9FE", "0:0:0:0:0:ffff:7f00:1", "0000:0000:0000:0000:0000:ffff:127.0.0.1",
+    "::0:ffff:a00:1", "::ffff:c0a8:101",
+    // Documentation, discard-only, benchmarking and other non-unicast IPv6.
+    "2001:db8::1", "2001:db8:ffff::", "100::1", "100::ffff:ffff:ffff:ffff", "2001:2::1", "3fff::1", "ff02::1", "::ffff:0:a9fe:a9fe",
+    // IPv6 forms that embed an IPv4 address: 6to4, Teredo, NAT64 (both prefixes), IPv4-compatible.
+    "2002:808:808::1", "2001:0:808:808::1", "64:ff9b::a9fe:a9fe", "64:ff9b::808:808", "64:ff9b:1::808:808", "::808:808", "::2",
+    "::8.8.8.8", "::169.254.169.254", "0:0:0:0:0:0:808:808",
+    // Other IPv4 special ranges.
+    "198.18.0.1", "192.88.99.1", "240.0.0.1",
+    // Not what the socket layer takes as an address literal.
+    "", "127.1", "2130706433", "0x7f.0.0.1", "::ffff:0x7f.0.0.1", "::ffff:0177.0.0.1", " 8.8.8.8", "8.8.8.8 ", "[::1]", "1.2.3.256",
+  ])("refuses %s", (address) => {
+    expect(addressAllowed(address, { allowLoopback: false })).toBe(false);
+  });
+
+  it.each(["20.0.0.1", "8.8.8.8", "1.1.1.1", "2606:4700::1111", "2001:4860:4860::8888", "::ffff:8.8.8.8", "::ffff:808:808", "0:0:0:0:0:ffff:1400:1"])(
+    "allows public %s",
+    (address) => {
+      expect(addressAllowed(address, { allowLoopback: false })).toBe(true);
+    },
+  );
+
+  it("allows every spelling of loopback only when local development asks for it", () => {
+    for (const address of ["127.0.0.1", "127.9.9.9", "::1", "0:0:0:0:0:0:0:1", "::ffff:127.0.0.1", "::ffff:7f00:1", "0:0:0:0:0:ffff:7f00:1"]) {
+      expect(addressAllowed(address, { allowLoopback: false }), address).toBe(false);
+      expect(addressAllowed(address, { allowLoopback: true }), address).toBe(true);
+    }
+    // Loopback in name only: IPv4-compatible, NAT64 and 6to4 forms of 127.0.0.1 are not this machine.
+    for (const address of ["::127.0.0.1", "::7f00:1", "64:ff9b::7f00:1", "2002:7f00:1::1", "168.63.129.16", "::ffff:a9fe:a9fe"]) {
+      expect(addressAllowed(address, { allowLoopback: true }), address).toBe(false);
+    }
+  });
+
   it("allows loopback, and only loopback, when local development asks for it", () => {
     expect(addressAllowed("127.0.0.1", { allowLoopback: true })).toBe(true);
     expect(addressAllowed("::1", { allowLoopback: true })).toBe(true);

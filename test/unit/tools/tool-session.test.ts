@@ -84,4 +84,39 @@ describe("ToolSession", () => {
     expect(item?.step.result).toMatchObject({ truncated: true });
     expect(Buffer.byteLength(item?.message.content as string)).toBeLessThan(1_100);
   });
+
+  it("answers calls past the per-turn and per-request limits with an error, without running them", async () => {
+    let runs = 0;
+    const counting = new ToolRegistry([tool("count", async () => ++runs)]);
+    const session = new ToolSession(counting, ["count"], { ...limits, maxCallsPerTurn: 3, maxCallsPerRequest: 5 });
+    const turn = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => call(`${prefix}${i}`, "count"));
+    const first = await runAll(session, turn("a", 10));
+    expect(first).toHaveLength(10);
+    expect(first.filter((item) => item.step.error === undefined)).toHaveLength(3);
+    expect(first.find((item) => item.index === 9)?.step.error).toMatch(/at most 3 tool calls are run per turn/);
+    const second = await runAll(session, turn("b", 3));
+    expect(second.filter((item) => item.step.error === undefined)).toHaveLength(2);
+    expect(second.filter((item) => /per request/.test(item.step.error ?? ""))).toHaveLength(1);
+    expect(runs).toBe(5);
+  });
+
+  it("runs at most maxConcurrent calls of a request at once, and at most the registry's slots over all requests", async () => {
+    let running = 0;
+    let most = 0;
+    const gauge = async () => {
+      most = Math.max(most, ++running);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      running--;
+      return "ok";
+    };
+    const shared = new ToolRegistry([tool("gauge", gauge)], { maxConcurrent: 3 });
+    const session = () => new ToolSession(shared, ["gauge"], { ...limits, maxCallsPerTurn: 8, maxConcurrent: 2 });
+    const calls = Array.from({ length: 6 }, (_, i) => call(`c${i}`, "gauge"));
+    await runAll(session(), calls);
+    expect(most).toBe(2);
+    most = 0;
+    const results = await Promise.all([runAll(session(), calls), runAll(session(), calls), runAll(session(), calls)]);
+    expect(most).toBe(3);
+    expect(results.flat().every((item) => item.step.result === "ok")).toBe(true);
+  });
 });
