@@ -20,7 +20,9 @@ export const chat = callerHandler(
       const allowed = fallbackAllowed(request);
       const callerSignal = callerDeadline(request);
       if (!tools) {
-        const options = { extraParameters: prepared.extraParameters, signal: callerSignal, meter, callerId: caller.id };
+        // One deadline for the request: a fallback gets what is left of it, not a fresh budget.
+        const deadlineAt = Date.now() + runtime.config.modelTimeoutMs;
+        const options = { extraParameters: prepared.extraParameters, signal: callerSignal, meter, callerId: caller.id, deadlineAt };
         const { result, port } = await runtime.models.withFallback(prepared.port, allowed, (p) => p.complete(prepared.body, options));
         return answered(port.alias, toChatResponse(result, port.alias, ids, chatRequest, validateOutput));
       }

@@ -17,11 +17,13 @@ export const chatStream = callerHandler(
     // A tool loop runs several model calls and tools; all of them together get one deadline.
     const callerSignal = callerDeadline(request);
     const deadline = prepared.tools ? toolLoopDeadline(runtime.config.modelTimeoutMs, callerSignal) : callerSignal;
+    const deadlineAt = Date.now() + runtime.config.modelTimeoutMs;
     let chunks;
     try {
       const body = prepared.tools ? toolTurnBody(prepared, prepared.tools, [...prepared.body.messages], false) : prepared.body;
       const first = await runtime.models.withFallback(prepared.port, fallbackAllowed(request), (port) =>
-        port.stream(body, { extraParameters: prepared.extraParameters, signal: deadline, meter, callerId: caller.id }),
+        // One deadline for the request: a fallback gets what is left of it, not a fresh budget.
+        port.stream(body, { extraParameters: prepared.extraParameters, signal: deadline, meter, callerId: caller.id, deadlineAt }),
       );
       chunks = first.result;
       // Every later turn, and the start event, belong to the deployment that answered.

@@ -21,7 +21,9 @@ export const DROP_IN_MAX_BODY_BYTES = 1024 * 1024;
 export const chatCompletions = callerHandler(
   async (request, { runtime, requestId, meter, caller }) => {
     const upstream = toUpstreamRequest(await readJsonBody(request, DROP_IN_MAX_BODY_BYTES), request, runtime.models, runtime.config.maxTokens);
-    const options = { extraParameters: upstream.extraParameters, signal: callerDeadline(request), meter, callerId: caller.id };
+    // One deadline for the request: a fallback gets what is left of it, not a fresh budget.
+    const deadlineAt = Date.now() + runtime.config.modelTimeoutMs;
+    const options = { extraParameters: upstream.extraParameters, signal: callerDeadline(request), meter, callerId: caller.id, deadlineAt };
     try {
       const allowed = fallbackAllowed(request);
       if (!upstream.stream) {

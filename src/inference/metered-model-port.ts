@@ -1,3 +1,4 @@
+import { expiredCall } from "./expired.js";
 import { managedStream } from "./managed-stream.js";
 import type { MeterTicket, ModelCallOptions, ModelPort } from "./model-port.js";
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionsBody, ModelInfo, WireUsage } from "./wire.js";
@@ -16,7 +17,7 @@ export class MeteredModelPort implements ModelPort {
   }
 
   async complete(body: ChatCompletionsBody, options: ModelCallOptions = {}): Promise<ChatCompletion> {
-    const ticket = await options.meter?.admit(this.alias, body, options.signal);
+    const ticket = await admit(this.alias, body, options);
     try {
       const completion = await this.inner.complete(body, options);
       ticket?.settle(completion.usage, 0);
@@ -28,7 +29,7 @@ export class MeteredModelPort implements ModelPort {
   }
 
   async stream(body: ChatCompletionsBody, options: ModelCallOptions = {}): Promise<AsyncIterable<ChatCompletionChunk>> {
-    const ticket = await options.meter?.admit(this.alias, body, options.signal);
+    const ticket = await admit(this.alias, body, options);
     let chunks: AsyncIterable<ChatCompletionChunk>;
     try {
       chunks = await this.inner.stream(body, options);
@@ -41,6 +42,20 @@ export class MeteredModelPort implements ModelPort {
 
   info(options?: { signal?: AbortSignal }): Promise<ModelInfo> {
     return this.inner.info(options);
+  }
+}
+
+/**
+ * No call starts once its request's time is up (a fallback after a primary that used it all, say),
+ * and a deadline that passes during admission is a timeout, not the quota store's raw abort error.
+ */
+async function admit(alias: string, body: ChatCompletionsBody, options: ModelCallOptions): Promise<MeterTicket | undefined> {
+  const before = expiredCall(options);
+  if (before) throw before;
+  try {
+    return await options.meter?.admit(alias, body, options.signal);
+  } catch (error) {
+    throw expiredCall(options) ?? error;
   }
 }
 

@@ -53,3 +53,43 @@ describe("deadlines", () => {
     expect(app.emulator.emulator.log.entries()).toHaveLength(0);
   });
 });
+
+/**
+ * One deadline per request, fallback included: a fallback gets what is left of MODEL_TIMEOUT_MS, no
+ * attempt starts after the caller's deadline, and a deadline that passes is a 504, never a 500.
+ */
+describe("one deadline per request, with fallback allowed", () => {
+  const fallback = useOwnApp({
+    MODEL_MAX_RETRIES: "0",
+    MODEL_TIMEOUT_MS: "3000",
+    MODEL_FALLBACK: "mistral-large:mistral-small",
+    BREAKER_FAILURES: "100",
+  });
+  const silentPrimary = () => postJson(`${fallback.emulator.url}/_emulator/faults`, { faults: [{ match: { deployment: "mistral-large" }, no_response: true, times: 10 }] });
+  const ask = async (path: string, headers: Record<string, string> = {}) => {
+    const started = Date.now();
+    const answer = await postJson(`${fallback.host.url}/api${path}`, seed("chat.request"), { "api-key": "dev-key", "x-allow-fallback": "true", ...headers });
+    return { ...answer, elapsed: Date.now() - started };
+  };
+  const codeOf = (path: string, json: any) => (path === "/chat/completions" ? json.error.code : json.code);
+
+  it.each(["/chat", "/chat/completions"])("%s: a silent primary uses the whole budget; the fallback gets nothing left, and the answer is a 504", async (path) => {
+    await silentPrimary();
+    const { status, json, elapsed } = await ask(path);
+    expect(status).toBe(504);
+    expect(codeOf(path, json)).toBe("upstream_timeout");
+    // The whole request within one MODEL_TIMEOUT_MS (3 s), plus a margin for a busy machine.
+    expect(elapsed).toBeLessThan(3_000 + 1_500);
+    expect(elapsed).toBeGreaterThanOrEqual(2_900);
+  });
+
+  it.each(["/chat", "/chat/completions", "/chat/stream"])("%s: the caller's deadline passing is a 504 at that deadline, and no fallback starts after it", async (path) => {
+    await silentPrimary();
+    const { status, json, elapsed } = await ask(path, { "x-request-timeout-ms": "1000" });
+    expect(status).toBe(504);
+    expect(codeOf(path, json)).toBe("upstream_timeout");
+    expect(elapsed).toBeLessThan(1_000 + 1_000);
+    const paths = fallback.emulator.emulator.log.entries().map((entry) => entry.path);
+    expect(paths).toEqual(["/mistral-large/chat/completions"]);
+  });
+});
