@@ -1,4 +1,4 @@
-/** A fault to apply to upcoming matching requests; see the admin API in README.md. */
+/** A fault to apply to upcoming matching requests; see the admin API in docs/local-stack.md. */
 export interface Fault {
   match?: { deployment?: string; path?: string };
   times?: number;

@@ -54,11 +54,14 @@ export class BreakerModelPort implements ModelPort {
       this.breaker.success();
       return result;
     } catch (error) {
-      if (!isModelError(error) || error.blame !== "deployment") this.breaker.neutral();
-      else if (isOutage(error)) {
+      if (isModelError(error) && error.blame === "deployment" && isOutage(error)) {
         this.breaker.failure(callerId);
         if (this.breaker.state === "open") telemetry().event("breaker.opened", { "app.deployment.alias": this.alias, "error.type": error.code });
-      } else this.breaker.success();
+      } else {
+        // Neither health nor outage: a 4xx answered by the deployment is no proof of health either,
+        // or a caller who can provoke 400s could keep clearing the count of a failing deployment.
+        this.breaker.neutral();
+      }
       throw error;
     }
   }

@@ -88,14 +88,14 @@ function readByApp(settings: Record<string, Value>): { read: Set<string>; env: R
   return { read, env, problems: [] };
 }
 
-/** Whether the README's Settings table (or text) names a setting, by its name or its MODEL_<ALIAS>_ form. */
-function documented(name: string, readme: string, aliases: readonly string[]): boolean {
+/** Whether the Settings page (docs/settings.md) names a setting, by its name or its MODEL_<ALIAS>_ form. */
+function documented(name: string, settingsPage: string, aliases: readonly string[]): boolean {
   const generic = aliases.reduce((n, alias) => n.replace(deploymentSettingPrefix(alias), "MODEL_<ALIAS>_"), name);
   const storageSuffix = /^AzureWebJobsStorage(__\w+)$/.exec(name)?.[1];
-  return [name, generic, ...(storageSuffix ? [storageSuffix] : [])].some((n) => readme.includes(`\`${n}\``));
+  return [name, generic, ...(storageSuffix ? [storageSuffix] : [])].some((n) => settingsPage.includes(`\`${n}\``));
 }
 
-const README = readFileSync(resolve(REPO_ROOT, "README.md"), "utf8");
+const SETTINGS_PAGE = readFileSync(resolve(REPO_ROOT, "docs/settings.md"), "utf8");
 
 describe.each(["foundry", "serverless"])("app settings with modelHosting=%s", (hosting) => {
   const load = async () => {
@@ -121,10 +121,10 @@ describe.each(["foundry", "serverless"])("app settings with modelHosting=%s", (h
     expect(config.unresolvedSettings).toEqual(["CALLER_KEYS"]);
   });
 
-  it("set every setting the app reads, or the README documents it as optional", async () => {
+  it("set every setting the app reads, or docs/settings.md documents it as optional", async () => {
     const { read, settings, aliases } = await load();
-    const missing = [...read].filter((name) => !(name in settings) && !documented(name, README, aliases));
-    expect(missing, "read by src/config but neither set by infra/ nor documented in README's Settings").toEqual([]);
+    const missing = [...read].filter((name) => !(name in settings) && !documented(name, SETTINGS_PAGE, aliases));
+    expect(missing, "read by src/config but neither set by infra/ nor documented in docs/settings.md").toEqual([]);
   });
 
   it("set nothing the app, the Functions host or the telemetry SDK does not read (a typo would be here)", async () => {
