@@ -1,9 +1,7 @@
 import type { ValidateFunction } from "ajv";
-import type { HttpRequest } from "@azure/functions";
 import { modelErrorProblem } from "../http/model-error-problem.js";
 import { HttpProblem, tooManyTokens, unknownModel } from "../http/problem.js";
-import { readJsonBody } from "../http/read-json-body.js";
-import type { ChatCompletionsBody, ExtraParametersMode, ModelMeter, ModelPort } from "../inference/index.js";
+import { type ChatCompletionsBody, type ExtraParametersMode, type ModelMeter, type ModelPort, isModelError } from "../inference/index.js";
 import type { Runtime } from "../runtime.js";
 import { ToolSession } from "../tools/tool-session.js";
 import { outputValidator } from "./json-output.js";
@@ -31,9 +29,10 @@ export interface PreparedChat {
   callerId: string;
 }
 
-export async function prepareChat(httpRequest: HttpRequest, runtime: Runtime, caller: { meter: ModelMeter | undefined; callerId: string }): Promise<PreparedChat> {
+/** Checks an app-contract body and gets everything ready to call the model; a 4xx problem for a bad body. */
+export async function prepareChat(body: unknown, runtime: Runtime, caller: { meter: ModelMeter | undefined; callerId: string }): Promise<PreparedChat> {
   const models = runtime.models;
-  const request = await validateChatRequest(await readJsonBody(httpRequest, CHAT_MAX_BODY_BYTES));
+  const request = await validateChatRequest(body);
   if (request.max_tokens !== undefined && request.max_tokens > runtime.config.maxTokens) throw tooManyTokens(runtime.config.maxTokens);
   const validateOutput = outputValidator(request);
   const tools = toolSession(request, runtime);
@@ -42,8 +41,8 @@ export async function prepareChat(httpRequest: HttpRequest, runtime: Runtime, ca
     throw unknownModel(request.model, models.aliases);
   }
   const ids = new ToolCallIds();
-  const { body, extraParameters } = toWireRequest(request, ids);
-  return { request, port, ids, body, extraParameters, validateOutput, tools, ...caller };
+  const wire = toWireRequest(request, ids);
+  return { request, port, ids, body: wire.body, extraParameters: wire.extraParameters, validateOutput, tools, ...caller };
 }
 
 function toolSession(request: ChatRequest, runtime: Runtime): ToolSession | undefined {
@@ -60,10 +59,13 @@ function toolSession(request: ChatRequest, runtime: Runtime): ToolSession | unde
 }
 
 /**
- * What the caller of the app contract is told when the model call failed: the shared mapping, with
- * a filtered prompt named `content_filtered` (the model's message stays).
+ * What the caller of the app contract is told when a chat failed: a problem as it is; a model error
+ * by the shared mapping, with a filtered prompt named `content_filtered` (the model's message stays);
+ * anything else a 500 that shows nothing internal.
  */
-export function chatModelProblem(error: Parameters<typeof modelErrorProblem>[0]): HttpProblem {
+export function chatProblem(error: unknown): HttpProblem {
+  if (error instanceof HttpProblem) return error;
+  if (!isModelError(error)) return new HttpProblem(500, "internal_error", "Internal Server Error", "The chat failed unexpectedly; quote request_id when reporting it.");
   const problem = modelErrorProblem(error);
   if (problem.code !== "content_filter") return problem;
   return new HttpProblem(400, "content_filtered", "Content Filtered", problem.detail, problem.headers, problem.extensions);

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { PING, withHeartbeat } from "../../../src/chat/heartbeat.js";
+import { PING, withHeartbeat } from "../../../src/http/heartbeat.js";
 
 afterEach(() => vi.useRealTimers());
 
