@@ -3,10 +3,8 @@ import { type ModelAuth, modelAuthFor } from "../config/credentials/model-auth.j
 import { telemetry } from "../telemetry/telemetry.js";
 import { AzureModelPort } from "./azure-model-port.js";
 import type { ModelPort } from "./model-port.js";
-import { BreakerModelPort } from "./breaker-model-port.js";
-import { MeteredModelPort } from "./metered-model-port.js";
 import { type ModelError, isModelError } from "./model-error.js";
-import { RetryingModelPort } from "./retrying-model-port.js";
+import { ModelPipeline } from "./model-pipeline.js";
 import { UndiciHttpClient } from "./undici-http-client.js";
 
 /** Past Azure's 230 s front-end limit no answer can reach a caller; no connection waits longer. */
@@ -28,15 +26,10 @@ export class ModelRegistry {
   static fromConfig(config: AppConfig, auths: ReadonlyMap<string, ModelAuth> = authsFor(config)): ModelRegistry {
     // One transport for every deployment: its pools are per origin, and idle sockets are shared.
     const httpClient = new UndiciHttpClient({ outerTimeoutMs: OUTER_TIMEOUT_MS });
-    const retries = { ...config.retries, budgetMs: config.modelTimeoutMs };
+    const policy = { ...config.retries, budgetMs: config.modelTimeoutMs, breaker: config.breaker };
+    const timeouts = { attemptMs: config.attemptTimeoutMs, idleMs: config.idleTimeoutMs };
     return new ModelRegistry(
-      config.deployments.map(
-        (d) => {
-          const timeouts = { attemptMs: config.attemptTimeoutMs, idleMs: config.idleTimeoutMs };
-          const model = new AzureModelPort(d, timeouts, httpClient, config.maxTokens, auths.get(d.alias));
-          return new MeteredModelPort(new BreakerModelPort(new RetryingModelPort(model, retries), config.breaker));
-        },
-      ),
+      config.deployments.map((d) => new ModelPipeline(new AzureModelPort(d, timeouts, httpClient, config.maxTokens, auths.get(d.alias)), policy)),
       new Map(Object.entries(config.fallbacks)),
     );
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { BreakerModelPort } from "../../../src/inference/breaker-model-port.js";
+import { ModelPipeline } from "../../../src/inference/model-pipeline.js";
 import { CircuitBreaker } from "../../../src/inference/circuit-breaker.js";
 import { ModelError, type ModelPort } from "../../../src/inference/index.js";
 
@@ -48,7 +48,11 @@ describe("CircuitBreaker", () => {
   });
 });
 
-describe("BreakerModelPort", () => {
+describe("ModelPipeline: the circuit", () => {
+  /** The pipeline with retries off, so each call is one attempt and the circuit sees it. */
+  const guarded = (inner: ModelPort, breaker: typeof options & { minCallers?: number }, now: () => number) =>
+    new ModelPipeline(inner, { maxRetries: 0, baseDelayMs: 1, budgetMs: 60_000, breaker, now });
+
   const failing = (error: ModelError) => {
     let calls = 0;
     const port = {
@@ -63,7 +67,7 @@ describe("BreakerModelPort", () => {
 
   it("refuses at once with a 503 and Retry-After while open, without calling the model", async () => {
     const inner = failing(new ModelError({ kind: "upstream", status: 500, code: "x", message: "m" }));
-    const port = new BreakerModelPort(inner.port, { ...options, failures: 2 }, () => 0);
+    const port = guarded(inner.port, { ...options, failures: 2 }, () => 0);
     for (let i = 0; i < 2; i++) await expect(port.complete({ messages: [] })).rejects.toMatchObject({ status: 500 });
     await expect(port.complete({ messages: [] })).rejects.toMatchObject({ status: 503, code: "upstream_unavailable", retryAfterMs: 500 });
     expect(inner.calls()).toBe(2);
@@ -75,7 +79,7 @@ describe("BreakerModelPort", () => {
       new ModelError({ kind: "upstream", status: 429, code: "429", message: "m" }),
       new ModelError({ kind: "aborted", status: 499, code: "aborted", message: "m" }),
     ]) {
-      const port = new BreakerModelPort(failing(error).port, { ...options, failures: 1 }, () => 0);
+      const port = guarded(failing(error).port, { ...options, failures: 1 }, () => 0);
       await expect(port.complete({ messages: [] })).rejects.toBe(error);
       expect(port.breaker.state).toBe("closed");
     }
@@ -88,20 +92,20 @@ describe("BreakerModelPort", () => {
       new ModelError({ kind: "internal", status: 500, code: "internal_error", message: "m" }),
       new ModelError({ kind: "credential", status: 503, code: "model_credential_unavailable", message: "m" }),
     ]) {
-      const port = new BreakerModelPort(failing(error).port, { ...options, failures: 1 }, () => 0);
+      const port = guarded(failing(error).port, { ...options, failures: 1 }, () => 0);
       await expect(port.complete({ messages: [] })).rejects.toBe(error);
       expect(port.breaker.state, error.code).toBe("closed");
     }
     // The deployment's own timeout does count.
     const slow = new ModelError({ kind: "timeout", status: 504, code: "upstream_timeout", message: "m" });
-    const port = new BreakerModelPort(failing(slow).port, { ...options, failures: 1 }, () => 0);
+    const port = guarded(failing(slow).port, { ...options, failures: 1 }, () => 0);
     await expect(port.complete({ messages: [] })).rejects.toBe(slow);
     expect(port.breaker.state).toBe("open");
   });
 
   it("opens only when the failures came from enough different callers", async () => {
     const inner = failing(new ModelError({ kind: "upstream", status: 500, code: "x", message: "m" }));
-    const port = new BreakerModelPort(inner.port, { ...options, failures: 2, minCallers: 2 }, () => 0);
+    const port = guarded(inner.port, { ...options, failures: 2, minCallers: 2 }, () => 0);
     for (let i = 0; i < 5; i++) await expect(port.complete({ messages: [] }, { callerId: "key:mallory" })).rejects.toMatchObject({ status: 500 });
     expect(port.breaker.state).toBe("closed");
     await expect(port.complete({ messages: [] }, { callerId: "key:alice" })).rejects.toMatchObject({ status: 500 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { expiredCall } from "../../../src/inference/expired.js";
-import { MeteredModelPort } from "../../../src/inference/metered-model-port.js";
 import type { ModelMeter, ModelPort } from "../../../src/inference/index.js";
+import { ModelPipeline } from "../../../src/inference/model-pipeline.js";
 
 describe("expiredCall", () => {
   it("is a timeout once the request's deadline passed or the caller's deadline fired, aborted when the caller left", () => {
@@ -13,14 +13,14 @@ describe("expiredCall", () => {
   });
 });
 
-describe("MeteredModelPort", () => {
+describe("ModelPipeline: time and quota", () => {
   const inner = { alias: "m", complete: async () => ({ choices: [] }) } as unknown as ModelPort;
+  const pipeline = () => new ModelPipeline(inner, { maxRetries: 0, baseDelayMs: 1, budgetMs: 60_000, breaker: { failures: 5, windowMs: 1_000, coolDownMs: 1_000 } });
 
   it("starts no call, and asks no quota, after the request's deadline", async () => {
     let admissions = 0;
     const meter: ModelMeter = { admit: async () => (admissions++, { settle: () => undefined }) };
-    const port = new MeteredModelPort(inner);
-    await expect(port.complete({ messages: [] }, { meter, deadlineAt: Date.now() - 1 })).rejects.toMatchObject({ code: "upstream_timeout" });
+    await expect(pipeline().complete({ messages: [] }, { meter, deadlineAt: Date.now() - 1 })).rejects.toMatchObject({ code: "upstream_timeout" });
     expect(admissions).toBe(0);
   });
 
@@ -32,7 +32,6 @@ describe("MeteredModelPort", () => {
         throw new DOMException("The operation was aborted due to timeout", "TimeoutError");
       },
     };
-    const port = new MeteredModelPort(inner);
-    await expect(port.complete({ messages: [] }, { meter, signal: deadline.signal })).rejects.toMatchObject({ status: 504, code: "upstream_timeout" });
+    await expect(pipeline().complete({ messages: [] }, { meter, signal: deadline.signal })).rejects.toMatchObject({ status: 504, code: "upstream_timeout" });
   });
 });
