@@ -10,6 +10,7 @@ export default defineConfig({
         test: {
           name: "integration",
           include: ["test/integration/**/*.test.ts"],
+          exclude: ["test/integration/fuzz.test.ts"],
           // One local stack (Azurite, emulator, functions host) for the whole run.
           globalSetup: ["test/support/global-setup.ts"],
           testTimeout: 30_000,
@@ -17,6 +18,17 @@ export default defineConfig({
           // These tests start processes and hold ports; a few files at once is plenty on 2 cores.
           maxWorkers: 3,
           sequence: { groupOrder: 1 },
+        },
+      },
+      {
+        test: {
+          // Thousands of requests: alone, after the rest, so its load does not slow the others' timings.
+          name: "fuzz",
+          include: ["test/integration/fuzz.test.ts"],
+          globalSetup: ["test/support/global-setup.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 60_000,
+          sequence: { groupOrder: 2 },
         },
       },
     ],

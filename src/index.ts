@@ -1,5 +1,5 @@
 import { app } from "@azure/functions";
-import { safeText } from "./inference/safe-text.js";
+import { safeText } from "./lib/safe-text.js";
 import { getRuntime } from "./runtime.js";
 import { startTelemetry } from "./telemetry/start-telemetry.js";
 

@@ -96,7 +96,9 @@ export function answeredToolCall(request: ChatRequest): { name: string; content:
   const last = request.messages.at(-1);
   if (last?.role !== "tool") return undefined;
   for (const message of request.messages) {
-    const call = message.tool_calls?.find((c) => c.id === last.tool_call_id);
+    // Only an assistant's list of calls: a caller may send anything in other messages' fields.
+    if (message.role !== "assistant" || !Array.isArray(message.tool_calls)) continue;
+    const call = message.tool_calls.find((c) => c.id === last.tool_call_id);
     if (call) return { name: call.function.name, content: textOf(last.content) };
   }
   return undefined;

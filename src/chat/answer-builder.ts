@@ -1,4 +1,4 @@
-import { HttpProblem } from "../http/problem.js";
+import { HttpProblem } from "../lib/problem.js";
 import type { ChatCompletion, ChatCompletionChunk, WireToolCall } from "../inference/index.js";
 
 /** The answer as a model turn's chunks build it: text, tool calls (by index, or by id), finish reason, usage. */
@@ -56,7 +56,7 @@ export class AnswerBuilder {
  */
 export function completionChunks(completion: ChatCompletion): ChatCompletionChunk[] {
   const choice = completion.choices[0];
-  if (!choice) throw new HttpProblem(502, "bad_upstream_response", "Bad Gateway", "The model's answer has no choices.");
+  if (!choice) throw new HttpProblem({ status: 502, code: "bad_upstream_response", title: "Bad Gateway", detail: "The model's answer has no choices." });
   const calls = choice.message.tool_calls ?? undefined;
   return [
     {

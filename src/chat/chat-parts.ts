@@ -1,4 +1,4 @@
-import type { HttpProblem } from "../http/problem.js";
+import type { HttpProblem } from "../lib/problem.js";
 import type { ChatResponse } from "./from-wire.js";
 
 /**

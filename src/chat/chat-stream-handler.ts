@@ -1,20 +1,23 @@
+import type { InvocationContext } from "@azure/functions";
 import { callerDeadline } from "../http/caller-deadline.js";
+import { logProblem } from "../http/log-problem.js";
 import { fallbackAllowed } from "../http/fallback.js";
 import { callerHandler } from "../http/handler.js";
-import { problemResponse } from "../http/problem.js";
+import { problemBody } from "../http/problem-response.js";
 import { readJsonBody } from "../http/read-json-body.js";
 import { type SseEvent, sseEventResponse } from "../http/sse.js";
 import { countStreamProblem } from "../telemetry/count-problem.js";
 import type { ChatPart } from "./chat-parts.js";
 import { openChat } from "./engine.js";
-import { CHAT_MAX_BODY_BYTES, chatProblem, prepareChat } from "./prepare.js";
+import { CHAT_MAX_BODY_BYTES, prepareChat } from "./prepare.js";
+import { toProblem } from "../lib/to-problem.js";
 
 /**
  * `POST /api/chat/stream`: the same request as /api/chat, answered as server-sent events. Anything
  * that fails before the model accepted the request is a plain HTTP problem, not a stream.
  */
 export const chatStream = callerHandler(
-  async (request, { runtime, requestId, meter, caller }) => {
+  async (request, { runtime, requestId, meter, caller, invocation }) => {
     const prepared = await prepareChat(await readJsonBody(request, CHAT_MAX_BODY_BYTES), runtime, { meter, callerId: caller.id });
     const run = await openChat(prepared, {
       models: runtime.models,
@@ -23,16 +26,17 @@ export const chatStream = callerHandler(
       // One deadline for the request: a fallback gets what is left of it, not a fresh budget.
       deadlineAt: Date.now() + runtime.config.modelTimeoutMs,
       signal: callerDeadline(request),
+      warn: (message) => invocation.warn(message),
     }).catch((error: unknown) => {
-      throw chatProblem(error);
+      throw toProblem(error, { route: "app" });
     });
-    return sseEventResponse(chatEvents(run.parts, requestId), { heartbeatMs: runtime.config.streamHeartbeatMs, headers: { "x-model-deployment": run.alias } });
+    return sseEventResponse(chatEvents(run.parts, requestId, invocation), { heartbeatMs: runtime.config.streamHeartbeatMs, headers: { "x-model-deployment": run.alias } });
   },
   { methods: ["POST"] },
 );
 
 /** The app contract's events, one per part: the part's fields, without its type. */
-async function* chatEvents(parts: AsyncIterable<ChatPart>, requestId: string): AsyncGenerator<SseEvent> {
+async function* chatEvents(parts: AsyncIterable<ChatPart>, requestId: string, log: InvocationContext): AsyncGenerator<SseEvent> {
   for await (const part of parts) {
     switch (part.type) {
       case "start":
@@ -47,8 +51,9 @@ async function* chatEvents(parts: AsyncIterable<ChatPart>, requestId: string): A
         yield { event: "done", data: { finish_reason: part.response.finish_reason, usage: part.response.usage, message: part.response.message } };
         break;
       case "error":
+        logProblem(part.problem, log, "Stream failed after its first byte");
         countStreamProblem(part.problem);
-        yield { event: "error", data: problemResponse(part.problem, requestId).jsonBody };
+        yield { event: "error", data: problemBody(part.problem, requestId) };
         break;
     }
   }

@@ -1,10 +1,11 @@
-import { HttpProblem } from "../http/problem.js";
+import { HttpProblem } from "../lib/problem.js";
 import type { ChatCompletionChunk, ChatCompletionsBody, ModelCallOptions, ModelPort, ModelRegistry, WireMessage, WireUsage } from "../inference/index.js";
 import { ToolSession } from "../tools/tool-session.js";
 import { AnswerBuilder, completionChunks } from "./answer-builder.js";
 import type { ChatPart } from "./chat-parts.js";
 import { type ChatResponse, toChatResponse } from "./from-wire.js";
-import { type PreparedChat, chatProblem } from "./prepare.js";
+import { toProblem } from "../lib/to-problem.js";
+import type { PreparedChat } from "./prepare.js";
 
 /** A turn's answer: chunks as they stream in, or the one chunk that holds a whole answer. */
 type Chunks = AsyncIterable<ChatCompletionChunk> | Iterable<ChatCompletionChunk>;
@@ -20,6 +21,8 @@ export interface ChatCall {
   deadlineAt: number;
   /** The caller's own deadline or departure. */
   signal?: AbortSignal;
+  /** Where failed model attempts are reported. */
+  warn?: (message: string) => void;
 }
 
 /** A chat whose first model call was accepted: which deployment answers, and the parts to come. */
@@ -44,6 +47,7 @@ export async function openChat(prepared: PreparedChat, call: ChatCall): Promise<
     deadlineAt: call.deadlineAt,
     meter: prepared.meter,
     callerId: prepared.callerId,
+    warn: call.warn,
   };
   const turn = (port: ModelPort, body: ChatCompletionsBody): Promise<Chunks> =>
     call.stream ? port.stream(body, options) : port.complete(body, options).then(completionChunks);
@@ -92,7 +96,7 @@ async function* chatParts({ prepared, port, first, messages, next, toolSignal }:
         const text = answer.add(chunk);
         if (text) yield { type: "delta", content: text };
       }
-      if (!started) throw new HttpProblem(502, "bad_upstream_response", "Bad Gateway", "The model's stream held no answer.");
+      if (!started) throw new HttpProblem({ status: 502, code: "bad_upstream_response", title: "Bad Gateway", detail: "The model's stream held no answer." });
       const completion = answer.completion();
       addUsage(usage, completion.usage);
       const calls = completion.choices[0]?.message.tool_calls ?? [];
@@ -119,7 +123,7 @@ async function* chatParts({ prepared, port, first, messages, next, toolSignal }:
       chunks = await next(turnBody(prepared, session, messages, round + 1 >= session.limits.maxIterations));
     }
   } catch (error) {
-    yield { type: "error", problem: chatProblem(error) };
+    yield { type: "error", problem: toProblem(error, { route: "app" }) };
   }
 }
 
@@ -152,5 +156,5 @@ export async function collectChat(parts: AsyncIterable<ChatPart>): Promise<ChatR
     if (part.type === "done") return part.response;
     if (part.type === "error") throw part.problem;
   }
-  throw new HttpProblem(500, "internal_error", "Internal Server Error", "The chat ended without an answer; quote request_id when reporting it.");
+  throw new HttpProblem({ status: 500, code: "internal_error", title: "Internal Server Error", detail: "The chat ended without an answer; quote request_id when reporting it." });
 }

@@ -1,5 +1,5 @@
 import type { ValidateFunction } from "ajv";
-import { HttpProblem } from "../http/problem.js";
+import { HttpProblem } from "../lib/problem.js";
 import type { ChatCompletion, WireToolCall, WireUsage } from "../inference/index.js";
 import { parseJsonOutput } from "./json-output.js";
 import type { ChatRequest } from "./schema.js";
@@ -32,7 +32,7 @@ export function toChatResponse(
   loop: { steps: unknown[]; usage: WireUsage } | undefined = undefined,
 ): ChatResponse {
   const choice = completion.choices[0];
-  if (!choice) throw new HttpProblem(502, "bad_upstream_response", "Bad Gateway", "The model's answer has no choices.");
+  if (!choice) throw new HttpProblem({ status: 502, code: "bad_upstream_response", title: "Bad Gateway", detail: "The model's answer has no choices." });
   const finishReason = choice.finish_reason ?? "stop";
   const content = choice.message.content ?? "";
   const message: ChatResponseMessage = { role: "assistant", content };

@@ -1,5 +1,5 @@
 import type { ValidateFunction } from "ajv";
-import { HttpProblem } from "../http/problem.js";
+import { HttpProblem } from "../lib/problem.js";
 import { outputSchemaValidator } from "./output-schema.js";
 import type { ChatRequest } from "./schema.js";
 
@@ -31,4 +31,4 @@ export function parseJsonOutput(content: string, validate: ValidateFunction | un
   return parsed;
 }
 
-const invalidOutput = (detail: string) => new HttpProblem(502, "invalid_model_output", "Bad Gateway", detail);
+const invalidOutput = (detail: string) => new HttpProblem({ status: 502, code: "invalid_model_output", title: "Bad Gateway", detail });

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Ajv as AjvType, ValidateFunction } from "ajv";
-import { HttpProblem } from "../http/problem.js";
+import { HttpProblem } from "../lib/problem.js";
 
 /**
  * A caller's JSON Schema for the answer (`response_format.json_schema.schema`) is data from someone
@@ -183,5 +183,5 @@ function escapePointer(name: string): string {
 
 function refused(pointer: string, rule: string, keyword?: string): HttpProblem {
   const param = `response_format.json_schema.schema${pointer.replace(/\//g, ".")}`;
-  return new HttpProblem(400, "invalid_request", "Bad Request", `${param} ${rule}.`, {}, { param, rule: "schema", ...(keyword ? { keyword } : {}) });
+  return new HttpProblem({ status: 400, code: "invalid_request", title: "Bad Request", detail: `${param} ${rule}.`, extensions: { param, rule: "schema", ...(keyword ? { keyword } : {}) } });
 }

@@ -1,6 +1,5 @@
 import type { ValidateFunction } from "ajv";
-import { modelErrorProblem } from "../http/model-error-problem.js";
-import { HttpProblem, tooManyTokens, unknownModel } from "../http/problem.js";
+import { HttpProblem, tooManyTokens, unknownModel } from "../lib/problem.js";
 import { type ChatCompletionsBody, type ExtraParametersMode, type ModelMeter, type ModelPort, isModelError } from "../inference/index.js";
 import type { Runtime } from "../runtime.js";
 import { ToolSession } from "../tools/tool-session.js";
@@ -49,24 +48,11 @@ function toolSession(request: ChatRequest, runtime: Runtime): ToolSession | unde
   if (!request.server_tools) return undefined;
   request.server_tools.forEach((name, index) => {
     if (!runtime.tools.has(name)) {
-      throw new HttpProblem(400, "invalid_request", "Bad Request", `server_tools[${index}]: there is no server tool named ${name}. Available: ${runtime.tools.names.join(", ")}.`, {}, {
+      throw new HttpProblem({ status: 400, code: "invalid_request", title: "Bad Request", detail: `server_tools[${index}]: there is no server tool named ${name}. Available: ${runtime.tools.names.join(", ")}.`, extensions: {
         param: `server_tools[${index}]`,
         rule: "enum",
-      });
+      } });
     }
   });
   return new ToolSession(runtime.tools, request.server_tools, runtime.config.tools);
-}
-
-/**
- * What the caller of the app contract is told when a chat failed: a problem as it is; a model error
- * by the shared mapping, with a filtered prompt named `content_filtered` (the model's message stays);
- * anything else a 500 that shows nothing internal.
- */
-export function chatProblem(error: unknown): HttpProblem {
-  if (error instanceof HttpProblem) return error;
-  if (!isModelError(error)) return new HttpProblem(500, "internal_error", "Internal Server Error", "The chat failed unexpectedly; quote request_id when reporting it.");
-  const problem = modelErrorProblem(error);
-  if (problem.code !== "content_filter") return problem;
-  return new HttpProblem(400, "content_filtered", "Content Filtered", problem.detail, problem.headers, problem.extensions);
 }

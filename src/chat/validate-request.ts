@@ -1,5 +1,5 @@
 import type { ErrorObject, ValidateFunction } from "ajv";
-import { HttpProblem } from "../http/problem.js";
+import { HttpProblem } from "../lib/problem.js";
 import type { ChatMessage, ChatRequest } from "./schema.js";
 
 export const MAX_MESSAGES = 256;
@@ -114,9 +114,9 @@ function fromAjv(error: ErrorObject | undefined, prefix = ""): HttpProblem {
 }
 
 function invalid(pointer: string, rule: string, detail: string): HttpProblem {
-  return new HttpProblem(400, "invalid_request", "Bad Request", detail, {}, { param: fieldName(pointer) || null, rule });
+  return new HttpProblem({ status: 400, code: "invalid_request", title: "Bad Request", detail, extensions: { param: fieldName(pointer) || null, rule } });
 }
 
 function tooLarge(param: string, detail: string): HttpProblem {
-  return new HttpProblem(413, "payload_too_large", "Payload Too Large", detail, {}, { param });
+  return new HttpProblem({ status: 413, code: "payload_too_large", title: "Payload Too Large", detail, extensions: { param } });
 }

@@ -1,5 +1,5 @@
 import type { HttpRequest } from "@azure/functions";
-import { HttpProblem, tooManyTokens, unknownModel } from "../http/problem.js";
+import { HttpProblem, tooManyTokens, unknownModel } from "../lib/problem.js";
 import type { ChatCompletionsBody, ExtraParametersMode, ModelPort, ModelRegistry } from "../inference/index.js";
 
 export interface UpstreamRequest {
@@ -97,7 +97,7 @@ function tokenLimit(value: unknown, field: "max_tokens" | "max_completion_tokens
   if (value > ceiling) {
     const over = tooManyTokens(ceiling);
     if (field === "max_tokens") throw over;
-    throw new HttpProblem(over.status, over.code, over.title, over.detail.replace("max_tokens", field), over.headers, { ...over.extensions, param: field });
+    throw new HttpProblem({ status: over.status, code: over.code, title: over.title, detail: over.detail.replace("max_tokens", field), headers: over.headers, extensions: { ...over.extensions, param: field } });
   }
   // Only reachable without a ceiling: integers past 2^53 are not exact.
   if (!Number.isSafeInteger(value)) throw invalid(`${field} must be an integer ${range}.`, field);
@@ -133,4 +133,4 @@ function extraParametersOf(request: HttpRequest): ExtraParametersMode | undefine
   return legacy ? LEGACY_MODES[legacy.toLowerCase()] : undefined;
 }
 
-const invalid = (detail: string, param: string | null) => new HttpProblem(400, "invalid_request", "Bad Request", detail, {}, param ? { param } : {});
+const invalid = (detail: string, param: string | null) => new HttpProblem({ status: 400, code: "invalid_request", title: "Bad Request", detail, extensions: param ? { param } : {} });

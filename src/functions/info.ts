@@ -1,6 +1,6 @@
 import { app } from "@azure/functions";
 import { callerHandler } from "../http/handler.js";
-import { HttpProblem } from "../http/problem.js";
+import { HttpProblem } from "../lib/problem.js";
 import { isModelError } from "../inference/index.js";
 
 /**
@@ -22,7 +22,7 @@ export const info = callerHandler(async (_request, { runtime }) => {
     }),
   );
   if (deployments.every((d) => "error" in d)) {
-    throw new HttpProblem(502, "upstream_unavailable", "Bad Gateway", "No model deployment answered its /info request.", {}, { deployments });
+    throw new HttpProblem({ status: 502, code: "upstream_unavailable", title: "Bad Gateway", detail: "No model deployment answered its /info request.", extensions: { deployments } });
   }
   return { status: 200, jsonBody: { deployments } };
 }, { methods: ["GET"] });

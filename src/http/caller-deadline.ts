@@ -1,5 +1,5 @@
 import type { HttpRequest } from "@azure/functions";
-import { HttpProblem } from "./problem.js";
+import { HttpProblem } from "../lib/problem.js";
 
 /**
  * A caller that gives up sooner than we would (Logic Apps waits 120 s and then retries) says so with
@@ -10,10 +10,10 @@ export function callerDeadline(request: HttpRequest): AbortSignal | undefined {
   if (value === null) return undefined;
   const ms = Number(value);
   if (!/^\d+$/.test(value.trim()) || ms < 1_000 || ms > 230_000) {
-    throw new HttpProblem(400, "invalid_request", "Bad Request", "x-request-timeout-ms must be a whole number of milliseconds from 1000 to 230000.", {}, {
+    throw new HttpProblem({ status: 400, code: "invalid_request", title: "Bad Request", detail: "x-request-timeout-ms must be a whole number of milliseconds from 1000 to 230000.", extensions: {
       param: "x-request-timeout-ms",
       rule: "range",
-    });
+    } });
   }
   return AbortSignal.timeout(ms);
 }

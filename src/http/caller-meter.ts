@@ -2,7 +2,7 @@ import type { QuotaConfig, QuotaLimits } from "../config/types.js";
 import type { ChatCompletionsBody, MeterTicket, ModelMeter, WireUsage } from "../inference/index.js";
 import { type Admission, type QuotaRemaining, type QuotaStore, QuotaStoreError, estimatePromptTokens } from "../quotas/index.js";
 import type { Caller } from "./caller-auth.js";
-import { HttpProblem } from "./problem.js";
+import { HttpProblem } from "../lib/problem.js";
 
 /** Where failed charges are reported; never with a key or a storage URL. */
 export type MeterLog = (message: string) => void;
@@ -74,19 +74,26 @@ export class CallerMeter implements ModelMeter {
   #refusal(admission: Extract<Admission, { admitted: false }>, alias: string, reserved: number): HttpProblem {
     const own = admission.limiting === this.#callerKey;
     if (admission.reason === "too_large") {
-      return new HttpProblem(400, "request_exceeds_quota", "Bad Request", `This request would use about ${reserved} tokens (prompt and max_tokens), more than ${own ? "your" : `${alias}'s`} budget allows in a minute; shorten it or lower max_tokens.`, this.headers(), { param: "max_tokens" });
+      const whose = own ? "your" : `${alias}'s`;
+      return new HttpProblem({
+        status: 400,
+        code: "request_exceeds_quota",
+        detail: `This request would use about ${reserved} tokens (prompt and max_tokens), more than ${whose} budget allows in a minute; shorten it or lower max_tokens.`,
+        headers: this.headers(),
+        extensions: { param: "max_tokens" },
+      });
     }
     const what = admission.reason === "requests" ? "requests" : "tokens";
     const detail = own
       ? `Your ${what} per minute are used up; try again in ${admission.retryAfterSeconds} s.`
       : `${alias} is at its shared ${what} per minute; try again in ${admission.retryAfterSeconds} s.`;
-    return new HttpProblem(429, own ? "quota_exceeded" : "deployment_busy", "Too Many Requests", detail, {
+    return new HttpProblem({ status: 429, code: own ? "quota_exceeded" : "deployment_busy", title: "Too Many Requests", detail, headers: {
       "retry-after": String(admission.retryAfterSeconds),
       ...this.headers(),
-    });
+    } });
   }
 }
 
 /** Fail closed: without the shared counters nobody's spending can be bounded. */
 const quotaUnavailable = () =>
-  new HttpProblem(503, "quota_unavailable", "Service Unavailable", "Quotas cannot be checked right now; try again shortly.", { "retry-after": "5" });
+  new HttpProblem({ status: 503, code: "quota_unavailable", title: "Service Unavailable", detail: "Quotas cannot be checked right now; try again shortly.", headers: { "retry-after": "5" } });

@@ -1,12 +1,14 @@
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
-import { managedStream } from "../inference/managed-stream.js";
-import { safeText } from "../inference/safe-text.js";
+import { managedStream } from "../lib/managed-stream.js";
 import { type RequestSpan, problemCategory, telemetry } from "../telemetry/telemetry.js";
 import { type Runtime, getRuntime } from "../runtime.js";
 import { type Caller, authenticateCaller } from "./caller-auth.js";
 import { CallerMeter } from "./caller-meter.js";
 import { corsHeaders, isPreflight, preflightResponse } from "./cors.js";
-import { HttpProblem, problemResponse, unauthorized } from "./problem.js";
+import { HttpProblem, unauthorized } from "../lib/problem.js";
+import { toProblem } from "../lib/to-problem.js";
+import { logProblem } from "./log-problem.js";
+import { problemResponse } from "./problem-response.js";
 import { requestIdFor } from "./request-id.js";
 import { sdkErrorResponse } from "./sdk-error.js";
 
@@ -71,7 +73,8 @@ export function anonymousHandler(handler: Handler<HandlerContext>, options: Hand
         response = await telemetry().within(span, () => handler(request, { runtime, requestId, invocation, span }));
       }
     } catch (error) {
-      problem = asProblem(error, invocation);
+      problem = toProblem(error, { route: options.errors === "sdk" ? "dropin" : "app" });
+      logProblem(problem, invocation);
       response = render(problem, requestId);
     }
     return withHeaders(observed(response, span, problem), { ...cors, "x-request-id": requestId });
@@ -129,17 +132,10 @@ export function callerHandler(handler: Handler<AuthenticatedContext>, options: H
 
 /** Fail closed: with the keys unreadable nobody is let in, and the answer says it is not their fault. */
 const callerKeysUnavailable = () =>
-  new HttpProblem(503, "caller_keys_unavailable", "Service Unavailable", "The app cannot check keys right now; its readiness check names the cause.", { "retry-after": "30" });
+  new HttpProblem({ status: 503, code: "caller_keys_unavailable", title: "Service Unavailable", detail: "The app cannot check keys right now; its readiness check names the cause.", headers: { "retry-after": "30" } });
 
 const methodNotAllowed = (methods: readonly string[]) =>
-  new HttpProblem(405, "method_not_allowed", "Method Not Allowed", `This route answers ${methods.join(", ")} only.`, { allow: methods.join(", ") });
-
-function asProblem(error: unknown, invocation: InvocationContext): HttpProblem {
-  if (error instanceof HttpProblem) return error;
-  // Only the error's kind and a URL-free message: logs must not carry endpoints or secrets.
-  invocation.error("Handler failed:", error instanceof Error ? `${error.name}: ${safeText(error.message)}` : "non-error thrown");
-  return new HttpProblem(500, "internal_error", "Internal Server Error", "The request failed unexpectedly; quote request_id when reporting it.");
-}
+  new HttpProblem({ status: 405, code: "method_not_allowed", title: "Method Not Allowed", detail: `This route answers ${methods.join(", ")} only.`, headers: { allow: methods.join(", ") } });
 
 function withHeaders(response: HttpResponseInit, extra: Record<string, string>): HttpResponseInit {
   const headers = response.headers;

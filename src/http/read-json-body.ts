@@ -1,5 +1,5 @@
 import type { HttpRequest } from "@azure/functions";
-import { HttpProblem } from "./problem.js";
+import { HttpProblem } from "../lib/problem.js";
 
 const JSON_TYPE = /^application\/([\w.+-]+\+)?json\s*(;|$)/i;
 
@@ -15,7 +15,7 @@ export const MAX_JSON_DEPTH = 64;
  */
 export async function readJsonBody(request: HttpRequest, limitBytes: number): Promise<unknown> {
   if (!JSON_TYPE.test(request.headers.get("content-type") ?? "")) {
-    throw new HttpProblem(415, "unsupported_media_type", "Unsupported Media Type", "Send the body as application/json.");
+    throw new HttpProblem({ status: 415, code: "unsupported_media_type", title: "Unsupported Media Type", detail: "Send the body as application/json." });
   }
   const length = request.headers.get("content-length");
   const declared = length === null ? Number.NaN : Number(length);
@@ -70,6 +70,6 @@ export function nestsDeeperThan(text: string, limit: number): boolean {
 }
 
 const tooLarge = (limit: number) =>
-  new HttpProblem(413, "payload_too_large", "Payload Too Large", `The request body is larger than ${limit} bytes.`);
+  new HttpProblem({ status: 413, code: "payload_too_large", title: "Payload Too Large", detail: `The request body is larger than ${limit} bytes.` });
 
-const invalidJson = (detail: string) => new HttpProblem(400, "invalid_json", "Bad Request", detail);
+const invalidJson = (detail: string) => new HttpProblem({ status: 400, code: "invalid_json", title: "Bad Request", detail });

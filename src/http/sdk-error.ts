@@ -1,5 +1,5 @@
 import type { HttpResponseInit } from "@azure/functions";
-import type { HttpProblem } from "./problem.js";
+import type { HttpProblem } from "../lib/problem.js";
 
 /**
  * The error shape SDK clients parse (`@azure-rest/ai-inference`, `openai`, Mistral's):

@@ -6,9 +6,9 @@ import { type ModelAuth, modelAuthFor } from "../config/credentials/model-auth.j
 import { isCredentialError, isIdentityError } from "../config/credentials/credential-error.js";
 import { type AttemptSpan, type AttemptInfo, telemetry } from "../telemetry/telemetry.js";
 import { CallSignal } from "./call-signal.js";
-import { managedStream } from "./managed-stream.js";
+import { managedStream } from "../lib/managed-stream.js";
 import { createModelClient } from "./model-client.js";
-import { ModelError, isModelError } from "./model-error.js";
+import { ModelError, isModelError } from "../lib/model-error.js";
 import type { ModelCallOptions, ModelPort } from "./model-port.js";
 import { decodeChunks } from "./sse-chunks.js";
 import { modelErrorFromResponse } from "./upstream-error.js";

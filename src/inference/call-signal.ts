@@ -1,4 +1,4 @@
-import { ModelError } from "./model-error.js";
+import { ModelError } from "../lib/model-error.js";
 
 /** A deadline this close to the timeout still gave the deployment its whole time. */
 const DEADLINE_SLACK_MS = 1_000;

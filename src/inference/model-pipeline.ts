@@ -2,8 +2,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { telemetry } from "../telemetry/telemetry.js";
 import { type BreakerOptions, CircuitBreaker } from "./circuit-breaker.js";
 import { expiredCall } from "./expired.js";
-import { managedStream } from "./managed-stream.js";
-import { ModelError, isModelError } from "./model-error.js";
+import { managedStream } from "../lib/managed-stream.js";
+import { ModelError, isModelError } from "../lib/model-error.js";
 import type { MeterTicket, ModelCallOptions, ModelPort } from "./model-port.js";
 import { backoffMs, isRetryable } from "./retry-policy.js";
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionsBody, ModelInfo, WireUsage } from "./wire.js";
@@ -127,6 +127,10 @@ export class ModelPipeline implements ModelPort {
       try {
         return await attempt(options);
       } catch (error) {
+        if (isModelError(error) && error.kind !== "aborted") {
+          // Alias, status, code and attempt: never the endpoint or a key.
+          options.warn?.(`Model call failed: deployment ${this.alias}, attempt ${tries + 1}, status ${error.status}, code ${error.code}.`);
+        }
         if (!isModelError(error) || !isRetryable(error) || options.signal?.aborted) throw error;
         const remaining = deadline - now();
         const wait = error.retryAfterMs ?? backoffMs(tries, this.#options.baseDelayMs);

@@ -27,6 +27,8 @@ export interface ModelCallOptions {
   meter?: ModelMeter;
   /** Who asked, so that one caller's failures alone cannot open a deployment's circuit for everyone. */
   callerId?: string;
+  /** Where each failed attempt is reported (the invocation's log), with telemetry off too. */
+  warn?: (message: string) => void;
 }
 
 /**

@@ -3,7 +3,7 @@ import { type ModelAuth, modelAuthFor } from "../config/credentials/model-auth.j
 import { telemetry } from "../telemetry/telemetry.js";
 import { AzureModelPort } from "./azure-model-port.js";
 import type { ModelPort } from "./model-port.js";
-import { type ModelError, isModelError } from "./model-error.js";
+import { type ModelError, isModelError } from "../lib/model-error.js";
 import { ModelPipeline } from "./model-pipeline.js";
 import { UndiciHttpClient } from "./undici-http-client.js";
 

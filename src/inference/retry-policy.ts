@@ -1,4 +1,4 @@
-import type { ModelError } from "./model-error.js";
+import type { ModelError } from "../lib/model-error.js";
 
 /** Statuses worth asking again: the model or its front door was busy or briefly broken. */
 const RETRYABLE_STATUSES = new Set([408, 429, 500, 502, 503, 504]);

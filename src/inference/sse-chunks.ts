@@ -1,4 +1,4 @@
-import { ModelError } from "./model-error.js";
+import { ModelError } from "../lib/model-error.js";
 import type { ChatCompletionChunk } from "./wire.js";
 
 interface SseEvent {

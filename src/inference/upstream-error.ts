@@ -1,6 +1,6 @@
-import { ModelError } from "./model-error.js";
+import { ModelError } from "../lib/model-error.js";
 import { retryAfterMs } from "./retry-after.js";
-import { safeText } from "./safe-text.js";
+import { safeText } from "../lib/safe-text.js";
 
 export interface UpstreamErrorResponse {
   status: number;

@@ -1,5 +1,6 @@
 import { Type } from "@sinclair/typebox";
 import { ChatRequest, ChatResponse, MessageByRole } from "../chat/schema.js";
+import { PROBLEM_CATALOG } from "../lib/problem-catalog.js";
 import { type JsonSchema, toSwaggerSchema } from "./swagger-schema.js";
 
 const Problem = Type.Object({
@@ -46,17 +47,16 @@ const schema = (s: unknown) => toSwaggerSchema(JSON.parse(JSON.stringify(s)) as 
 const problemRef = { $ref: "#/definitions/Problem" };
 const errors = (...statuses: number[]) => Object.fromEntries(statuses.map((status) => [String(status), { description: DESCRIPTIONS[status], schema: problemRef }]));
 
-const DESCRIPTIONS: Record<number, string> = {
-  400: "Bad input (named in param), an unknown model, or a prompt the content filter blocked (content_filtered).",
-  401: "No or wrong API key.",
-  405: "Wrong method.",
-  413: "The body, a message or the number of messages is over the limit.",
-  415: "The body is not application/json.",
-  429: "The model is throttling; retry after Retry-After.",
-  502: "The model failed or answered something unusable.",
-  503: "The model is unavailable; retry after Retry-After.",
-  504: "The model did not answer in time.",
-};
+/** Each error status's description: the catalog's codes for it, so the two cannot drift apart. */
+const DESCRIPTIONS: Record<number, string> = Object.fromEntries(
+  [...new Set(Object.values(PROBLEM_CATALOG).map((entry) => entry.status))].map((status) => [
+    status,
+    Object.entries(PROBLEM_CATALOG)
+      .filter(([, entry]) => entry.status === status)
+      .map(([code, entry]) => `${code}: ${entry.meaning.replace(/`/g, "")}`)
+      .join(" "),
+  ]),
+);
 
 /**
  * The OpenAPI 2.0 description of the app contract (Logic Apps custom connectors import only 2.0),

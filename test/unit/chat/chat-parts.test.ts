@@ -5,7 +5,7 @@ import type { ChatRequest } from "../../../src/chat/schema.js";
 import { ToolCallIds } from "../../../src/chat/tool-call-ids.js";
 import { toWireRequest } from "../../../src/chat/to-wire.js";
 import { fieldName, validateChatRequest } from "../../../src/chat/validate-request.js";
-import { HttpProblem } from "../../../src/http/problem.js";
+import { HttpProblem } from "../../../src/lib/problem.js";
 import type { ChatCompletion } from "../../../src/inference/index.js";
 
 describe("ToolCallIds", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { OUTPUT_SCHEMA_LIMITS, outputSchemaValidator } from "../../../src/chat/output-schema.js";
-import { HttpProblem } from "../../../src/http/problem.js";
+import { HttpProblem } from "../../../src/lib/problem.js";
 
 /** The problem a schema is refused with (fails the test when it is accepted). */
 function refusal(schema: Record<string, unknown>): HttpProblem {

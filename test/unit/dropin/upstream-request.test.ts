@@ -1,7 +1,7 @@
 import { HttpRequest } from "@azure/functions";
 import { describe, expect, it } from "vitest";
 import { toUpstreamRequest } from "../../../src/dropin/upstream-request.js";
-import { HttpProblem } from "../../../src/http/problem.js";
+import { HttpProblem } from "../../../src/lib/problem.js";
 import { ModelRegistry, type ModelPort } from "../../../src/inference/index.js";
 
 const port = (alias: string) => ({ alias }) as ModelPort;

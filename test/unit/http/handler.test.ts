@@ -2,7 +2,7 @@ import { HttpRequest, type HttpResponseInit, InvocationContext } from "@azure/fu
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../../../src/config/index.js";
 import { anonymousHandler, callerHandler } from "../../../src/http/handler.js";
-import { HttpProblem } from "../../../src/http/problem.js";
+import { HttpProblem } from "../../../src/lib/problem.js";
 import { createRuntime, setRuntime } from "../../../src/runtime.js";
 
 const env = {
@@ -32,7 +32,7 @@ describe("anonymousHandler", () => {
 
   it("turns a thrown HttpProblem into problem+json with its headers", async () => {
     const handler = anonymousHandler(async () => {
-      throw new HttpProblem(429, "rate_limited", "Too Many Requests", "Slow down.", { "retry-after": "3" });
+      throw new HttpProblem({ status: 429, code: "rate_limited", title: "Too Many Requests", detail: "Slow down.", headers: { "retry-after": "3" } });
     });
     const response = <HttpResponseInit>await handler(request(), traced());
     expect(response.status).toBe(429);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { safeText } from "../../../src/inference/safe-text.js";
+import { safeText } from "../../../src/lib/safe-text.js";
 
 const secret = "Sk-9f/x+Q_7z~k=Ab!c";
 const base64 = (text: string) => Buffer.from(text, "utf8").toString("base64");

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { retryAfterMs } from "../../../src/inference/retry-after.js";
-import { safeText } from "../../../src/inference/safe-text.js";
+import { safeText } from "../../../src/lib/safe-text.js";
 import { modelErrorFromResponse } from "../../../src/inference/upstream-error.js";
 
 const headers = (values: Record<string, string>) => (name: string) => values[name];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { modelErrorProblem } from "../../../src/http/model-error-problem.js";
+import { modelErrorProblem } from "../../../src/lib/to-problem.js";
 import { sdkError } from "../../../src/http/sdk-error.js";
 import { ModelError, type ModelErrorKind } from "../../../src/inference/index.js";
 
