@@ -1,6 +1,6 @@
 import { type AppConfig, appConfig } from "./config/index.js";
 import { ModelInfoCache } from "./inference/model-info-cache.js";
-import type { ModelAuth } from "./config/credentials/model-auth.js";
+import type { ModelAuth } from "./credentials/model-auth.js";
 import { ModelRegistry } from "./inference/index.js";
 import { authsFor } from "./inference/model-registry.js";
 import { StorageProbe } from "./storage/storage-probe.js";

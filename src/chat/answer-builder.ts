@@ -1,5 +1,5 @@
 import { HttpProblem } from "../lib/problem.js";
-import type { ChatCompletion, ChatCompletionChunk, WireToolCall } from "../inference/index.js";
+import type { ChatCompletion, ChatCompletionChunk, WireToolCall } from "../lib/wire.js";
 
 /** The answer as a model turn's chunks build it: text, tool calls (by index, or by id), finish reason, usage. */
 export class AnswerBuilder {

@@ -1,6 +1,6 @@
 import type { ValidateFunction } from "ajv";
 import { HttpProblem } from "../lib/problem.js";
-import type { ChatCompletion, WireToolCall, WireUsage } from "../inference/index.js";
+import type { ChatCompletion, WireToolCall, WireUsage } from "../lib/wire.js";
 import { parseJsonOutput } from "./json-output.js";
 import type { ChatRequest } from "./schema.js";
 import type { ToolCallIds } from "./tool-call-ids.js";

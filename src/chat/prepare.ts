@@ -1,7 +1,9 @@
 import type { ValidateFunction } from "ajv";
 import { HttpProblem, tooManyTokens, unknownModel } from "../lib/problem.js";
 import { type ChatCompletionsBody, type ExtraParametersMode, type ModelMeter, type ModelPort, isModelError } from "../inference/index.js";
-import type { Runtime } from "../runtime.js";
+import type { AppConfig } from "../config/index.js";
+import type { ModelRegistry } from "../inference/index.js";
+import type { ToolRegistry } from "../tools/tool-registry.js";
 import { ToolSession } from "../tools/tool-session.js";
 import { outputValidator } from "./json-output.js";
 import type { ChatRequest } from "./schema.js";
@@ -29,7 +31,14 @@ export interface PreparedChat {
 }
 
 /** Checks an app-contract body and gets everything ready to call the model; a 4xx problem for a bad body. */
-export async function prepareChat(body: unknown, runtime: Runtime, caller: { meter: ModelMeter | undefined; callerId: string }): Promise<PreparedChat> {
+/** What preparing a chat needs: the deployments, the server tools, and the limits of both. */
+export interface ChatRuntime {
+  models: ModelRegistry;
+  tools: ToolRegistry;
+  config: Pick<AppConfig, "maxTokens" | "tools">;
+}
+
+export async function prepareChat(body: unknown, runtime: ChatRuntime, caller: { meter: ModelMeter | undefined; callerId: string }): Promise<PreparedChat> {
   const models = runtime.models;
   const request = await validateChatRequest(body);
   if (request.max_tokens !== undefined && request.max_tokens > runtime.config.maxTokens) throw tooManyTokens(runtime.config.maxTokens);
@@ -44,7 +53,7 @@ export async function prepareChat(body: unknown, runtime: Runtime, caller: { met
   return { request, port, ids, body: wire.body, extraParameters: wire.extraParameters, validateOutput, tools, ...caller };
 }
 
-function toolSession(request: ChatRequest, runtime: Runtime): ToolSession | undefined {
+function toolSession(request: ChatRequest, runtime: ChatRuntime): ToolSession | undefined {
   if (!request.server_tools) return undefined;
   request.server_tools.forEach((name, index) => {
     if (!runtime.tools.has(name)) {

@@ -1,4 +1,4 @@
-import type { ChatCompletionsBody, ExtraParametersMode, WireMessage } from "../inference/index.js";
+import type { ChatCompletionsBody, ExtraParametersMode, WireMessage } from "../lib/wire.js";
 import type { ChatMessage, ChatRequest } from "./schema.js";
 import type { ToolCallIds } from "./tool-call-ids.js";
 

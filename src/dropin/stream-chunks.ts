@@ -1,4 +1,4 @@
-import type { ChatCompletionChunk, WireToolCall, WireUsage } from "../inference/index.js";
+import type { ChatCompletionChunk, WireToolCall, WireUsage } from "../lib/wire.js";
 
 /**
  * Reshapes the model's stream for OpenAI-style clients, chunk by chunk as they arrive:

@@ -1,4 +1,3 @@
-import type { HttpRequest } from "@azure/functions";
 import { HttpProblem, tooManyTokens, unknownModel } from "../lib/problem.js";
 import type { ChatCompletionsBody, ExtraParametersMode, ModelPort, ModelRegistry } from "../inference/index.js";
 
@@ -38,7 +37,12 @@ const FIELD_RULES: ReadonlyArray<readonly [field: string, valid: (value: unknown
  * Typed fields are checked first (a 400 naming the field; quotas and the model rely on them), fields
  * sent as `null` are left out; everything else reaches the model untouched, and the model answers for it.
  */
-export function toUpstreamRequest(body: unknown, request: HttpRequest, models: ModelRegistry, maxTokens = Number.POSITIVE_INFINITY): UpstreamRequest {
+/** The request as far as its headers go (an HttpRequest, or anything with `headers.get`). */
+export interface WithHeaders {
+  headers: { get(name: string): string | null };
+}
+
+export function toUpstreamRequest(body: unknown, request: WithHeaders, models: ModelRegistry, maxTokens = Number.POSITIVE_INFINITY): UpstreamRequest {
   if (!body || typeof body !== "object" || Array.isArray(body)) {
     throw invalid("The request body must be a JSON object.", null);
   }
@@ -123,7 +127,7 @@ function deploymentFor(model: unknown, models: ModelRegistry): ModelPort {
   return port;
 }
 
-function extraParametersOf(request: HttpRequest): ExtraParametersMode | undefined {
+function extraParametersOf(request: WithHeaders): ExtraParametersMode | undefined {
   const value = request.headers.get("extra-parameters") ?? undefined;
   if (value !== undefined) {
     if (!MODES.has(value)) throw invalid("extra-parameters must be error, drop or pass-through.", "extra-parameters");

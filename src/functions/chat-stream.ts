@@ -1,6 +1,68 @@
-import { app } from "@azure/functions";
-import { chatStream } from "../chat/chat-stream-handler.js";
-import { ALL_METHODS } from "../http/handler.js";
+import { type HttpHandler, type InvocationContext, app } from "@azure/functions";
+import type { ChatPart } from "../chat/chat-parts.js";
+import { openChat } from "../chat/engine.js";
+import { CHAT_MAX_BODY_BYTES, prepareChat } from "../chat/prepare.js";
+import { callerDeadline } from "../http/caller-deadline.js";
+import { fallbackAllowed } from "../http/fallback.js";
+import { ALL_METHODS, callerHandler } from "../http/handler.js";
+import { logProblem } from "../http/log-problem.js";
+import { problemBody } from "../http/problem-response.js";
+import { readJsonBody } from "../http/read-json-body.js";
+import { type SseEvent, sseEventResponse } from "../http/sse.js";
+import { toProblem } from "../lib/to-problem.js";
+import { type Runtime, getRuntime } from "../runtime.js";
+import { countStreamProblem } from "../telemetry/count-problem.js";
+
+/**
+ * `POST /api/chat/stream`: the same request as /api/chat, answered as server-sent events. Anything
+ * that fails before the model accepted the request is a plain HTTP problem, not a stream.
+ */
+export function chatStreamHandler(runtime: Runtime): HttpHandler {
+  return callerHandler(
+    runtime,
+    async (request, { requestId, meter, caller, invocation }) => {
+      const prepared = await prepareChat(await readJsonBody(request, CHAT_MAX_BODY_BYTES), runtime, { meter, callerId: caller.id });
+      const run = await openChat(prepared, {
+        models: runtime.models,
+        allowFallback: fallbackAllowed(request),
+        stream: true,
+        // One deadline for the request: a fallback gets what is left of it, not a fresh budget.
+        deadlineAt: Date.now() + runtime.config.modelTimeoutMs,
+        signal: callerDeadline(request),
+        warn: (message) => invocation.warn(message),
+      }).catch((error: unknown) => {
+        throw toProblem(error, { route: "app" });
+      });
+      const events = chatEvents(run.parts, requestId, invocation);
+      return sseEventResponse(events, { heartbeatMs: runtime.config.streamHeartbeatMs, headers: { "x-model-deployment": run.alias } });
+    },
+    { methods: ["POST"] },
+  );
+}
+
+/** The app contract's events, one per part: the part's fields, without its type. */
+async function* chatEvents(parts: AsyncIterable<ChatPart>, requestId: string, log: InvocationContext): AsyncGenerator<SseEvent> {
+  for await (const part of parts) {
+    switch (part.type) {
+      case "start":
+      case "delta":
+      case "tool_call":
+      case "tool_result": {
+        const { type, ...data } = part;
+        yield { event: type, data };
+        break;
+      }
+      case "done":
+        yield { event: "done", data: { finish_reason: part.response.finish_reason, usage: part.response.usage, message: part.response.message } };
+        break;
+      case "error":
+        logProblem(part.problem, log, "Stream failed after its first byte");
+        countStreamProblem(part.problem);
+        yield { event: "error", data: problemBody(part.problem, requestId) };
+        break;
+    }
+  }
+}
 
 // Registered for every method so that a wrong one gets our 405 problem, not the host's bare 404.
-app.http("chatStream", { route: "chat/stream", methods: [...ALL_METHODS], authLevel: "anonymous", handler: chatStream });
+app.http("chatStream", { route: "chat/stream", methods: [...ALL_METHODS], authLevel: "anonymous", handler: chatStreamHandler(getRuntime()) });

@@ -1,9 +1,10 @@
 import { app } from "@azure/functions";
+import { getRuntime } from "../runtime.js";
 import { recentReadiness } from "../health/readiness.js";
 import { anonymousHandler } from "../http/handler.js";
 
 /** Readiness: configuration, every model deployment and storage; 503 naming the failed checks. */
-export const healthReady = anonymousHandler(async (_request, { runtime }) => {
+export const healthReady = anonymousHandler(getRuntime(), async (_request, { runtime }) => {
   const readiness = await recentReadiness(runtime);
   return {
     status: readiness.status === "ready" ? 200 : 503,

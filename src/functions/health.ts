@@ -1,8 +1,9 @@
 import { app } from "@azure/functions";
+import { getRuntime } from "../runtime.js";
 import { anonymousHandler } from "../http/handler.js";
 
 /** Liveness: the process is up and its configuration loaded. Anonymous and free of secrets. */
-export const health = anonymousHandler(async () => ({
+export const health = anonymousHandler(getRuntime(), async () => ({
   status: 200,
   headers: { "cache-control": "no-store" },
   jsonBody: { status: "ok" },

@@ -1,13 +1,14 @@
 import { app } from "@azure/functions";
+import { getRuntime } from "../runtime.js";
 import { callerHandler } from "../http/handler.js";
 import { HttpProblem } from "../lib/problem.js";
-import { isModelError } from "../inference/index.js";
+import { isModelError } from "../lib/model-error.js";
 
 /**
  * The seed's `/info` for every configured deployment, cached. A deployment that cannot answer is
  * listed with its error; only when none can is the whole answer a 502.
  */
-export const info = callerHandler(async (_request, { runtime }) => {
+export const info = callerHandler(getRuntime(), async (_request, { runtime }) => {
   const ports = runtime.models.all();
   const deployments = await Promise.all(
     ports.map(async (port, index) => {

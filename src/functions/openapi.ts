@@ -1,8 +1,9 @@
 import { app } from "@azure/functions";
+import { getRuntime } from "../runtime.js";
 import { anonymousHandler } from "../http/handler.js";
 
 /** The OpenAPI 2.0 document of the app contract, for Logic Apps custom connectors and other tools. */
-export const openapi = anonymousHandler(async (_request, { runtime }) => {
+export const openapi = anonymousHandler(getRuntime(), async (_request, { runtime }) => {
   // The host comes from the platform's settings, not the request's headers: see readPublicHost.
   const { host, scheme } = runtime.config.publicHost;
   // Loaded on first use: building the schemas costs start-up time every other route would pay.

@@ -1,6 +1,9 @@
-import { isCredentialError } from "../config/credentials/credential-error.js";
+import { isCredentialError } from "../credentials/credential-error.js";
 import { isModelError } from "../inference/index.js";
-import type { Runtime } from "../runtime.js";
+import type { AppConfig } from "../config/index.js";
+import type { ModelAuth } from "../credentials/model-auth.js";
+import type { ModelRegistry } from "../inference/index.js";
+import type { StorageProbe } from "../storage/storage-probe.js";
 
 export interface CheckResult {
   name: string;
@@ -18,7 +21,15 @@ export interface Readiness {
 const CHECK_TIMEOUT_MS = 5_000;
 
 /** Runs every readiness check at once: configuration, each model deployment's /info, and storage. */
-export async function checkReadiness(runtime: Runtime): Promise<Readiness> {
+/** What readiness checks: the settings, each deployment's credential and model, and storage. */
+export interface ReadinessTargets {
+  config: AppConfig;
+  credentials: ReadonlyMap<string, ModelAuth>;
+  models: ModelRegistry;
+  storage: StorageProbe;
+}
+
+export async function checkReadiness(runtime: ReadinessTargets): Promise<Readiness> {
   const checks = await Promise.all([
     // The settings were validated at start-up; what can still make the app useless is having no callers.
     run("config", async () => {
@@ -66,9 +77,9 @@ function describe(error: unknown, signal: AbortSignal): string {
  * turning it into a stream of upstream /info calls.
  */
 const RESULT_TTL_MS = 5_000;
-const recent = new WeakMap<Runtime, { at: number; result: Promise<Readiness> }>();
+const recent = new WeakMap<ReadinessTargets, { at: number; result: Promise<Readiness> }>();
 
-export function recentReadiness(runtime: Runtime, now = Date.now()): Promise<Readiness> {
+export function recentReadiness(runtime: ReadinessTargets, now = Date.now()): Promise<Readiness> {
   const cached = recent.get(runtime);
   if (cached && now - cached.at < RESULT_TTL_MS) return cached.result;
   const result = checkReadiness(runtime);

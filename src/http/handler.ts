@@ -1,9 +1,10 @@
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import { managedStream } from "../lib/managed-stream.js";
 import { type RequestSpan, problemCategory, telemetry } from "../telemetry/telemetry.js";
-import { type Runtime, getRuntime } from "../runtime.js";
+import type { AppConfig } from "../config/index.js";
+import type { QuotaStore } from "../quotas/index.js";
 import { type Caller, authenticateCaller } from "./caller-auth.js";
-import { CallerMeter } from "./caller-meter.js";
+import { CallerMeter } from "../quotas/caller-meter.js";
 import { corsHeaders, isPreflight, preflightResponse } from "./cors.js";
 import { HttpProblem, unauthorized } from "../lib/problem.js";
 import { toProblem } from "../lib/to-problem.js";
@@ -12,15 +13,21 @@ import { problemResponse } from "./problem-response.js";
 import { requestIdFor } from "./request-id.js";
 import { sdkErrorResponse } from "./sdk-error.js";
 
-export interface HandlerContext {
-  runtime: Runtime;
+/** What the wrapper itself needs of the app's runtime: its settings and, for callers' quotas, the store. */
+export interface HandlerRuntime {
+  config: AppConfig;
+  quotas: QuotaStore | undefined;
+}
+
+export interface HandlerContext<R extends HandlerRuntime = HandlerRuntime> {
+  runtime: R;
   requestId: string;
   invocation: InvocationContext;
   /** The request's telemetry span (nothing is recorded when telemetry is off). */
   span: RequestSpan;
 }
 
-export interface AuthenticatedContext extends HandlerContext {
+export interface AuthenticatedContext<R extends HandlerRuntime = HandlerRuntime> extends HandlerContext<R> {
   caller: Caller;
   /** The caller's quotas for every model call of this request; undefined when quotas are off. */
   meter: CallerMeter | undefined;
@@ -47,7 +54,7 @@ type Handler<C> = (request: HttpRequest, context: C) => Promise<HttpResponseInit
  * NOTE: with enableHttpStream a handler that throws sends no response at all
  * (https://github.com/Azure/azure-functions-nodejs-library/issues/324), so nothing may escape.
  */
-export function anonymousHandler(handler: Handler<HandlerContext>, options: HandlerOptions = {}): HttpHandler {
+export function anonymousHandler<R extends HandlerRuntime>(runtime: R, handler: Handler<HandlerContext<R>>, options: HandlerOptions = {}): HttpHandler {
   const render = options.errors === "sdk" ? sdkErrorResponse : problemResponse;
   const methods = options.methods;
   return async (request, invocation) => {
@@ -62,7 +69,6 @@ export function anonymousHandler(handler: Handler<HandlerContext>, options: Hand
     let problem: HttpProblem | undefined;
     let cors: Record<string, string> = {};
     try {
-      const runtime = getRuntime();
       cors = corsHeaders(request, runtime.config.cors);
       // Browsers ask before calling with keys or JSON; the answer comes before any authentication.
       if (isPreflight(request)) {
@@ -116,8 +122,8 @@ function clientRequestId(request: HttpRequest): string | undefined {
 }
 
 /** Like anonymousHandler, but the request must come from a known caller (401 otherwise). */
-export function callerHandler(handler: Handler<AuthenticatedContext>, options: HandlerOptions = {}): HttpHandler {
-  return anonymousHandler(async (request, context) => {
+export function callerHandler<R extends HandlerRuntime>(runtime: R, handler: Handler<AuthenticatedContext<R>>, options: HandlerOptions = {}): HttpHandler {
+  return anonymousHandler(runtime, async (request, context) => {
     const { callerKeys, platformAuth, unresolvedSettings } = context.runtime.config;
     const caller = authenticateCaller(request, { keys: callerKeys, platformAuth });
     if (!caller) throw unresolvedSettings.includes("CALLER_KEYS") ? callerKeysUnavailable() : unauthorized();

@@ -2,8 +2,8 @@ import type { Readable } from "node:stream";
 import type { ModelClient } from "@azure-rest/ai-inference";
 import type { HttpClient } from "@azure/core-rest-pipeline";
 import type { DeploymentConfig } from "../config/index.js";
-import { type ModelAuth, modelAuthFor } from "../config/credentials/model-auth.js";
-import { isCredentialError, isIdentityError } from "../config/credentials/credential-error.js";
+import { type ModelAuth, modelAuthFor } from "../credentials/model-auth.js";
+import { isCredentialError, isIdentityError } from "../credentials/credential-error.js";
 import { type AttemptSpan, type AttemptInfo, telemetry } from "../telemetry/telemetry.js";
 import { CallSignal } from "./call-signal.js";
 import { managedStream } from "../lib/managed-stream.js";
@@ -12,7 +12,7 @@ import { ModelError, isModelError } from "../lib/model-error.js";
 import type { ModelCallOptions, ModelPort } from "./model-port.js";
 import { decodeChunks } from "./sse-chunks.js";
 import { modelErrorFromResponse } from "./upstream-error.js";
-import type { ChatCompletion, ChatCompletionChunk, ChatCompletionsBody, ModelInfo } from "./wire.js";
+import type { ChatCompletion, ChatCompletionChunk, ChatCompletionsBody, ModelInfo } from "../lib/wire.js";
 
 export interface ModelTimeouts {
   attemptMs: number;

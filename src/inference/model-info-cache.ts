@@ -1,5 +1,5 @@
 import type { ModelPort } from "./model-port.js";
-import type { ModelInfo } from "./wire.js";
+import type { ModelInfo } from "../lib/wire.js";
 
 interface Entry {
   info: Promise<ModelInfo>;

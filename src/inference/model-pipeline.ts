@@ -4,9 +4,10 @@ import { type BreakerOptions, CircuitBreaker } from "./circuit-breaker.js";
 import { expiredCall } from "./expired.js";
 import { managedStream } from "../lib/managed-stream.js";
 import { ModelError, isModelError } from "../lib/model-error.js";
-import type { MeterTicket, ModelCallOptions, ModelPort } from "./model-port.js";
+import type { MeterTicket } from "../quotas/meter.js";
+import type { ModelCallOptions, ModelPort } from "./model-port.js";
 import { backoffMs, isRetryable } from "./retry-policy.js";
-import type { ChatCompletion, ChatCompletionChunk, ChatCompletionsBody, ModelInfo, WireUsage } from "./wire.js";
+import type { ChatCompletion, ChatCompletionChunk, ChatCompletionsBody, ModelInfo, WireUsage } from "../lib/wire.js";
 
 export interface PipelineOptions {
   /** Attempts after the first. */

@@ -1,5 +1,5 @@
 import type { AppConfig } from "../config/index.js";
-import { type ModelAuth, modelAuthFor } from "../config/credentials/model-auth.js";
+import { type ModelAuth, modelAuthFor } from "../credentials/model-auth.js";
 import { telemetry } from "../telemetry/telemetry.js";
 import { AzureModelPort } from "./azure-model-port.js";
 import type { ModelPort } from "./model-port.js";

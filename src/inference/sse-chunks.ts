@@ -1,5 +1,5 @@
 import { ModelError } from "../lib/model-error.js";
-import type { ChatCompletionChunk } from "./wire.js";
+import type { ChatCompletionChunk } from "../lib/wire.js";
 
 interface SseEvent {
   data: string;

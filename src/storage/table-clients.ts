@@ -1,5 +1,5 @@
 import type { TableClient, TableServiceClient, TableServiceClientOptions } from "@azure/data-tables";
-import { appIdentity } from "../config/credentials/app-identity.js";
+import { appIdentity } from "../credentials/app-identity.js";
 import { isPlainLocal } from "../config/loopback.js";
 import type { StorageConfig } from "../config/types.js";
 

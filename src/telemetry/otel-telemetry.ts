@@ -1,5 +1,5 @@
 import type { Attributes, Context, Counter, Histogram, Span, Tracer } from "@opentelemetry/api";
-import type { ChatCompletion, ChatCompletionChunk, WireUsage } from "../inference/wire.js";
+import type { ChatCompletion, ChatCompletionChunk, WireUsage } from "../lib/wire.js";
 import { parseTraceParent } from "./trace-parent.js";
 import type { AttemptInfo, AttemptSpan, ProblemCategory, RequestInfo, RequestSpan, Telemetry, ToolSpan } from "./telemetry.js";
 

@@ -1,5 +1,5 @@
 import type { TelemetryConfig } from "../config/types.js";
-import { appIdentity } from "../config/credentials/app-identity.js";
+import { appIdentity } from "../credentials/app-identity.js";
 import { OtelTelemetry } from "./otel-telemetry.js";
 import { type Telemetry, setTelemetry } from "./telemetry.js";
 

@@ -1,4 +1,4 @@
-import type { ChatCompletion, ChatCompletionChunk, ChatCompletionsBody } from "../inference/wire.js";
+import type { ChatCompletion, ChatCompletionChunk, ChatCompletionsBody } from "../lib/wire.js";
 
 /** What the request span knows when it starts. */
 export interface RequestInfo {

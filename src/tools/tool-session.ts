@@ -1,5 +1,5 @@
 import { telemetry } from "../telemetry/telemetry.js";
-import type { WireMessage, WireToolCall } from "../inference/index.js";
+import type { WireMessage, WireToolCall } from "../lib/wire.js";
 import { ToolError } from "./server-tool.js";
 import { Slots } from "./slots.js";
 import type { ToolRegistry } from "./tool-registry.js";

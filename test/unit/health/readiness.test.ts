@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { checkReadiness } from "../../../src/health/readiness.js";
-import { CredentialError } from "../../../src/config/credentials/credential-error.js";
+import { CredentialError } from "../../../src/credentials/credential-error.js";
 import { ModelError } from "../../../src/inference/index.js";
 import type { Runtime } from "../../../src/runtime.js";
 

@@ -2,7 +2,7 @@ import { HttpRequest, type HttpResponseInit, InvocationContext } from "@azure/fu
 import { afterEach, describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../../src/config/index.js";
 import { callerHandler } from "../../../src/http/handler.js";
-import { createRuntime, setRuntime } from "../../../src/runtime.js";
+import { createRuntime, getRuntime, setRuntime } from "../../../src/runtime.js";
 
 const env = {
   MODEL_DEPLOYMENTS: "m",
@@ -15,10 +15,11 @@ const env = {
 const use = (extra: Record<string, string>) => setRuntime(createRuntime(loadConfig({ ...env, ...extra })));
 afterEach(() => setRuntime(undefined));
 
-const handler = callerHandler(async () => ({ status: 200, jsonBody: { ok: true } }), { methods: ["POST"] });
+// Made per call: each test sets the runtime (and its CORS settings) first.
+const handler = () => callerHandler(getRuntime(), async () => ({ status: 200, jsonBody: { ok: true } }), { methods: ["POST"] });
 const call = async (method: string, headers: Record<string, string>) =>
   <HttpResponseInit & { headers: Record<string, string> }>(
-    await handler(new HttpRequest({ url: "http://localhost/api/chat", method, headers }), new InvocationContext({ invocationId: "i" }))
+    await handler()(new HttpRequest({ url: "http://localhost/api/chat", method, headers }), new InvocationContext({ invocationId: "i" }))
   );
 const preflight = (origin: string, method = "POST") =>
   call("OPTIONS", { origin, "access-control-request-method": method, "access-control-request-headers": "content-type,api-key,x-stainless-os" });

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../../../src/config/index.js";
 import { anonymousHandler, callerHandler } from "../../../src/http/handler.js";
 import { HttpProblem } from "../../../src/lib/problem.js";
-import { createRuntime, setRuntime } from "../../../src/runtime.js";
+import { createRuntime, getRuntime, setRuntime } from "../../../src/runtime.js";
 
 const env = {
   MODEL_DEPLOYMENTS: "mistral-large",
@@ -24,14 +24,14 @@ const traced = () =>
 
 describe("anonymousHandler", () => {
   it("adds x-request-id to what the handler answers", async () => {
-    const handler = anonymousHandler(async () => ({ status: 201, headers: { "x-other": "1" }, jsonBody: { ok: true } }));
+    const handler = anonymousHandler(getRuntime(), async () => ({ status: 201, headers: { "x-other": "1" }, jsonBody: { ok: true } }));
     const response = <HttpResponseInit>await handler(request(), context());
     expect(response.status).toBe(201);
     expect(response.headers).toEqual({ "x-other": "1", "x-request-id": "inv-1" });
   });
 
   it("turns a thrown HttpProblem into problem+json with its headers", async () => {
-    const handler = anonymousHandler(async () => {
+    const handler = anonymousHandler(getRuntime(), async () => {
       throw new HttpProblem({ status: 429, code: "rate_limited", title: "Too Many Requests", detail: "Slow down.", headers: { "retry-after": "3" } });
     });
     const response = <HttpResponseInit>await handler(request(), traced());
@@ -48,7 +48,7 @@ describe("anonymousHandler", () => {
   });
 
   it("answers any other error with a 500 that shows nothing of it", async () => {
-    const handler = anonymousHandler(async () => {
+    const handler = anonymousHandler(getRuntime(), async () => {
       throw new Error("secret connection string in here");
     });
     const response = <HttpResponseInit>await handler(request(), context());
@@ -61,7 +61,7 @@ describe("anonymousHandler", () => {
 describe("callerHandler", () => {
   it("runs the handler with the caller for a valid key, and never without one", async () => {
     let calls = 0;
-    const handler = callerHandler(async (_req, { caller }) => {
+    const handler = callerHandler(getRuntime(), async (_req, { caller }) => {
       calls++;
       return { jsonBody: { caller: caller.id } };
     });

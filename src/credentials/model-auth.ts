@@ -1,6 +1,6 @@
 import type { KeyCredential, TokenCredential } from "@azure/core-auth";
-import { deploymentSettingPrefix } from "../deployments.js";
-import type { DeploymentConfig } from "../types.js";
+import { deploymentSettingPrefix } from "../config/deployments.js";
+import type { DeploymentConfig } from "../config/types.js";
 import { appIdentity } from "./app-identity.js";
 import { CredentialError, describeCredentialFailure, isIdentityError } from "./credential-error.js";
 import { KeyVaultKey } from "./key-vault-key.js";

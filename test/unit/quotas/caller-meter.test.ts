@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { QuotaConfig } from "../../../src/config/types.js";
-import { CallerMeter } from "../../../src/http/caller-meter.js";
+import { CallerMeter } from "../../../src/quotas/caller-meter.js";
 import { HttpProblem } from "../../../src/lib/problem.js";
 import { type Admission, type QuotaCounter, type QuotaStore, QuotaStoreError } from "../../../src/quotas/index.js";
 

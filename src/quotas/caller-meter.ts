@@ -1,8 +1,14 @@
 import type { QuotaConfig, QuotaLimits } from "../config/types.js";
-import type { ChatCompletionsBody, MeterTicket, ModelMeter, WireUsage } from "../inference/index.js";
-import { type Admission, type QuotaRemaining, type QuotaStore, QuotaStoreError, estimatePromptTokens } from "../quotas/index.js";
-import type { Caller } from "./caller-auth.js";
+import type { ChatCompletionsBody, WireUsage } from "../lib/wire.js";
+import type { MeterTicket, ModelMeter } from "./meter.js";
+import { type Admission, type QuotaRemaining, type QuotaStore, QuotaStoreError, estimatePromptTokens } from "./index.js";
 import { HttpProblem } from "../lib/problem.js";
+
+/** Who the quotas are counted for: the caller's id, and its key's name for per-key limits. */
+export interface MeteredCaller {
+  id: string;
+  keyName?: string;
+}
 
 /** Where failed charges are reported; never with a key or a storage URL. */
 export type MeterLog = (message: string) => void;
@@ -23,7 +29,7 @@ export class CallerMeter implements ModelMeter {
   readonly #log: MeterLog;
   #remaining: QuotaRemaining | undefined;
 
-  constructor(store: QuotaStore, quotas: QuotaConfig, caller: Caller, answerReserve: number, log: MeterLog) {
+  constructor(store: QuotaStore, quotas: QuotaConfig, caller: MeteredCaller, answerReserve: number, log: MeterLog) {
     this.#store = store;
     this.#quotas = quotas;
     this.#callerKey = `caller:${caller.id}`;
