@@ -86,7 +86,8 @@ export class LocalKeyVault {
 
   async start(): Promise<StartedVault> {
     const hostName = `${this.#name}.vault.localhost`;
-    const dir = this.#options.dir ?? (this.#tempDir = await mkdtemp(join(tmpdir(), "local-key-vault-")));
+    if (!this.#options.dir) this.#tempDir = await mkdtemp(join(tmpdir(), "local-key-vault-"));
+    const dir = this.#options.dir ?? (this.#tempDir as string);
     const certificate = await createVaultCertificate([hostName, "localhost", "127.0.0.1"], dir);
     const server = createServer({ key: certificate.key, cert: certificate.cert }, (req, res) => {
       this.#handle(req, res).catch(() => {

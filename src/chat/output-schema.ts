@@ -96,7 +96,6 @@ function checkSubset(root: Record<string, unknown>): void {
       } else if (PLAIN_KEYWORDS.has(keyword)) {
         // Ajv's $data references are off, but say so by name rather than as a type error.
         if (value && typeof value === "object" && "$data" in value) throw refused(`${at}/$data`, "is not accepted: bounds must be values", "$data");
-        continue;
       } else if (SCHEMA_KEYWORDS.has(keyword)) {
         if (Array.isArray(value)) value.forEach((item, index) => visit(item, `${at}/${index}`, depth + 1));
         else visit(value, at, depth + 1);

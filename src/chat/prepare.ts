@@ -1,6 +1,6 @@
 import type { ValidateFunction } from "ajv";
 import { HttpProblem, tooManyTokens, unknownModel } from "../lib/problem.js";
-import { type ChatCompletionsBody, type ExtraParametersMode, type ModelMeter, type ModelPort, isModelError } from "../inference/index.js";
+import type { ChatCompletionsBody, ExtraParametersMode, ModelMeter, ModelPort, } from "../inference/index.js";
 import type { AppConfig } from "../config/index.js";
 import type { ModelRegistry } from "../inference/index.js";
 import type { ToolRegistry } from "../tools/tool-registry.js";

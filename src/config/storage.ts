@@ -44,7 +44,7 @@ function readIdentityStorage(settings: SettingsReader): StorageConfig | undefine
   let tableEndpoint: string;
   if (tableUri !== undefined) {
     const url = URL.canParse(tableUri) ? new URL(tableUri) : undefined;
-    if (!url || url.protocol !== "https:" || url.search || url.hash) return settings.problem("AzureWebJobsStorage__tableServiceUri must be an https URL");
+    if (url?.protocol !== "https:" || url.search || url.hash) return settings.problem("AzureWebJobsStorage__tableServiceUri must be an https URL");
     tableEndpoint = url.href.replace(/\/+$/, "");
   } else {
     if (!ACCOUNT_NAME.test(account ?? "")) return settings.problem("AzureWebJobsStorage__accountName must be a storage account name (3 to 24 lowercase letters and digits)");

@@ -64,7 +64,7 @@ describe("POST /api/chat/stream", () => {
   it("ends a JSON-mode stream whose answer does not parse with an error event", async () => {
     const chunk = (delta: object, finish: string | null) =>
       `data: ${JSON.stringify({ id: "x", object: "chat.completion.chunk", created: 1, model: "M", choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
-    const body = chunk({ role: "assistant", content: "not " }, null) + chunk({ content: "json" }, "stop") + "data: [DONE]\n\n";
+    const body = `${chunk({ role: "assistant", content: "not " }, null) + chunk({ content: "json" }, "stop")}data: [DONE]\n\n`;
     await postJson(`${app.emulator.url}/_emulator/faults`, { faults: [{ status: 200, headers: { "content-type": "text/event-stream" }, body }] });
     const { events } = await readEvents(await stream({ messages: [{ role: "user", content: "Hi" }], response_format: { type: "json_object" } }));
     expect(events.map((e) => e.event)).toEqual(["start", "delta", "delta", "error"]);

@@ -40,7 +40,8 @@ async function counters(table: string): Promise<Record<string, { requests: numbe
   const client = TableClient.fromConnectionString(inject("storageConnectionString"), table, { allowInsecureConnection: true });
   const sums: Record<string, { requests: number; tokens: number }> = {};
   for await (const row of client.listEntities<{ requests: number; tokens: number }>()) {
-    const sum = (sums[row.rowKey as string] ??= { requests: 0, tokens: 0 });
+    sums[row.rowKey as string] ??= { requests: 0, tokens: 0 };
+    const sum = sums[row.rowKey as string] as { requests: number; tokens: number };
     sum.requests += row.requests;
     sum.tokens += row.tokens;
   }

@@ -260,7 +260,7 @@ describe("loadConfig", () => {
   });
 
   it("checks caller key entries without printing them", () => {
-    const problems = problemsOf({ ...validEnv(), CALLER_KEYS: "dev:not-a-hash,ok:" + DEV_KEY_SHA256 + ",ok:" + DEV_KEY_SHA256 });
+    const problems = problemsOf({ ...validEnv(), CALLER_KEYS: `dev:not-a-hash,ok:${DEV_KEY_SHA256},ok:${DEV_KEY_SHA256}` });
     expect(problems).toEqual([
       'CALLER_KEYS: each entry must be name:sha256-hex (name of letters, digits, . _ -; 64 hex digits); the entry for "dev" is not',
       'CALLER_KEYS names "ok" more than once',

@@ -19,7 +19,12 @@ describe("ModelPipeline: time and quota", () => {
 
   it("starts no call, and asks no quota, after the request's deadline", async () => {
     let admissions = 0;
-    const meter: ModelMeter = { admit: async () => (admissions++, { settle: () => undefined }) };
+    const meter: ModelMeter = {
+      admit: async () => {
+        admissions++;
+        return { settle: () => undefined };
+      },
+    };
     await expect(pipeline().complete({ messages: [] }, { meter, deadlineAt: Date.now() - 1 })).rejects.toMatchObject({ code: "upstream_timeout" });
     expect(admissions).toBe(0);
   });

@@ -36,7 +36,7 @@ describe("safeText", () => {
     ["in upper case", secret.toUpperCase()],
     ["in lower case", secret.toLowerCase()],
     ["percent-encoded", encodeURIComponent(secret)],
-    ["percent-encoded in lower-case hex", encodeURIComponent(secret).replace(/%[0-9A-F]{2}/g, (escape) => escape.toLowerCase())],
+    ["percent-encoded in lower-case hex", encodeURIComponent(secret).replace(/%[0-9A-F]{2}/g, (hex) => hex.toLowerCase())],
     ["percent-encoded character by character", Array.from(Buffer.from(secret), (byte) => `%${byte.toString(16)}`).join("")],
     ["in base64", base64(secret)],
     ["in base64url", base64url(secret)],

@@ -8,8 +8,14 @@ describe("Slots", () => {
     const first = await slots.take(never);
     const second = await slots.take(never);
     const order: number[] = [];
-    const third = slots.take(never).then((release) => (order.push(3), release));
-    const fourth = slots.take(never).then((release) => (order.push(4), release));
+    const third = slots.take(never).then((release) => {
+      order.push(3);
+      return release;
+    });
+    const fourth = slots.take(never).then((release) => {
+      order.push(4);
+      return release;
+    });
     await Promise.resolve();
     expect(order).toEqual([]);
     first();

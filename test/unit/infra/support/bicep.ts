@@ -123,18 +123,18 @@ export function syntaxErrors(root: Node, label: string): string[] {
 
 /** The value of a string literal without interpolation; undefined for anything else. */
 export function literalString(node: Node | null | undefined): string | undefined {
-  if (!node || node.type !== "string") return undefined;
+  if (node?.type !== "string") return undefined;
   if (node.text.startsWith("'''")) return node.text.slice(3, -3).replace(/^\r?\n/, "");
   let value = "";
   for (const part of kids(node)) {
     if (part.type === "string_content") value += part.text;
-    else if (part.type === "escape_sequence") value += unescape(part.text);
+    else if (part.type === "escape_sequence") value += unescapeBicep(part.text);
     else return undefined;
   }
   return value;
 }
 
-export function unescape(sequence: string): string {
+export function unescapeBicep(sequence: string): string {
   const simple: Record<string, string> = { "\\\\": "\\", "\\'": "'", "\\n": "\n", "\\r": "\r", "\\t": "\t", "\\$": "$" };
   const unicode = /^\\u\{([0-9a-fA-F]+)\}$/.exec(sequence);
   if (unicode?.[1]) return String.fromCodePoint(parseInt(unicode[1], 16));

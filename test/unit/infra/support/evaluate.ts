@@ -13,7 +13,7 @@ import {
   modulePath,
   objectEntries,
   type ResourceDecl,
-  unescape,
+  unescapeBicep,
 } from "./bicep.js";
 
 /**
@@ -200,7 +200,7 @@ export function evaluate(node: Node, scope: Scope): Value {
       let text = "";
       for (const part of kids(node)) {
         if (part.type === "string_content") text += part.text;
-        else if (part.type === "escape_sequence") text += unescape(part.text);
+        else if (part.type === "escape_sequence") text += unescapeBicep(part.text);
         else if (part.type === "interpolation") text += show(evaluate(kids(part)[0] as Node, scope));
       }
       return text;
