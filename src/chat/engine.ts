@@ -4,6 +4,7 @@ import { ToolSession } from "../tools/tool-session.js";
 import { AnswerBuilder, completionChunks } from "./answer-builder.js";
 import type { ChatPart } from "./chat-parts.js";
 import { type ChatResponse, toChatResponse } from "./from-wire.js";
+import { managedStream } from "../lib/managed-stream.js";
 import { toProblem } from "../lib/to-problem.js";
 import type { PreparedChat } from "./prepare.js";
 
@@ -52,22 +53,18 @@ export async function openChat(prepared: PreparedChat, call: ChatCall): Promise<
   const turn = (port: ModelPort, body: ChatCompletionsBody): Promise<Chunks> =>
     call.stream ? port.stream(body, options) : port.complete(body, options).then(completionChunks);
   const messages: WireMessage[] = [...prepared.body.messages];
-  const firstBody = session ? turnBody(prepared, session, messages, false) : prepared.body;
+  const firstBody = session ? turnBody(prepared, session, messages, session.limits.maxIterations === 0 ? "last" : "first") : prepared.body;
   // Only the first turn may go to a fallback: no tool has run yet, so nothing runs twice.
   const first = await call.models.withFallback(prepared.port, call.allowFallback, (port) => turn(port, firstBody));
   const port = first.port;
   const toolSignal = session ? toolDeadline(call) : undefined;
-  return {
-    alias: port.alias,
-    parts: chatParts({
-      prepared,
-      port,
-      first: first.result,
-      messages,
-      next: (body) => turn(port, body),
-      toolSignal,
-    }),
+  const parts = chatParts({ prepared, port, first: first.result, messages, next: (body) => turn(port, body), toolSignal });
+  // A generator left before its first read runs none of its code: the first turn's stream (its quota
+  // ticket, its upstream connection) is released here instead. Releasing it twice changes nothing.
+  const release = () => {
+    if (Symbol.asyncIterator in first.result) void first.result[Symbol.asyncIterator]().return?.();
   };
+  return { alias: port.alias, parts: managedStream(parts, release) };
 }
 
 interface Turns {
@@ -85,12 +82,15 @@ async function* chatParts({ prepared, port, first, messages, next, toolSignal }:
   const usage: WireUsage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
   let chunks: Chunks = first;
   let started = false;
+  /** The chat's id: its first turn's, as the stream's `start` says, whichever turn answers last. */
+  let chatId: string | undefined;
   try {
     for (let round = 0; ; round++) {
       const answer = new AnswerBuilder();
       for await (const chunk of chunks) {
         if (!started) {
           started = true;
+          chatId = chunk.id;
           yield { type: "start", id: chunk.id, model: port.alias, created: chunk.created };
         }
         const text = answer.add(chunk);
@@ -102,7 +102,7 @@ async function* chatParts({ prepared, port, first, messages, next, toolSignal }:
       const calls = completion.choices[0]?.message.tool_calls ?? [];
       if (!session || calls.length === 0 || round >= session.limits.maxIterations) {
         const loop = session ? { steps: session.steps, usage } : undefined;
-        const response = toChatResponse(completion, port.alias, prepared.ids, prepared.request, prepared.validateOutput, loop);
+        const response = toChatResponse({ ...completion, id: chatId ?? completion.id }, port.alias, prepared.ids, prepared.request, prepared.validateOutput, loop);
         for (const made of response.message.tool_calls ?? []) {
           yield { type: "tool_call", id: made.id, name: made.function.name, arguments: made.function.arguments };
         }
@@ -120,21 +120,21 @@ async function* chatParts({ prepared, port, first, messages, next, toolSignal }:
         yield { type: "tool_result", id: step.tool_call.id, name: step.tool_call.name, ...outcome };
       }
       messages.push(...answers);
-      chunks = await next(turnBody(prepared, session, messages, round + 1 >= session.limits.maxIterations));
+      chunks = await next(turnBody(prepared, session, messages, round + 1 >= session.limits.maxIterations ? "last" : "next"));
     }
   } catch (error) {
     yield { type: "error", problem: toProblem(error, { route: "app" }) };
   }
 }
 
-/** One turn's body: the conversation so far and the server tools (none to choose on the last turn). */
-function turnBody(prepared: PreparedChat, session: ToolSession, messages: WireMessage[], last: boolean): ChatCompletionsBody {
-  return {
-    ...prepared.body,
-    messages,
-    tools: session.definitions(),
-    tool_choice: last ? "none" : (prepared.body.tool_choice ?? "auto"),
-  };
+/**
+ * One turn's body: the conversation so far and the server tools. The caller's tool_choice holds for
+ * the first turn only: a forced call ("required", or a named tool) repeated on every turn would make
+ * the model call tools until the rounds run out. On the last turn there is none to choose.
+ */
+function turnBody(prepared: PreparedChat, session: ToolSession, messages: WireMessage[], turn: "first" | "next" | "last"): ChatCompletionsBody {
+  const choice = turn === "last" ? "none" : turn === "first" ? (prepared.body.tool_choice ?? "auto") : "auto";
+  return { ...prepared.body, messages, tools: session.definitions(), tool_choice: choice };
 }
 
 /** Tools run within the chat's deadline and the caller's own. */
