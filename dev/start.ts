@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
-import { type LocalStack, startLocalStack } from "./stack/local-stack.js";
 import { DEFAULT_AZURITE_PORTS, readLocalSettings } from "./stack/local-settings.js";
+import { type LocalStack, startLocalStack } from "./stack/local-stack.js";
 
 /**
  * `npm start`: Azurite, the model emulator and the functions on one machine, no Azure account.

@@ -7,7 +7,7 @@
 // package to host.json, package.json, the compiled app and its production dependencies, which are plain
 // JavaScript (test/unit/infra checks it), so a package staged on macOS or Windows runs on Linux.
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 

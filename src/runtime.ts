@@ -1,10 +1,10 @@
 import { type AppConfig, appConfig } from "./config/index.js";
-import { ModelInfoCache } from "./inference/model-info-cache.js";
 import type { ModelAuth } from "./credentials/model-auth.js";
 import { ModelRegistry } from "./inference/index.js";
+import { ModelInfoCache } from "./inference/model-info-cache.js";
 import { authsFor } from "./inference/model-registry.js";
-import { StorageProbe } from "./storage/storage-probe.js";
 import { type QuotaStore, TableQuotaStore } from "./quotas/index.js";
+import { StorageProbe } from "./storage/storage-probe.js";
 import { httpTool } from "./tools/http-tool.js";
 import { ToolRegistry } from "./tools/tool-registry.js";
 

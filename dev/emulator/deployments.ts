@@ -14,10 +14,7 @@ export const DEFAULT_DEPLOYMENTS: readonly EmulatedDeployment[] = [
 ];
 
 /** Finds a deployment by path name or model name, case-insensitively (Foundry-style `model` in the body). */
-export function findDeployment(
-  deployments: readonly EmulatedDeployment[],
-  name: string,
-): EmulatedDeployment | undefined {
+export function findDeployment(deployments: readonly EmulatedDeployment[], name: string): EmulatedDeployment | undefined {
   const wanted = name.toLowerCase();
   return deployments.find((d) => d.name === wanted || d.modelName.toLowerCase() === wanted);
 }

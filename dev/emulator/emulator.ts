@@ -1,4 +1,4 @@
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type Answer, type Timing, writeCompletion, writeStream } from "./answer-writer.js";
 import { type EntraOptions, isAuthorized } from "./caller-credentials.js";
@@ -171,8 +171,7 @@ export class ModelEmulator {
     }
 
     const safeMode = [request.extras.safe_prompt, request.extras.safe_mode, request.extras.safemode].includes(true);
-    const promptTokens =
-      countPromptTokens(request.messages, safeMode ? SAFE_PROMPT : "") + (request.tools.length > 0 ? countJsonTokens(request.tools) : 0);
+    const promptTokens = countPromptTokens(request.messages, safeMode ? SAFE_PROMPT : "") + (request.tools.length > 0 ? countJsonTokens(request.tools) : 0);
     const completionTokens = reply.tokens.length + (reply.toolCalls.length > 0 ? countJsonTokens(reply.toolCalls) : 0);
     this.#limiter(deployment.name).charge(admission.spend, promptTokens + completionTokens);
 

@@ -15,8 +15,18 @@ export interface Fault {
 }
 
 const FAULT_FIELDS = new Set([
-  "match", "times", "status", "headers", "body", "delay_ms", "no_response", "stall_after_chunks",
-  "reset_after_chunks", "malformed_chunk", "empty_choices_chunk", "omit_done",
+  "match",
+  "times",
+  "status",
+  "headers",
+  "body",
+  "delay_ms",
+  "no_response",
+  "stall_after_chunks",
+  "reset_after_chunks",
+  "malformed_chunk",
+  "empty_choices_chunk",
+  "omit_done",
 ]);
 
 interface QueuedFault {
@@ -71,7 +81,8 @@ export function faultProblems(value: unknown): string[] {
     }
     const f = fault as Fault;
     if (f.times !== undefined && !(Number.isInteger(f.times) && f.times >= 1)) problems.push(`faults[${i}].times must be an integer >= 1`);
-    if (f.status !== undefined && !(Number.isInteger(f.status) && f.status >= 100 && f.status <= 599)) problems.push(`faults[${i}].status must be an HTTP status`);
+    if (f.status !== undefined && !(Number.isInteger(f.status) && f.status >= 100 && f.status <= 599))
+      problems.push(`faults[${i}].status must be an HTTP status`);
     return undefined;
   });
   return problems;

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { EmulatedDeployment } from "./deployments.js";
 import { exampleFor } from "./json-example.js";
-import { type MatchedRule, type ScenarioRule, answeredToolCall, lastUserText, matchRule } from "./scenarios.js";
+import { answeredToolCall, lastUserText, type MatchedRule, matchRule, type ScenarioRule } from "./scenarios.js";
 import { tokenize } from "./tokens.js";
 import type { ChatRequest, ToolDefinition } from "./validate-request.js";
 import type { WireError } from "./wire-errors.js";
@@ -20,11 +20,7 @@ export interface Reply {
 }
 
 /** Decides the model's answer, deterministically: the same request always gets the same reply. */
-export function generateReply(
-  request: ChatRequest,
-  deployment: EmulatedDeployment,
-  rules: readonly ScenarioRule[],
-): Reply | WireError {
+export function generateReply(request: ChatRequest, deployment: EmulatedDeployment, rules: readonly ScenarioRule[]): Reply | WireError {
   const matched = matchRule(rules, request, deployment.name);
   if (matched?.rule.error) {
     const { status, body, headers } = matched.rule.error;
@@ -68,7 +64,10 @@ function toolCallFor(request: ChatRequest, key: string, args: Record<string, unk
 /** Nine letters and digits, as Mistral's ids are, derived from the conversation so replays match. */
 function toolCallId(request: ChatRequest, name: string): string {
   const digest = createHash("sha256").update(JSON.stringify(request.messages)).update(name).digest("base64");
-  return digest.replace(/[^A-Za-z0-9]/g, "").slice(0, 9).padEnd(9, "0");
+  return digest
+    .replace(/[^A-Za-z0-9]/g, "")
+    .slice(0, 9)
+    .padEnd(9, "0");
 }
 
 function argumentsFor(tool: ToolDefinition): Record<string, unknown> {

@@ -69,7 +69,8 @@ export function scenarioProblems(file: unknown): string[] {
       }
     }
     const answers = [rule.content !== undefined, rule.tool_call !== undefined, rule.tool_calls !== undefined, rule.error !== undefined].filter(Boolean).length;
-    if (answers !== 1 && !(answers === 0 && rule.finish_reason !== undefined)) problems.push(`${at} needs exactly one of content, tool_call, tool_calls or error`);
+    if (answers !== 1 && !(answers === 0 && rule.finish_reason !== undefined))
+      problems.push(`${at} needs exactly one of content, tool_call, tool_calls or error`);
     if (rule.tool_call !== undefined && typeof rule.tool_call.name !== "string") problems.push(`${at}.tool_call.name must be a string`);
     if (rule.error !== undefined && !Number.isInteger(rule.error.status)) problems.push(`${at}.error.status must be an HTTP status`);
     return undefined;

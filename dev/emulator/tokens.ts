@@ -19,9 +19,7 @@ export function countJsonTokens(value: unknown): number {
 export function contentText(content: unknown): string {
   if (typeof content === "string") return content;
   if (Array.isArray(content)) {
-    return content
-      .map((part) => (part && typeof part === "object" && typeof part.text === "string" ? part.text : ""))
-      .join(" ");
+    return content.map((part) => (part && typeof part === "object" && typeof part.text === "string" ? part.text : "")).join(" ");
   }
   return "";
 }

@@ -32,8 +32,20 @@ export interface ChatRequest {
 
 /** The body fields of the Azure AI Model Inference chat completions API. */
 const KNOWN_FIELDS = new Set([
-  "messages", "model", "stream", "frequency_penalty", "presence_penalty", "temperature", "top_p",
-  "max_tokens", "response_format", "stop", "tools", "tool_choice", "seed", "modalities",
+  "messages",
+  "model",
+  "stream",
+  "frequency_penalty",
+  "presence_penalty",
+  "temperature",
+  "top_p",
+  "max_tokens",
+  "response_format",
+  "stop",
+  "tools",
+  "tool_choice",
+  "seed",
+  "modalities",
 ]);
 const ROLES = new Set(["system", "developer", "user", "assistant", "tool"]);
 /** Mistral accepts only these tool-call ids. */
@@ -42,11 +54,7 @@ const MISTRAL_TOOL_CALL_ID = /^[A-Za-z0-9]{9}$/;
 export function parseExtraParametersHeader(value: string | undefined): ExtraParametersMode | WireError {
   if (value === undefined || value === "") return "error";
   if (value === "error" || value === "drop" || value === "pass-through") return value;
-  return wireError(
-    400,
-    "invalid_extra_parameters",
-    `Unexpected extra-parameters option ${value}, expected options are ['error', 'drop', 'pass-through']`,
-  );
+  return wireError(400, "invalid_extra_parameters", `Unexpected extra-parameters option ${value}, expected options are ['error', 'drop', 'pass-through']`);
 }
 
 /** Validates a chat completions body as the service does; the first broken rule is the answer. */

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { CoreApi } from "./core-api.js";
-import { type HttpFunction, type Invoker, flatHeaders } from "./http-function.js";
+import { flatHeaders, type HttpFunction, type Invoker } from "./http-function.js";
 import { hostTraceContext } from "./trace-context.js";
 
 /** The parts of `@azure/functions` the direct path uses: its own request, response and context classes. */
@@ -19,7 +19,15 @@ interface LibraryResponse {
 
 /** Hop-by-hop headers the library's proxy never passes on; the direct path drops the same ones. */
 const BLOCKED_RESPONSE_HEADERS = new Set([
-  "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer", "trailers", "transfer-encoding", "upgrade",
+  "connection",
+  "keep-alive",
+  "proxy-authenticate",
+  "proxy-authorization",
+  "te",
+  "trailer",
+  "trailers",
+  "transfer-encoding",
+  "upgrade",
 ]);
 
 /**
@@ -125,7 +133,13 @@ const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
 function finiteAnswer(result: unknown, HttpResponse: FunctionsLibrary["HttpResponse"]): FiniteAnswer | undefined {
   if (result === undefined || result === null) return { status: 200, headers: new Map(), cookies: [], body: undefined };
   if (typeof result !== "object" || result instanceof HttpResponse) return undefined;
-  const init = result as { status?: number; headers?: ConstructorParameters<typeof Headers>[0]; cookies?: Array<Record<string, unknown>>; jsonBody?: unknown; body?: unknown };
+  const init = result as {
+    status?: number;
+    headers?: ConstructorParameters<typeof Headers>[0];
+    cookies?: Array<Record<string, unknown>>;
+    jsonBody?: unknown;
+    body?: unknown;
+  };
   const status = init.status ?? 200;
   const headers = headersOf(init.headers);
   const nullBody = NULL_BODY_STATUSES.has(status);
@@ -156,7 +170,13 @@ interface StreamedAnswer {
  */
 function streamedAnswer(result: unknown, HttpResponse: FunctionsLibrary["HttpResponse"]): StreamedAnswer | undefined {
   if (!result || typeof result !== "object" || result instanceof HttpResponse) return undefined;
-  const init = result as { status?: number; headers?: ConstructorParameters<typeof Headers>[0]; cookies?: Array<Record<string, unknown>>; jsonBody?: unknown; body?: unknown };
+  const init = result as {
+    status?: number;
+    headers?: ConstructorParameters<typeof Headers>[0];
+    cookies?: Array<Record<string, unknown>>;
+    jsonBody?: unknown;
+    body?: unknown;
+  };
   const body = init.body as AsyncIterable<Uint8Array> | null | undefined;
   const status = init.status ?? 200;
   if (init.jsonBody !== undefined || !body || typeof body[Symbol.asyncIterator] !== "function" || NULL_BODY_STATUSES.has(status)) return undefined;

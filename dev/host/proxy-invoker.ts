@@ -1,7 +1,7 @@
-import { type IncomingMessage, type ServerResponse, request as httpRequest } from "node:http";
+import { request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
 import type { CoreApi, InvocationModel } from "./core-api.js";
+import { flatHeaders, type HttpFunction, type Invoker } from "./http-function.js";
 import { hostTraceContext } from "./trace-context.js";
-import { type HttpFunction, type Invoker, flatHeaders } from "./http-function.js";
 
 /**
  * Invokes a function the way the Functions host does with HTTP streaming: an invocation through the

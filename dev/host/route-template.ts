@@ -19,18 +19,23 @@ const CONSTRAINTS: Record<string, RegExp> = {
   float: /^-?\d+(\.\d+)?$/,
 };
 
-type Segment =
-  | { kind: "literal"; text: string }
-  | { kind: "param"; name: string; optional: boolean; constraint?: RegExp; catchAll: boolean };
+type Segment = { kind: "literal"; text: string } | { kind: "param"; name: string; optional: boolean; constraint?: RegExp; catchAll: boolean };
 
 export function compileRoute(template: string): CompiledRoute {
-  const segments = template.split("/").filter((s) => s !== "").map(parseSegment);
+  const segments = template
+    .split("/")
+    .filter((s) => s !== "")
+    .map(parseSegment);
   const literals = segments.filter((s) => s.kind === "literal").length;
   const catchAll = segments.some((s) => s.kind === "param" && s.catchAll);
   return {
     template,
     precedence: literals * 10 - (catchAll ? 5 : 0) + segments.length,
-    match: (path) => matchSegments(segments, path.split("/").filter((s) => s !== "")),
+    match: (path) =>
+      matchSegments(
+        segments,
+        path.split("/").filter((s) => s !== ""),
+      ),
   };
 }
 

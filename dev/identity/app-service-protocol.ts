@@ -26,9 +26,7 @@ export interface KnownIdentity {
 /** Which identity a request names; `system` when it names none. */
 export type IdentitySelector = { by: "client_id" | "object_id" | "mi_res_id"; value: string } | { by: "system" };
 
-export type ParsedTokenRequest =
-  | { ok: true; resource: string; selector: IdentitySelector }
-  | { ok: false; status: number; message: string };
+export type ParsedTokenRequest = { ok: true; resource: string; selector: IdentitySelector } | { ok: false; status: number; message: string };
 
 const SELECTORS = ["client_id", "object_id", "mi_res_id"] as const;
 

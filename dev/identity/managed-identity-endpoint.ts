@@ -1,16 +1,16 @@
 import { randomBytes, timingSafeEqual } from "node:crypto";
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { sendJson } from "../emulator/http-io.js";
 import {
-  type KnownIdentity,
-  SECRET_HEADER,
-  type UserAssignedIdentity,
   errorBody,
   findIdentity,
+  type KnownIdentity,
   knownIdentity,
   parseTokenRequest,
+  SECRET_HEADER,
   tokenBody,
+  type UserAssignedIdentity,
 } from "./app-service-protocol.js";
 import { DEV_TENANT_ID, DEV_TOKEN_LIFETIME_SECONDS, mintDevToken, resourceOf } from "./dev-token.js";
 
@@ -133,7 +133,11 @@ export class ManagedIdentityEndpoint {
 
     const resource = resourceOf(request.resource);
     const now = Date.now();
-    const token = mintDevToken({ audience: resource, tenantId: this.tenantId, clientId: identity.clientId, objectId: identity.objectId }, this.#signingKey, now);
+    const token = mintDevToken(
+      { audience: resource, tenantId: this.tenantId, clientId: identity.clientId, objectId: identity.objectId },
+      this.#signingKey,
+      now,
+    );
     answer(200, tokenBody(token, Math.floor(now / 1000) + DEV_TOKEN_LIFETIME_SECONDS, resource, identity.clientId));
   }
 

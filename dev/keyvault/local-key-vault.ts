@@ -1,6 +1,6 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { type Server, createServer } from "node:https";
+import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -149,7 +149,14 @@ export class LocalKeyVault {
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", this.#url);
-    const record: VaultRequestRecord = { time: new Date().toISOString(), method: req.method ?? "GET", path: url.pathname, status: 0, principal: null, code: null };
+    const record: VaultRequestRecord = {
+      time: new Date().toISOString(),
+      method: req.method ?? "GET",
+      path: url.pathname,
+      status: 0,
+      principal: null,
+      code: null,
+    };
     this.#log.push(record);
     const answer = (status: number, body: unknown, headers: Record<string, string> = {}) => {
       record.status = status;

@@ -23,8 +23,7 @@ export const forbiddenByRbac = (principal: string, action: string) =>
     "ForbiddenByRbac",
   );
 
-export const secretNotFound = (name: string) =>
-  vaultError(404, "SecretNotFound", `A secret with (name/id) ${name} was not found in this key vault.`);
+export const secretNotFound = (name: string) => vaultError(404, "SecretNotFound", `A secret with (name/id) ${name} was not found in this key vault.`);
 
 export const badParameter = (message: string) => vaultError(400, "BadParameter", message);
 

@@ -1,5 +1,5 @@
-import { type IncomingMessage, type Server, createServer } from "node:http";
-import { type AddressInfo, type Socket, connect } from "node:net";
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import { type AddressInfo, connect, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
 
 /**

@@ -1,6 +1,6 @@
 import { join } from "node:path";
-import { type AzuritePorts, DEFAULT_AZURITE_PORTS, azuriteConnectionString } from "./local-settings.js";
-import { type Service, answers, portIsFree, spawnService, waitUntilReady } from "./processes.js";
+import { type AzuritePorts, azuriteConnectionString, DEFAULT_AZURITE_PORTS } from "./local-settings.js";
+import { answers, portIsFree, type Service, spawnService, waitUntilReady } from "./processes.js";
 
 export interface StackOptions {
   /** The project root, holding the build in dist/. */
@@ -59,31 +59,47 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
     const tableUrl = `http://127.0.0.1:${ports.azurite.table}/devstoreaccount1?restype=service&comp=properties`;
     const azuriteRunning = await answers(tableUrl).catch(() => false);
     if (!azuriteRunning) {
-      const azurite = spawnService("azurite", [
-        join(appRoot, "node_modules", "azurite", "dist", "src", "azurite.js"),
-        "--silent", "--inMemoryPersistence", "--extentMemoryLimit", "256", "--disableTelemetry", "--skipApiVersionCheck",
-        "--blobPort", String(ports.azurite.blob),
-        "--queuePort", String(ports.azurite.queue),
-        "--tablePort", String(ports.azurite.table),
-      ], { env: process.env, echo, cwd: appRoot });
+      const azurite = spawnService(
+        "azurite",
+        [
+          join(appRoot, "node_modules", "azurite", "dist", "src", "azurite.js"),
+          "--silent",
+          "--inMemoryPersistence",
+          "--extentMemoryLimit",
+          "256",
+          "--disableTelemetry",
+          "--skipApiVersionCheck",
+          "--blobPort",
+          String(ports.azurite.blob),
+          "--queuePort",
+          String(ports.azurite.queue),
+          "--tablePort",
+          String(ports.azurite.table),
+        ],
+        { env: process.env, echo, cwd: appRoot },
+      );
       started(azurite);
       await waitUntilReady(azurite, () => answers(tableUrl));
     }
 
     await requireFreePort(ports.emulator, "the model emulator", "EMULATOR_PORT");
-    const emulator = started(spawnService("emulator", [join(appRoot, "dist", "dev", "emulator", "main.js")], {
-      env: { ...process.env, ...options.emulatorEnv, EMULATOR_PORT: String(ports.emulator) },
-      echo,
-    }));
+    const emulator = started(
+      spawnService("emulator", [join(appRoot, "dist", "dev", "emulator", "main.js")], {
+        env: { ...process.env, ...options.emulatorEnv, EMULATOR_PORT: String(ports.emulator) },
+        echo,
+      }),
+    );
     await waitUntilReady(emulator, () => answers(`${emulatorUrl}/_emulator/health`));
 
     const settings = pointAtStack(options.settings, emulatorUrl, storageConnectionString, options.emulatorEnv?.EMULATOR_KEY);
     await requireFreePort(ports.host, "the functions host", "PORT");
-    const host = started(spawnService("functions", [join(appRoot, "dist", "dev", "host", "main.js"), appRoot], {
-      env: { ...process.env, ...settings, PORT: String(ports.host) },
-      echo,
-      cwd: appRoot,
-    }));
+    const host = started(
+      spawnService("functions", [join(appRoot, "dist", "dev", "host", "main.js"), appRoot], {
+        env: { ...process.env, ...settings, PORT: String(ports.host) },
+        echo,
+        cwd: appRoot,
+      }),
+    );
     const hostUrl = `http://localhost:${ports.host}`;
     await waitUntilReady(host, () => answers(`${hostUrl}/api/health`));
 

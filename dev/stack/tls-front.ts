@@ -1,6 +1,6 @@
-import { connect } from "node:net";
 import type { AddressInfo } from "node:net";
-import { type Server, createServer } from "node:tls";
+import { connect } from "node:net";
+import { createServer, type Server } from "node:tls";
 
 export interface TlsFront {
   /** `https://localhost:PORT`, forwarding to the plain target. */

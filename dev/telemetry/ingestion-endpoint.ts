@@ -84,7 +84,9 @@ export class IngestionEndpoint {
     for await (const part of req) parts.push(part as Buffer);
     if (this.#authorize && !this.#authorize(req.headers.authorization)) {
       this.#refused += 1;
-      res.writeHead(401, { "content-type": "application/json" }).end(JSON.stringify({ itemsReceived: 0, itemsAccepted: 0, errors: [{ index: 0, statusCode: 401, message: "Unauthorized" }] }));
+      res
+        .writeHead(401, { "content-type": "application/json" })
+        .end(JSON.stringify({ itemsReceived: 0, itemsAccepted: 0, errors: [{ index: 0, statusCode: 401, message: "Unauthorized" }] }));
       return;
     }
     let body = Buffer.concat(parts);

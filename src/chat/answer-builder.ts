@@ -66,7 +66,11 @@ export function completionChunks(completion: ChatCompletion): ChatCompletionChun
       choices: [
         {
           index: 0,
-          delta: { role: "assistant", content: choice.message.content ?? "", ...(calls ? { tool_calls: calls.map((call, index) => ({ ...call, index })) } : {}) },
+          delta: {
+            role: "assistant",
+            content: choice.message.content ?? "",
+            ...(calls ? { tool_calls: calls.map((call, index) => ({ ...call, index })) } : {}),
+          },
           finish_reason: choice.finish_reason,
         },
       ],

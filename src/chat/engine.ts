@@ -1,11 +1,11 @@
-import { HttpProblem } from "../lib/problem.js";
 import type { ChatCompletionChunk, ChatCompletionsBody, ModelCallOptions, ModelPort, ModelRegistry, WireMessage, WireUsage } from "../inference/index.js";
+import { managedStream } from "../lib/managed-stream.js";
+import { HttpProblem } from "../lib/problem.js";
+import { toProblem } from "../lib/to-problem.js";
 import { ToolSession } from "../tools/tool-session.js";
 import { AnswerBuilder, completionChunks } from "./answer-builder.js";
 import type { ChatPart } from "./chat-parts.js";
 import { type ChatResponse, toChatResponse } from "./from-wire.js";
-import { managedStream } from "../lib/managed-stream.js";
-import { toProblem } from "../lib/to-problem.js";
 import type { PreparedChat } from "./prepare.js";
 
 /** A turn's answer: chunks as they stream in, or the one chunk that holds a whole answer. */
@@ -102,7 +102,14 @@ async function* chatParts({ prepared, port, first, messages, next, toolSignal }:
       const calls = completion.choices[0]?.message.tool_calls ?? [];
       if (!session || calls.length === 0 || round >= session.limits.maxIterations) {
         const loop = session ? { steps: session.steps, usage } : undefined;
-        const response = toChatResponse({ ...completion, id: chatId ?? completion.id }, port.alias, prepared.ids, prepared.request, prepared.validateOutput, loop);
+        const response = toChatResponse(
+          { ...completion, id: chatId ?? completion.id },
+          port.alias,
+          prepared.ids,
+          prepared.request,
+          prepared.validateOutput,
+          loop,
+        );
         for (const made of response.message.tool_calls ?? []) {
           yield { type: "tool_call", id: made.id, name: made.function.name, arguments: made.function.arguments };
         }
@@ -156,5 +163,10 @@ export async function collectChat(parts: AsyncIterable<ChatPart>): Promise<ChatR
     if (part.type === "done") return part.response;
     if (part.type === "error") throw part.problem;
   }
-  throw new HttpProblem({ status: 500, code: "internal_error", title: "Internal Server Error", detail: "The chat ended without an answer; quote request_id when reporting it." });
+  throw new HttpProblem({
+    status: 500,
+    code: "internal_error",
+    title: "Internal Server Error",
+    detail: "The chat ended without an answer; quote request_id when reporting it.",
+  });
 }

@@ -52,8 +52,8 @@ export function toChatResponse(
     usage: loop
       ? loop.usage
       : completion.usage
-      ? { prompt_tokens: completion.usage.prompt_tokens, completion_tokens: completion.usage.completion_tokens, total_tokens: completion.usage.total_tokens }
-      : null,
+        ? { prompt_tokens: completion.usage.prompt_tokens, completion_tokens: completion.usage.completion_tokens, total_tokens: completion.usage.total_tokens }
+        : null,
     steps: loop?.steps ?? [],
   };
 }

@@ -38,10 +38,33 @@ export const OUTPUT_SCHEMA_FORMATS = ["date", "time", "date-time", "duration", "
 
 /** Keywords whose value is data or a plain bound: nothing to walk into. */
 const PLAIN_KEYWORDS = new Set([
-  "type", "enum", "const", "required", "title", "description", "default", "examples", "$comment", "$schema",
-  "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf",
-  "minLength", "maxLength", "minItems", "maxItems", "uniqueItems", "minProperties", "maxProperties",
-  "nullable", "strict", "pattern", "format", "$ref",
+  "type",
+  "enum",
+  "const",
+  "required",
+  "title",
+  "description",
+  "default",
+  "examples",
+  "$comment",
+  "$schema",
+  "minimum",
+  "maximum",
+  "exclusiveMinimum",
+  "exclusiveMaximum",
+  "multipleOf",
+  "minLength",
+  "maxLength",
+  "minItems",
+  "maxItems",
+  "uniqueItems",
+  "minProperties",
+  "maxProperties",
+  "nullable",
+  "strict",
+  "pattern",
+  "format",
+  "$ref",
 ]);
 /** Keywords holding one subschema (or, for `items`, a list in draft-07's tuple form). */
 const SCHEMA_KEYWORDS = new Set(["items", "additionalProperties", "not", "contains", "propertyNames", "additionalItems"]);
@@ -119,7 +142,8 @@ function checkSubset(root: Record<string, unknown>): void {
 
 function checkPattern(pattern: unknown, at: string, counts: { patterns: number }): void {
   if (typeof pattern !== "string") throw refused(at, "must be a string");
-  if (++counts.patterns > OUTPUT_SCHEMA_LIMITS.maxPatterns) throw refused("", `has more than ${OUTPUT_SCHEMA_LIMITS.maxPatterns} regular expressions (pattern, patternProperties)`);
+  if (++counts.patterns > OUTPUT_SCHEMA_LIMITS.maxPatterns)
+    throw refused("", `has more than ${OUTPUT_SCHEMA_LIMITS.maxPatterns} regular expressions (pattern, patternProperties)`);
   try {
     if (re2(pattern).programSize() > RE2_MAX_PROGRAM) throw new Error("too large");
   } catch {
@@ -182,5 +206,11 @@ function escapePointer(name: string): string {
 
 function refused(pointer: string, rule: string, keyword?: string): HttpProblem {
   const param = `response_format.json_schema.schema${pointer.replace(/\//g, ".")}`;
-  return new HttpProblem({ status: 400, code: "invalid_request", title: "Bad Request", detail: `${param} ${rule}.`, extensions: { param, rule: "schema", ...(keyword ? { keyword } : {}) } });
+  return new HttpProblem({
+    status: 400,
+    code: "invalid_request",
+    title: "Bad Request",
+    detail: `${param} ${rule}.`,
+    extensions: { param, rule: "schema", ...(keyword ? { keyword } : {}) },
+  });
 }

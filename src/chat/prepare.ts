@@ -1,14 +1,13 @@
 import type { ValidateFunction } from "ajv";
-import { HttpProblem, tooManyTokens, unknownModel } from "../lib/problem.js";
-import type { ChatCompletionsBody, ExtraParametersMode, ModelMeter, ModelPort, } from "../inference/index.js";
 import type { AppConfig } from "../config/index.js";
-import type { ModelRegistry } from "../inference/index.js";
+import type { ChatCompletionsBody, ExtraParametersMode, ModelMeter, ModelPort, ModelRegistry } from "../inference/index.js";
+import { HttpProblem, tooManyTokens, unknownModel } from "../lib/problem.js";
 import type { ToolRegistry } from "../tools/tool-registry.js";
 import { ToolSession } from "../tools/tool-session.js";
 import { outputValidator } from "./json-output.js";
 import type { ChatRequest } from "./schema.js";
-import { ToolCallIds } from "./tool-call-ids.js";
 import { toWireRequest } from "./to-wire.js";
+import { ToolCallIds } from "./tool-call-ids.js";
 import { validateChatRequest } from "./validate-request.js";
 
 /** A request body larger than this is refused before it is read to the end. */
@@ -57,10 +56,16 @@ function toolSession(request: ChatRequest, runtime: ChatRuntime): ToolSession | 
   if (!request.server_tools) return undefined;
   request.server_tools.forEach((name, index) => {
     if (!runtime.tools.has(name)) {
-      throw new HttpProblem({ status: 400, code: "invalid_request", title: "Bad Request", detail: `server_tools[${index}]: there is no server tool named ${name}. Available: ${runtime.tools.names.join(", ")}.`, extensions: {
-        param: `server_tools[${index}]`,
-        rule: "enum",
-      } });
+      throw new HttpProblem({
+        status: 400,
+        code: "invalid_request",
+        title: "Bad Request",
+        detail: `server_tools[${index}]: there is no server tool named ${name}. Available: ${runtime.tools.names.join(", ")}.`,
+        extensions: {
+          param: `server_tools[${index}]`,
+          rule: "enum",
+        },
+      });
     }
   });
   return new ToolSession(runtime.tools, request.server_tools, runtime.config.tools);

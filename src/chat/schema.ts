@@ -122,7 +122,9 @@ export const ChatRequest = Type.Object(
       }),
     ),
     extra: Type.Optional(
-      Type.Record(Type.String(), Type.Unknown(), { description: "Parameters passed to the model as they are (extra-parameters: pass-through), e.g. logprobs." }),
+      Type.Record(Type.String(), Type.Unknown(), {
+        description: "Parameters passed to the model as they are (extra-parameters: pass-through), e.g. logprobs.",
+      }),
     ),
   },
   { additionalProperties: false },
@@ -145,13 +147,12 @@ export const ChatResponse = Type.Object({
   message: Type.Object({
     role: Type.Literal("assistant"),
     content: Type.String(),
-    tool_calls: Type.Optional(Type.Array(Type.Object({ id: Type.String(), type: Type.Literal("function"), function: Type.Object({ name: Type.String(), arguments: Type.String() }) }))),
+    tool_calls: Type.Optional(
+      Type.Array(Type.Object({ id: Type.String(), type: Type.Literal("function"), function: Type.Object({ name: Type.String(), arguments: Type.String() }) })),
+    ),
     parsed: Type.Optional(Type.Unknown({ description: "The answer parsed, in JSON mode." })),
   }),
   finish_reason: Type.String({ description: "stop, length, tool_calls or content_filter." }),
-  usage: Type.Union([
-    Type.Object({ prompt_tokens: Type.Integer(), completion_tokens: Type.Integer(), total_tokens: Type.Integer() }),
-    Type.Null(),
-  ]),
+  usage: Type.Union([Type.Object({ prompt_tokens: Type.Integer(), completion_tokens: Type.Integer(), total_tokens: Type.Integer() }), Type.Null()]),
   steps: Type.Array(Type.Unknown(), { description: "The server-run tool calls, in order." }),
 });

@@ -2,7 +2,18 @@ import type { ChatCompletionsBody, ExtraParametersMode, WireMessage } from "../l
 import type { ChatMessage, ChatRequest } from "./schema.js";
 import type { ToolCallIds } from "./tool-call-ids.js";
 
-const PASSED_AS_IS = ["temperature", "top_p", "max_tokens", "stop", "presence_penalty", "frequency_penalty", "seed", "response_format", "tools", "tool_choice"] as const;
+const PASSED_AS_IS = [
+  "temperature",
+  "top_p",
+  "max_tokens",
+  "stop",
+  "presence_penalty",
+  "frequency_penalty",
+  "seed",
+  "response_format",
+  "tools",
+  "tool_choice",
+] as const;
 
 /**
  * The model request for an app-contract request: the conversation with tool-call ids Mistral
@@ -27,9 +38,7 @@ function toWireMessage(message: ChatMessage, ids: ToolCallIds): WireMessage {
         role: "assistant",
         // Mistral wants content beside tool calls; the seed sends "".
         content: message.content ?? "",
-        ...(message.tool_calls
-          ? { tool_calls: message.tool_calls.map((call) => ({ ...call, id: ids.forModel(call.id) })) }
-          : {}),
+        ...(message.tool_calls ? { tool_calls: message.tool_calls.map((call) => ({ ...call, id: ids.forModel(call.id) })) } : {}),
       };
     case "tool":
       return { ...message, tool_call_id: ids.forModel(message.tool_call_id) };

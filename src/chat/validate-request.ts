@@ -31,7 +31,6 @@ function compiled(): Promise<Validators> {
   return validators;
 }
 
-
 /**
  * Checks an app-contract request before anything reaches the model: sizes first (413), then the
  * schema and the rules between fields (400 naming the field and the rule).

@@ -18,9 +18,7 @@ export function readDeployments(settings: SettingsReader): DeploymentConfig[] {
   const deployments: DeploymentConfig[] = [];
   for (const alias of aliases) {
     if (!ALIAS.test(alias) || alias.length > 40) {
-      settings.problem(
-        `MODEL_DEPLOYMENTS: "${alias}" is not a valid alias (lowercase letters, digits and single hyphens, at most 40 characters)`,
-      );
+      settings.problem(`MODEL_DEPLOYMENTS: "${alias}" is not a valid alias (lowercase letters, digits and single hyphens, at most 40 characters)`);
       continue;
     }
     if (seen.has(alias)) {

@@ -48,7 +48,8 @@ function readTool(settings: SettingsReader, entry: unknown, index: number, allow
   }
   const schemaProblem = compileProblem(parameters);
   if (schemaProblem) return settings.problem(`${at}.parameters is not a usable JSON Schema: ${schemaProblem}`);
-  const url = typeof tool.url_setting === "string" ? settings.string(tool.url_setting, { required: true }) : typeof tool.url === "string" ? tool.url : undefined;
+  const url =
+    typeof tool.url_setting === "string" ? settings.string(tool.url_setting, { required: true }) : typeof tool.url === "string" ? tool.url : undefined;
   if (url === undefined) return typeof tool.url_setting === "string" ? undefined : settings.problem(`${at} needs url or url_setting`);
   let parsed: URL;
   try {

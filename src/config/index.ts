@@ -1,8 +1,8 @@
-export { loadConfig } from "./load-config.js";
 export { ConfigError } from "./config-error.js";
+export { DEFAULT_API_VERSION, deploymentSettingPrefix } from "./deployments.js";
+export { loadConfig } from "./load-config.js";
 export { Secret } from "./secret.js";
-export { deploymentSettingPrefix, DEFAULT_API_VERSION } from "./deployments.js";
-export type { AppConfig, DeploymentConfig, CallerKeyConfig, ModelCredentialConfig, HttpToolConfig, HttpToolsConfig } from "./types.js";
+export type { AppConfig, CallerKeyConfig, DeploymentConfig, HttpToolConfig, HttpToolsConfig, ModelCredentialConfig } from "./types.js";
 
 import { loadConfig } from "./load-config.js";
 import type { AppConfig } from "./types.js";

@@ -1,15 +1,15 @@
 import { readCallerKeys } from "./caller-keys.js";
 import { ConfigError } from "./config-error.js";
+import { readCors } from "./cors.js";
 import { deploymentSettingPrefix, readDeployments } from "./deployments.js";
-import { Secret } from "./secret.js";
-import { type Env, SettingsReader } from "./settings-reader.js";
 import { readFallbacks } from "./fallbacks.js";
 import { readHttpTools } from "./http-tools.js";
-import { readCors } from "./cors.js";
-import { readQuotas } from "./quotas.js";
-import { readTelemetry } from "./telemetry.js";
-import { readStorage } from "./storage.js";
 import { readPublicHost } from "./public-host.js";
+import { readQuotas } from "./quotas.js";
+import { Secret } from "./secret.js";
+import { type Env, SettingsReader } from "./settings-reader.js";
+import { readStorage } from "./storage.js";
+import { readTelemetry } from "./telemetry.js";
 import type { AppConfig, StorageConfig } from "./types.js";
 
 /** Front Door cuts responses at 230 s; a model call must end well before that. */
@@ -31,7 +31,10 @@ export function loadConfig(env: Env): AppConfig {
     // with a single caller).
     minCallers: settings.integer("BREAKER_MIN_CALLERS", 2, { min: 1, max: 100 }),
   };
-  const fallbacks = readFallbacks(settings, deployments.map((d) => d.alias));
+  const fallbacks = readFallbacks(
+    settings,
+    deployments.map((d) => d.alias),
+  );
   const maxTokens = settings.integer("MODEL_MAX_TOKENS", 4_096, { min: 1, max: 131_072 });
   // NOTE: a JSON answer's headers come only when the whole answer is ready, so by default one attempt
   // may take the whole budget; set it lower to retry sooner when long answers are not expected.

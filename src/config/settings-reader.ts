@@ -27,9 +27,7 @@ export class SettingsReader {
     if (KEY_VAULT_REFERENCE.test(raw)) {
       // NOTE: App Service leaves the literal reference in place when it cannot resolve it (identity
       // without access, missing secret). Sending it upstream as a key would only fail later and leak it.
-      return this.problem(
-        `${name} is an unresolved Key Vault reference; check that the secret exists and the app's identity may read it`,
-      );
+      return this.problem(`${name} is an unresolved Key Vault reference; check that the secret exists and the app's identity may read it`);
     }
     return raw.trim();
   }

@@ -47,7 +47,8 @@ function readIdentityStorage(settings: SettingsReader): StorageConfig | undefine
     if (url?.protocol !== "https:" || url.search || url.hash) return settings.problem("AzureWebJobsStorage__tableServiceUri must be an https URL");
     tableEndpoint = url.href.replace(/\/+$/, "");
   } else {
-    if (!ACCOUNT_NAME.test(account ?? "")) return settings.problem("AzureWebJobsStorage__accountName must be a storage account name (3 to 24 lowercase letters and digits)");
+    if (!ACCOUNT_NAME.test(account ?? ""))
+      return settings.problem("AzureWebJobsStorage__accountName must be a storage account name (3 to 24 lowercase letters and digits)");
     tableEndpoint = `https://${account}.table.core.windows.net`;
   }
   return { kind: "identity", tableEndpoint, ...(clientId ? { clientId } : {}) };

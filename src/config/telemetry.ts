@@ -19,7 +19,12 @@ export function readTelemetry(settings: SettingsReader): TelemetryConfig {
   if (!/(^|;)\s*(InstrumentationKey|IngestionEndpoint)\s*=/i.test(connection)) {
     settings.problem("APPLICATIONINSIGHTS_CONNECTION_STRING must be an Application Insights connection string (InstrumentationKey=...;IngestionEndpoint=...)");
   }
-  return { connectionString: new Secret(connection), captureContent, samplingRatio: samplingPercent / 100, ...(authentication ? { entra: authentication } : {}) };
+  return {
+    connectionString: new Secret(connection),
+    captureContent,
+    samplingRatio: samplingPercent / 100,
+    ...(authentication ? { entra: authentication } : {}),
+  };
 }
 
 function readAuthentication(settings: SettingsReader): { clientId?: string } | undefined {

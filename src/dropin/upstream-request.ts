@@ -1,5 +1,5 @@
-import { HttpProblem, tooManyTokens, unknownModel } from "../lib/problem.js";
 import type { ChatCompletionsBody, ExtraParametersMode, ModelPort, ModelRegistry } from "../inference/index.js";
+import { HttpProblem, tooManyTokens, unknownModel } from "../lib/problem.js";
 
 export interface UpstreamRequest {
   port: ModelPort;
@@ -46,8 +46,7 @@ export function toUpstreamRequest(body: unknown, request: WithHeaders, models: M
   if (!body || typeof body !== "object" || Array.isArray(body)) {
     throw invalid("The request body must be a JSON object.", null);
   }
-  const { model, stream, stream_options: streamOptions, n, max_completion_tokens: maxCompletionTokens, ...rest } =
-    body as Record<string, unknown>;
+  const { model, stream, stream_options: streamOptions, n, max_completion_tokens: maxCompletionTokens, ...rest } = body as Record<string, unknown>;
   checkMessages(rest.messages);
   if (isSet(stream) && typeof stream !== "boolean") throw invalid("stream must be a boolean.", "stream");
   if (isSet(streamOptions) && !isObject(streamOptions)) throw invalid("stream_options must be an object.", "stream_options");
@@ -101,7 +100,14 @@ function tokenLimit(value: unknown, field: "max_tokens" | "max_completion_tokens
   if (value > ceiling) {
     const over = tooManyTokens(ceiling);
     if (field === "max_tokens") throw over;
-    throw new HttpProblem({ status: over.status, code: over.code, title: over.title, detail: over.detail.replace("max_tokens", field), headers: over.headers, extensions: { ...over.extensions, param: field } });
+    throw new HttpProblem({
+      status: over.status,
+      code: over.code,
+      title: over.title,
+      detail: over.detail.replace("max_tokens", field),
+      headers: over.headers,
+      extensions: { ...over.extensions, param: field },
+    });
   }
   // Only reachable without a ceiling: integers past 2^53 are not exact.
   if (!Number.isSafeInteger(value)) throw invalid(`${field} must be an integer ${range}.`, field);
@@ -137,4 +143,5 @@ function extraParametersOf(request: WithHeaders): ExtraParametersMode | undefine
   return legacy ? LEGACY_MODES[legacy.toLowerCase()] : undefined;
 }
 
-const invalid = (detail: string, param: string | null) => new HttpProblem({ status: 400, code: "invalid_request", title: "Bad Request", detail, extensions: param ? { param } : {} });
+const invalid = (detail: string, param: string | null) =>
+  new HttpProblem({ status: 400, code: "invalid_request", title: "Bad Request", detail, extensions: param ? { param } : {} });

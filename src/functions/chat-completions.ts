@@ -1,4 +1,4 @@
-import { type HttpHandler, type InvocationContext, app } from "@azure/functions";
+import { app, type HttpHandler, type InvocationContext } from "@azure/functions";
 import { dropInChunks } from "../dropin/stream-chunks.js";
 import { toUpstreamRequest } from "../dropin/upstream-request.js";
 import { callerDeadline } from "../http/caller-deadline.js";
@@ -10,7 +10,7 @@ import { sdkError } from "../http/sdk-error.js";
 import { dataFrame, sseResponse } from "../http/sse.js";
 import { toProblem } from "../lib/to-problem.js";
 import type { ChatCompletionChunk } from "../lib/wire.js";
-import { type Runtime, getRuntime } from "../runtime.js";
+import { getRuntime, type Runtime } from "../runtime.js";
 import { countStreamProblem } from "../telemetry/count-problem.js";
 
 /** Long conversations fit comfortably; anything larger is refused before it is read. */

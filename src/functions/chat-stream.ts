@@ -1,4 +1,4 @@
-import { type HttpHandler, type InvocationContext, app } from "@azure/functions";
+import { app, type HttpHandler, type InvocationContext } from "@azure/functions";
 import type { ChatPart } from "../chat/chat-parts.js";
 import { openChat } from "../chat/engine.js";
 import { CHAT_MAX_BODY_BYTES, prepareChat } from "../chat/prepare.js";
@@ -10,7 +10,7 @@ import { problemBody } from "../http/problem-response.js";
 import { readJsonBody } from "../http/read-json-body.js";
 import { type SseEvent, sseEventResponse } from "../http/sse.js";
 import { toProblem } from "../lib/to-problem.js";
-import { type Runtime, getRuntime } from "../runtime.js";
+import { getRuntime, type Runtime } from "../runtime.js";
 import { countStreamProblem } from "../telemetry/count-problem.js";
 
 /**

@@ -1,4 +1,4 @@
-import { type HttpHandler, app } from "@azure/functions";
+import { app, type HttpHandler } from "@azure/functions";
 import { collectChat, openChat } from "../chat/engine.js";
 import { CHAT_MAX_BODY_BYTES, prepareChat } from "../chat/prepare.js";
 import { callerDeadline } from "../http/caller-deadline.js";
@@ -7,7 +7,7 @@ import { ALL_METHODS, callerHandler } from "../http/handler.js";
 import { readJsonBody } from "../http/read-json-body.js";
 import { HttpProblem } from "../lib/problem.js";
 import { toProblem } from "../lib/to-problem.js";
-import { type Runtime, getRuntime } from "../runtime.js";
+import { getRuntime, type Runtime } from "../runtime.js";
 
 /** `POST /api/chat`: one completion, in the app contract, for frontends and Logic Apps. */
 export function chatHandler(runtime: Runtime): HttpHandler {
@@ -16,7 +16,12 @@ export function chatHandler(runtime: Runtime): HttpHandler {
     async (request, { meter, caller, invocation }) => {
       const prepared = await prepareChat(await readJsonBody(request, CHAT_MAX_BODY_BYTES), runtime, { meter, callerId: caller.id });
       if (prepared.request.stream) {
-        throw new HttpProblem({ status: 400, code: "invalid_request", detail: "This route answers with JSON; POST to /api/chat/stream for a stream.", extensions: { param: "stream", rule: "route" } });
+        throw new HttpProblem({
+          status: 400,
+          code: "invalid_request",
+          detail: "This route answers with JSON; POST to /api/chat/stream for a stream.",
+          extensions: { param: "stream", rule: "route" },
+        });
       }
       const run = await openChat(prepared, {
         models: runtime.models,

@@ -1,7 +1,7 @@
 import { app } from "@azure/functions";
-import { getRuntime } from "../runtime.js";
 import { recentReadiness } from "../health/readiness.js";
 import { anonymousHandler } from "../http/handler.js";
+import { getRuntime } from "../runtime.js";
 
 /** Readiness: configuration, every model deployment and storage; 503 naming the failed checks. */
 export const healthReady = anonymousHandler(getRuntime(), async (_request, { runtime }) => {

@@ -1,6 +1,6 @@
 import { app } from "@azure/functions";
-import { getRuntime } from "../runtime.js";
 import { anonymousHandler } from "../http/handler.js";
+import { getRuntime } from "../runtime.js";
 
 /** Liveness: the process is up and its configuration loaded. Anonymous and free of secrets. */
 export const health = anonymousHandler(getRuntime(), async () => ({

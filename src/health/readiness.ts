@@ -1,8 +1,8 @@
-import { isCredentialError } from "../credentials/credential-error.js";
-import { isModelError } from "../inference/index.js";
 import type { AppConfig } from "../config/index.js";
+import { isCredentialError } from "../credentials/credential-error.js";
 import type { ModelAuth } from "../credentials/model-auth.js";
 import type { ModelRegistry } from "../inference/index.js";
+import { isModelError } from "../inference/index.js";
 import type { StorageProbe } from "../storage/storage-probe.js";
 
 export interface CheckResult {
@@ -35,7 +35,9 @@ export async function checkReadiness(runtime: ReadinessTargets): Promise<Readine
     run("config", async () => {
       const { callerKeys, platformAuth, unresolvedSettings } = runtime.config;
       if (unresolvedSettings.length > 0) {
-        throw new ReadinessFailure(`unresolved Key Vault references in ${unresolvedSettings.join(", ")}; check that each secret exists and the app's identity may read it`);
+        throw new ReadinessFailure(
+          `unresolved Key Vault references in ${unresolvedSettings.join(", ")}; check that each secret exists and the app's identity may read it`,
+        );
       }
       if (callerKeys.length === 0 && !platformAuth) {
         throw new ReadinessFailure("no caller keys are configured (CALLER_KEYS) and platform authentication is off, so every request is refused");

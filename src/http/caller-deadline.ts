@@ -10,10 +10,16 @@ export function callerDeadline(request: HttpRequest): AbortSignal | undefined {
   if (value === null) return undefined;
   const ms = Number(value);
   if (!/^\d+$/.test(value.trim()) || ms < 1_000 || ms > 230_000) {
-    throw new HttpProblem({ status: 400, code: "invalid_request", title: "Bad Request", detail: "x-request-timeout-ms must be a whole number of milliseconds from 1000 to 230000.", extensions: {
-      param: "x-request-timeout-ms",
-      rule: "range",
-    } });
+    throw new HttpProblem({
+      status: 400,
+      code: "invalid_request",
+      title: "Bad Request",
+      detail: "x-request-timeout-ms must be a whole number of milliseconds from 1000 to 230000.",
+      extensions: {
+        param: "x-request-timeout-ms",
+        rule: "range",
+      },
+    });
   }
   return AbortSignal.timeout(ms);
 }

@@ -2,13 +2,7 @@ import type { HttpRequest, HttpResponseInit } from "@azure/functions";
 import type { CorsConfig } from "../config/types.js";
 
 /** What a browser app may read from our answers beyond the safelisted headers. */
-const EXPOSED_HEADERS = [
-  "x-request-id",
-  "x-model-deployment",
-  "retry-after",
-  "x-ratelimit-remaining-requests",
-  "x-ratelimit-remaining-tokens",
-].join(", ");
+const EXPOSED_HEADERS = ["x-request-id", "x-model-deployment", "retry-after", "x-ratelimit-remaining-requests", "x-ratelimit-remaining-tokens"].join(", ");
 /** How long a browser may reuse a preflight answer (Chromium caps it at 2 h). */
 const PREFLIGHT_MAX_AGE_S = "600";
 const HEADER_LIST = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+(\s*,\s*[A-Za-z0-9!#$%&'*+.^_`|~-]+)*$/;

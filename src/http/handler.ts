@@ -1,13 +1,13 @@
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
-import { managedStream } from "../lib/managed-stream.js";
-import { type RequestSpan, problemCategory, telemetry } from "../telemetry/telemetry.js";
 import type { AppConfig } from "../config/index.js";
-import type { QuotaStore } from "../quotas/index.js";
-import { type Caller, authenticateCaller } from "./caller-auth.js";
-import { CallerMeter } from "../quotas/caller-meter.js";
-import { corsHeaders, isPreflight, preflightResponse } from "./cors.js";
+import { managedStream } from "../lib/managed-stream.js";
 import { HttpProblem, unauthorized } from "../lib/problem.js";
 import { toProblem } from "../lib/to-problem.js";
+import { CallerMeter } from "../quotas/caller-meter.js";
+import type { QuotaStore } from "../quotas/index.js";
+import { problemCategory, type RequestSpan, telemetry } from "../telemetry/telemetry.js";
+import { authenticateCaller, type Caller } from "./caller-auth.js";
+import { corsHeaders, isPreflight, preflightResponse } from "./cors.js";
 import { logProblem } from "./log-problem.js";
 import { problemResponse } from "./problem-response.js";
 import { requestIdFor } from "./request-id.js";
@@ -123,25 +123,41 @@ function clientRequestId(request: HttpRequest): string | undefined {
 
 /** Like anonymousHandler, but the request must come from a known caller (401 otherwise). */
 export function callerHandler<R extends HandlerRuntime>(runtime: R, handler: Handler<AuthenticatedContext<R>>, options: HandlerOptions = {}): HttpHandler {
-  return anonymousHandler(runtime, async (request, context) => {
-    const { callerKeys, platformAuth, unresolvedSettings } = context.runtime.config;
-    const caller = authenticateCaller(request, { keys: callerKeys, platformAuth });
-    if (!caller) throw unresolvedSettings.includes("CALLER_KEYS") ? callerKeysUnavailable() : unauthorized();
-    context.span.setCaller(caller.id);
-    const { quotas, config } = context.runtime;
-    const answerReserve = Math.min(config.quotas.answerReserveTokens, config.maxTokens);
-    const meter = quotas ? new CallerMeter(quotas, config.quotas, caller, answerReserve, (line) => context.invocation.warn(line)) : undefined;
-    const response = await handler(request, { ...context, caller, meter });
-    return meter ? withHeaders(response, meter.headers()) : response;
-  }, options);
+  return anonymousHandler(
+    runtime,
+    async (request, context) => {
+      const { callerKeys, platformAuth, unresolvedSettings } = context.runtime.config;
+      const caller = authenticateCaller(request, { keys: callerKeys, platformAuth });
+      if (!caller) throw unresolvedSettings.includes("CALLER_KEYS") ? callerKeysUnavailable() : unauthorized();
+      context.span.setCaller(caller.id);
+      const { quotas, config } = context.runtime;
+      const answerReserve = Math.min(config.quotas.answerReserveTokens, config.maxTokens);
+      const meter = quotas ? new CallerMeter(quotas, config.quotas, caller, answerReserve, (line) => context.invocation.warn(line)) : undefined;
+      const response = await handler(request, { ...context, caller, meter });
+      return meter ? withHeaders(response, meter.headers()) : response;
+    },
+    options,
+  );
 }
 
 /** Fail closed: with the keys unreadable nobody is let in, and the answer says it is not their fault. */
 const callerKeysUnavailable = () =>
-  new HttpProblem({ status: 503, code: "caller_keys_unavailable", title: "Service Unavailable", detail: "The app cannot check keys right now; its readiness check names the cause.", headers: { "retry-after": "30" } });
+  new HttpProblem({
+    status: 503,
+    code: "caller_keys_unavailable",
+    title: "Service Unavailable",
+    detail: "The app cannot check keys right now; its readiness check names the cause.",
+    headers: { "retry-after": "30" },
+  });
 
 const methodNotAllowed = (methods: readonly string[]) =>
-  new HttpProblem({ status: 405, code: "method_not_allowed", title: "Method Not Allowed", detail: `This route answers ${methods.join(", ")} only.`, headers: { allow: methods.join(", ") } });
+  new HttpProblem({
+    status: 405,
+    code: "method_not_allowed",
+    title: "Method Not Allowed",
+    detail: `This route answers ${methods.join(", ")} only.`,
+    headers: { allow: methods.join(", ") },
+  });
 
 function withHeaders(response: HttpResponseInit, extra: Record<string, string>): HttpResponseInit {
   const headers = response.headers;

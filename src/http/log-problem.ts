@@ -19,6 +19,9 @@ export function logProblem(problem: HttpProblem, log: Pick<InvocationContext, "e
 /** The message through safeText; the stack's frames as they are (our code's names and files, no data). */
 function describe(cause: unknown): string {
   if (!(cause instanceof Error)) return cause === undefined ? "no cause" : "a non-error value was thrown";
-  const frames = (cause.stack ?? "").split("\n").filter((line) => /^\s+at /.test(line)).slice(0, 12);
+  const frames = (cause.stack ?? "")
+    .split("\n")
+    .filter((line) => /^\s+at /.test(line))
+    .slice(0, 12);
   return [`${cause.name}: ${safeText(cause.message)}`, ...frames].join("\n");
 }

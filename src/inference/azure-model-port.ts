@@ -1,18 +1,18 @@
 import type { Readable } from "node:stream";
-import type { ModelClient } from "@azure-rest/ai-inference";
 import type { HttpClient } from "@azure/core-rest-pipeline";
+import type { ModelClient } from "@azure-rest/ai-inference";
 import type { DeploymentConfig } from "../config/index.js";
-import { type ModelAuth, modelAuthFor } from "../credentials/model-auth.js";
 import { isCredentialError, isIdentityError } from "../credentials/credential-error.js";
-import { type AttemptSpan, type AttemptInfo, telemetry } from "../telemetry/telemetry.js";
-import { CallSignal } from "./call-signal.js";
+import { type ModelAuth, modelAuthFor } from "../credentials/model-auth.js";
 import { managedStream } from "../lib/managed-stream.js";
+import { isModelError, ModelError } from "../lib/model-error.js";
+import type { ChatCompletion, ChatCompletionChunk, ChatCompletionsBody, ModelInfo } from "../lib/wire.js";
+import { type AttemptInfo, type AttemptSpan, telemetry } from "../telemetry/telemetry.js";
+import { CallSignal } from "./call-signal.js";
 import { createModelClient } from "./model-client.js";
-import { ModelError, isModelError } from "../lib/model-error.js";
 import type { ModelCallOptions, ModelPort } from "./model-port.js";
 import { decodeChunks } from "./sse-chunks.js";
 import { modelErrorFromResponse } from "./upstream-error.js";
-import type { ChatCompletion, ChatCompletionChunk, ChatCompletionsBody, ModelInfo } from "../lib/wire.js";
 
 export interface ModelTimeouts {
   attemptMs: number;
@@ -242,16 +242,18 @@ export class AzureModelPort implements ModelPort {
     // Anything that did not come from the connection failed here, before or after the model was
     // reached: never retried, never the deployment's fault, never called "unreachable".
     if (!isTransportError(error)) {
-      return new ModelError({ kind: "internal", status: 500, code: "internal_error", message: "The request failed unexpectedly; quote request_id when reporting it." });
+      return new ModelError({
+        kind: "internal",
+        status: 500,
+        code: "internal_error",
+        message: "The request failed unexpectedly; quote request_id when reporting it.",
+      });
     }
     return new ModelError({
       kind: "network",
       status: 502,
       code: networkCode,
-      message:
-        networkCode === "upstream_unreachable"
-          ? "The model endpoint could not be reached."
-          : "The connection to the model broke during the answer.",
+      message: networkCode === "upstream_unreachable" ? "The model endpoint could not be reached." : "The connection to the model broke during the answer.",
     });
   }
 }
@@ -260,7 +262,8 @@ export class AzureModelPort implements ModelPort {
  * A failure of the connection to the model: what undici or Node's sockets throw (`UND_ERR_*`,
  * `ECONNREFUSED`...), and the SDK's own transport's `REQUEST_SEND_ERROR`, seen through `cause` too.
  */
-const TRANSPORT_CODE = /^(UND_ERR_|HPE_|ERR_TLS_|ERR_SSL_|ERR_SOCKET_|ERR_STREAM_PREMATURE_CLOSE$|REQUEST_SEND_ERROR$|E(?!RR_)[A-Z]+(_[A-Z]+)?$)|CERT|SELF_SIGNED|UNABLE_TO_/;
+const TRANSPORT_CODE =
+  /^(UND_ERR_|HPE_|ERR_TLS_|ERR_SSL_|ERR_SOCKET_|ERR_STREAM_PREMATURE_CLOSE$|REQUEST_SEND_ERROR$|E(?!RR_)[A-Z]+(_[A-Z]+)?$)|CERT|SELF_SIGNED|UNABLE_TO_/;
 
 function isTransportError(error: unknown): boolean {
   for (let current = error, depth = 0; current && typeof current === "object" && depth < 5; depth++) {

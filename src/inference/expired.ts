@@ -8,7 +8,9 @@ import type { ModelCallOptions } from "./model-port.js";
  */
 export function expiredCall(options: ModelCallOptions, now: number = Date.now()): ModelError | undefined {
   const signal = options.signal;
-  const timedOut = (options.deadlineAt !== undefined && options.deadlineAt <= now) || (signal?.aborted && (signal.reason as { name?: string } | undefined)?.name === "TimeoutError");
+  const timedOut =
+    (options.deadlineAt !== undefined && options.deadlineAt <= now) ||
+    (signal?.aborted && (signal.reason as { name?: string } | undefined)?.name === "TimeoutError");
   if (timedOut) {
     return new ModelError({ kind: "timeout", status: 504, code: "upstream_timeout", message: "The answer did not finish in time.", blame: "caller" });
   }

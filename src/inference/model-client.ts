@@ -1,6 +1,6 @@
-import type { ModelClient } from "@azure-rest/ai-inference";
 import type { KeyCredential, TokenCredential } from "@azure/core-auth";
 import type { HttpClient } from "@azure/core-rest-pipeline";
+import type { ModelClient } from "@azure-rest/ai-inference";
 import type { DeploymentConfig } from "../config/index.js";
 
 const USER_AGENT = "mistral-functions/0.1";

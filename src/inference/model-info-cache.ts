@@ -1,5 +1,5 @@
-import type { ModelPort } from "./model-port.js";
 import type { ModelInfo } from "../lib/wire.js";
+import type { ModelPort } from "./model-port.js";
 
 interface Entry {
   info: Promise<ModelInfo>;

@@ -1,13 +1,13 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { managedStream } from "../lib/managed-stream.js";
+import { isModelError, ModelError } from "../lib/model-error.js";
+import type { ChatCompletion, ChatCompletionChunk, ChatCompletionsBody, ModelInfo, WireUsage } from "../lib/wire.js";
+import type { MeterTicket } from "../quotas/meter.js";
 import { telemetry } from "../telemetry/telemetry.js";
 import { type BreakerOptions, CircuitBreaker } from "./circuit-breaker.js";
 import { expiredCall } from "./expired.js";
-import { managedStream } from "../lib/managed-stream.js";
-import { ModelError, isModelError } from "../lib/model-error.js";
-import type { MeterTicket } from "../quotas/meter.js";
 import type { ModelCallOptions, ModelPort } from "./model-port.js";
 import { backoffMs, isRetryable } from "./retry-policy.js";
-import type { ChatCompletion, ChatCompletionChunk, ChatCompletionsBody, ModelInfo, WireUsage } from "../lib/wire.js";
 
 export interface PipelineOptions {
   /** Attempts after the first. */

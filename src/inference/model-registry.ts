@@ -1,10 +1,10 @@
 import type { AppConfig } from "../config/index.js";
 import { type ModelAuth, modelAuthFor } from "../credentials/model-auth.js";
+import { isModelError, type ModelError } from "../lib/model-error.js";
 import { telemetry } from "../telemetry/telemetry.js";
 import { AzureModelPort } from "./azure-model-port.js";
-import type { ModelPort } from "./model-port.js";
-import { type ModelError, isModelError } from "../lib/model-error.js";
 import { ModelPipeline } from "./model-pipeline.js";
+import type { ModelPort } from "./model-port.js";
 import { UndiciHttpClient } from "./undici-http-client.js";
 
 /** Past Azure's 230 s front-end limit no answer can reach a caller; no connection waits longer. */

@@ -5,8 +5,7 @@ interface SseEvent {
   data: string;
 }
 
-const badChunk = (message: string) =>
-  new ModelError({ kind: "protocol", status: 502, code: "bad_upstream_response", message });
+const badChunk = (message: string) => new ModelError({ kind: "protocol", status: 502, code: "bad_upstream_response", message });
 
 /**
  * Reads `data:` events into completion chunks, stops at `data: [DONE]`, and refuses what a model

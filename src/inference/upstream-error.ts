@@ -1,6 +1,6 @@
 import { ModelError } from "../lib/model-error.js";
-import { retryAfterMs } from "./retry-after.js";
 import { safeText } from "../lib/safe-text.js";
+import { retryAfterMs } from "./retry-after.js";
 
 export interface UpstreamErrorResponse {
   status: number;

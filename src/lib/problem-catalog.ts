@@ -8,13 +8,21 @@ export const PROBLEM_CATALOG = {
   invalid_request: { status: 400, title: "Bad Request", meaning: "A field, header or value the contract does not accept; `param` names it." },
   invalid_json: { status: 400, title: "Bad Request", meaning: "The body is empty, not JSON, or nested deeper than 64 levels." },
   model_not_found: { status: 400, title: "Bad Request", meaning: "`model` names no configured deployment; the detail lists those there are." },
-  content_filtered: { status: 400, title: "Content Filtered", meaning: "The model's content filter blocked the prompt (app routes; drop-in routes keep the model's `content_filter`)." },
+  content_filtered: {
+    status: 400,
+    title: "Content Filtered",
+    meaning: "The model's content filter blocked the prompt (app routes; drop-in routes keep the model's `content_filter`).",
+  },
   request_exceeds_quota: { status: 400, title: "Bad Request", meaning: "The request alone would use more tokens than a minute's budget allows." },
   unauthorized: { status: 401, title: "Unauthorized", meaning: "No caller key, or a wrong one." },
   method_not_allowed: { status: 405, title: "Method Not Allowed", meaning: "The route does not answer this method; `Allow` lists those it does." },
   payload_too_large: { status: 413, title: "Payload Too Large", meaning: "The body, one message or the number of messages is over the limit." },
   unsupported_media_type: { status: 415, title: "Unsupported Media Type", meaning: "The body is not `application/json`." },
-  quota_exceeded: { status: 429, title: "Too Many Requests", meaning: "The caller's own requests or tokens per minute are used up; retry after `Retry-After`." },
+  quota_exceeded: {
+    status: 429,
+    title: "Too Many Requests",
+    meaning: "The caller's own requests or tokens per minute are used up; retry after `Retry-After`.",
+  },
   deployment_busy: { status: 429, title: "Too Many Requests", meaning: "The deployment's budget, shared by all callers, is used up for this minute." },
   rate_limited: { status: 429, title: "Too Many Requests", meaning: "The model throttled the request; retry after `Retry-After`." },
   aborted: { status: 499, title: "Client Closed Request", meaning: "The caller went away before the answer was ready." },
@@ -26,11 +34,27 @@ export const PROBLEM_CATALOG = {
   upstream_unreachable: { status: 502, title: "Bad Gateway", meaning: "The model endpoint could not be reached." },
   upstream_stream_broken: { status: 502, title: "Bad Gateway", meaning: "The connection to the model broke during a streamed answer." },
   upstream_stream_incomplete: { status: 502, title: "Bad Gateway", meaning: "The model's stream ended before `[DONE]`." },
-  upstream_unavailable: { status: 503, title: "Service Unavailable", meaning: "The deployment is down or its circuit is open (502 on /api/info when no deployment answers); retry after `Retry-After`." },
-  caller_keys_unavailable: { status: 503, title: "Service Unavailable", meaning: "The caller keys cannot be read (an unresolved Key Vault reference); readiness names it." },
+  upstream_unavailable: {
+    status: 503,
+    title: "Service Unavailable",
+    meaning: "The deployment is down or its circuit is open (502 on /api/info when no deployment answers); retry after `Retry-After`.",
+  },
+  caller_keys_unavailable: {
+    status: 503,
+    title: "Service Unavailable",
+    meaning: "The caller keys cannot be read (an unresolved Key Vault reference); readiness names it.",
+  },
   quota_unavailable: { status: 503, title: "Service Unavailable", meaning: "The quota counters cannot be reached; quotas fail closed." },
-  model_credential_unavailable: { status: 503, title: "Service Unavailable", meaning: "This app cannot get its credential for the model; readiness names the cause." },
-  upstream_timeout: { status: 504, title: "Gateway Timeout", meaning: "The answer did not finish within the deadline (the app's, or the caller's `x-request-timeout-ms`)." },
+  model_credential_unavailable: {
+    status: 503,
+    title: "Service Unavailable",
+    meaning: "This app cannot get its credential for the model; readiness names the cause.",
+  },
+  upstream_timeout: {
+    status: 504,
+    title: "Gateway Timeout",
+    meaning: "The answer did not finish within the deadline (the app's, or the caller's `x-request-timeout-ms`).",
+  },
 } as const satisfies Record<string, { status: number; title: string; meaning: string }>;
 
 export type ProblemCode = keyof typeof PROBLEM_CATALOG;

@@ -65,4 +65,9 @@ export const unknownModel = (model: unknown, aliases: readonly string[]) =>
 
 /** A max_tokens over the app's ceiling (MODEL_MAX_TOKENS): refused, not clamped. */
 export const tooManyTokens = (ceiling: number) =>
-  new HttpProblem({ status: 400, code: "invalid_request", detail: `max_tokens may be at most ${ceiling} here.`, extensions: { param: "max_tokens", rule: "maximum" } });
+  new HttpProblem({
+    status: 400,
+    code: "invalid_request",
+    detail: `max_tokens may be at most ${ceiling} here.`,
+    extensions: { param: "max_tokens", rule: "maximum" },
+  });

@@ -1,4 +1,4 @@
-import { type ModelError, isModelError } from "./model-error.js";
+import { isModelError, type ModelError } from "./model-error.js";
 import { HttpProblem } from "./problem.js";
 
 /**
@@ -10,11 +10,23 @@ import { HttpProblem } from "./problem.js";
 export function toProblem(error: unknown, options: { route?: "app" | "dropin" } = {}): HttpProblem {
   if (error instanceof HttpProblem) return error;
   if (!isModelError(error)) {
-    return new HttpProblem({ status: 500, code: "internal_error", detail: "The request failed unexpectedly; quote request_id when reporting it.", cause: error });
+    return new HttpProblem({
+      status: 500,
+      code: "internal_error",
+      detail: "The request failed unexpectedly; quote request_id when reporting it.",
+      cause: error,
+    });
   }
   const problem = modelErrorProblem(error);
   if (options.route !== "app" || problem.code !== "content_filter") return problem;
-  return new HttpProblem({ status: 400, code: "content_filtered", detail: problem.detail, headers: problem.headers, extensions: problem.extensions, cause: error });
+  return new HttpProblem({
+    status: 400,
+    code: "content_filtered",
+    detail: problem.detail,
+    headers: problem.headers,
+    extensions: problem.extensions,
+    cause: error,
+  });
 }
 
 /**
@@ -29,7 +41,14 @@ export function modelErrorProblem(error: ModelError): HttpProblem {
     case "timeout":
       return new HttpProblem({ status: 504, code: "upstream_timeout", title: "Gateway Timeout", detail: error.message, cause: error });
     case "credential":
-      return new HttpProblem({ status: 503, code: error.code, title: "Service Unavailable", detail: error.message, headers: { "retry-after": "30" }, cause: error });
+      return new HttpProblem({
+        status: 503,
+        code: error.code,
+        title: "Service Unavailable",
+        detail: error.message,
+        headers: { "retry-after": "30" },
+        cause: error,
+      });
     case "internal":
       return new HttpProblem({ status: 500, code: "internal_error", title: "Internal Server Error", detail: error.message, cause: error });
     case "aborted":
@@ -45,12 +64,36 @@ export function modelErrorProblem(error: ModelError): HttpProblem {
     return new HttpProblem({ status: 502, code: "upstream_auth_failed", title: "Bad Gateway", detail: "The model endpoint refused this app's credentials." });
   }
   if (status === 429) {
-    return new HttpProblem({ status: 429, code: error.code === "429" ? "rate_limited" : error.code, title: "Too Many Requests", detail: error.message, headers: retryHeaders, cause: error });
+    return new HttpProblem({
+      status: 429,
+      code: error.code === "429" ? "rate_limited" : error.code,
+      title: "Too Many Requests",
+      detail: error.message,
+      headers: retryHeaders,
+      cause: error,
+    });
   }
-  if (status === 408 || status === 504) return new HttpProblem({ status: 504, code: "upstream_timeout", title: "Gateway Timeout", detail: error.message, cause: error });
-  if (status === 503) return new HttpProblem({ status: 503, code: "upstream_unavailable", title: "Service Unavailable", detail: error.message, headers: retryHeaders, cause: error });
-  if (status >= 500 || status === 404) return new HttpProblem({ status: 502, code: "upstream_error", title: "Bad Gateway", detail: error.message, cause: error });
-  return new HttpProblem({ status, code: error.code, title: status === 400 ? "Bad Request" : "Unprocessable Request", detail: error.message, extensions: param, cause: error });
+  if (status === 408 || status === 504)
+    return new HttpProblem({ status: 504, code: "upstream_timeout", title: "Gateway Timeout", detail: error.message, cause: error });
+  if (status === 503)
+    return new HttpProblem({
+      status: 503,
+      code: "upstream_unavailable",
+      title: "Service Unavailable",
+      detail: error.message,
+      headers: retryHeaders,
+      cause: error,
+    });
+  if (status >= 500 || status === 404)
+    return new HttpProblem({ status: 502, code: "upstream_error", title: "Bad Gateway", detail: error.message, cause: error });
+  return new HttpProblem({
+    status,
+    code: error.code,
+    title: status === 400 ? "Bad Request" : "Unprocessable Request",
+    detail: error.message,
+    extensions: param,
+    cause: error,
+  });
 }
 
 function retryAfter(ms: number): Record<string, string> {

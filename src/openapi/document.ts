@@ -45,7 +45,8 @@ const AnyMessage = Type.Object(
 
 const schema = (s: unknown) => toSwaggerSchema(JSON.parse(JSON.stringify(s)) as JsonSchema);
 const problemRef = { $ref: "#/definitions/Problem" };
-const errors = (...statuses: number[]) => Object.fromEntries(statuses.map((status) => [String(status), { description: DESCRIPTIONS[status], schema: problemRef }]));
+const errors = (...statuses: number[]) =>
+  Object.fromEntries(statuses.map((status) => [String(status), { description: DESCRIPTIONS[status], schema: problemRef }]));
 
 /** Each error status's description: the catalog's codes for it, so the two cannot drift apart. */
 const DESCRIPTIONS: Record<number, string> = Object.fromEntries(
@@ -85,7 +86,10 @@ export function openApiDocument(host: string, scheme: "http" | "https"): Record<
           "x-ms-summary": "Chat completion",
           security: [{ api_key: [] }],
           parameters: [{ name: "body", in: "body", required: true, schema: { $ref: "#/definitions/ChatRequest" } }],
-          responses: { 200: { description: "The model's answer.", schema: { $ref: "#/definitions/ChatResponse" } }, ...errors(400, 401, 413, 415, 429, 502, 503, 504) },
+          responses: {
+            200: { description: "The model's answer.", schema: { $ref: "#/definitions/ChatResponse" } },
+            ...errors(400, 401, 413, 415, 429, 502, 503, 504),
+          },
         },
       },
       "/info": {

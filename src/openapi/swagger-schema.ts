@@ -6,7 +6,23 @@
  */
 export type JsonSchema = Record<string, unknown>;
 
-const KEPT = ["type", "description", "format", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minLength", "maxLength", "pattern", "minItems", "maxItems", "enum", "default", "title"];
+const KEPT = [
+  "type",
+  "description",
+  "format",
+  "minimum",
+  "maximum",
+  "exclusiveMinimum",
+  "exclusiveMaximum",
+  "minLength",
+  "maxLength",
+  "pattern",
+  "minItems",
+  "maxItems",
+  "enum",
+  "default",
+  "title",
+];
 
 export function toSwaggerSchema(schema: JsonSchema): JsonSchema {
   if (schema.anyOf) return fromUnion(schema.anyOf as JsonSchema[], schema);

@@ -1,8 +1,8 @@
 import type { QuotaConfig, QuotaLimits } from "../config/types.js";
-import type { ChatCompletionsBody, WireUsage } from "../lib/wire.js";
-import type { MeterTicket, ModelMeter } from "./meter.js";
-import { type Admission, type QuotaRemaining, type QuotaStore, QuotaStoreError, estimatePromptTokens } from "./index.js";
 import { HttpProblem } from "../lib/problem.js";
+import type { ChatCompletionsBody, WireUsage } from "../lib/wire.js";
+import { type Admission, estimatePromptTokens, type QuotaRemaining, type QuotaStore, QuotaStoreError } from "./index.js";
+import type { MeterTicket, ModelMeter } from "./meter.js";
 
 /** Who the quotas are counted for: the caller's id, and its key's name for per-key limits. */
 export interface MeteredCaller {
@@ -93,13 +93,25 @@ export class CallerMeter implements ModelMeter {
     const detail = own
       ? `Your ${what} per minute are used up; try again in ${admission.retryAfterSeconds} s.`
       : `${alias} is at its shared ${what} per minute; try again in ${admission.retryAfterSeconds} s.`;
-    return new HttpProblem({ status: 429, code: own ? "quota_exceeded" : "deployment_busy", title: "Too Many Requests", detail, headers: {
-      "retry-after": String(admission.retryAfterSeconds),
-      ...this.headers(),
-    } });
+    return new HttpProblem({
+      status: 429,
+      code: own ? "quota_exceeded" : "deployment_busy",
+      title: "Too Many Requests",
+      detail,
+      headers: {
+        "retry-after": String(admission.retryAfterSeconds),
+        ...this.headers(),
+      },
+    });
   }
 }
 
 /** Fail closed: without the shared counters nobody's spending can be bounded. */
 const quotaUnavailable = () =>
-  new HttpProblem({ status: 503, code: "quota_unavailable", title: "Service Unavailable", detail: "Quotas cannot be checked right now; try again shortly.", headers: { "retry-after": "5" } });
+  new HttpProblem({
+    status: 503,
+    code: "quota_unavailable",
+    title: "Service Unavailable",
+    detail: "Quotas cannot be checked right now; try again shortly.",
+    headers: { "retry-after": "5" },
+  });

@@ -86,10 +86,7 @@ export function planBatch(current: ReadonlyMap<string, CounterState>, ops: reado
   return { outcomes, rows, changed };
 }
 
-function refusalOf(
-  op: AdmitOp,
-  state: (rowKey: string) => CounterState,
-): { reason: RefusalReason; limiting: string; limitingRowKey: string } | undefined {
+function refusalOf(op: AdmitOp, state: (rowKey: string) => CounterState): { reason: RefusalReason; limiting: string; limitingRowKey: string } | undefined {
   const tooLarge = op.counters.find((c) => op.estimatedTokens > c.limits.tokensPerMinute);
   if (tooLarge) return { reason: "too_large", limiting: tooLarge.key, limitingRowKey: tooLarge.rowKey };
   for (const counter of op.counters) {

@@ -109,43 +109,43 @@ export class QuotaTable {
 
   /** Deletes every row of the windows before `window` (stamps sort as times do); answers how many. */
   deleteWindowsBefore(window: string, signal?: AbortSignal): Promise<number> {
-    return this.#call(async (client, abortSignal) => {
-      let deleted = 0;
-      const pages = client.listEntities({ abortSignal, queryOptions: { filter: `PartitionKey lt '${window}'` } }).byPage({ maxPageSize: 1000 });
-      for await (const page of pages) {
-        const byWindow = new Map<string, TransactionAction[]>();
-        for (const entity of page) {
-          const partitionKey = entity.partitionKey ?? "";
-          const actions = byWindow.get(partitionKey) ?? [];
-          actions.push(["delete", { partitionKey, rowKey: entity.rowKey ?? "" }]);
-          byWindow.set(partitionKey, actions);
-        }
-        for (const actions of byWindow.values()) {
-          for (let i = 0; i < actions.length; i += MAX_TRANSACTION_ROWS) {
-            const chunk = actions.slice(i, i + MAX_TRANSACTION_ROWS);
-            try {
-              await client.submitTransaction(chunk, { abortSignal });
-              deleted += chunk.length;
-            } catch (error) {
-              // Another instance's clean-up deleted some of these first: theirs, not a failure.
-              if (!isEntityNotFound(error)) throw error;
+    return this.#call(
+      async (client, abortSignal) => {
+        let deleted = 0;
+        const pages = client.listEntities({ abortSignal, queryOptions: { filter: `PartitionKey lt '${window}'` } }).byPage({ maxPageSize: 1000 });
+        for await (const page of pages) {
+          const byWindow = new Map<string, TransactionAction[]>();
+          for (const entity of page) {
+            const partitionKey = entity.partitionKey ?? "";
+            const actions = byWindow.get(partitionKey) ?? [];
+            actions.push(["delete", { partitionKey, rowKey: entity.rowKey ?? "" }]);
+            byWindow.set(partitionKey, actions);
+          }
+          for (const actions of byWindow.values()) {
+            for (let i = 0; i < actions.length; i += MAX_TRANSACTION_ROWS) {
+              const chunk = actions.slice(i, i + MAX_TRANSACTION_ROWS);
+              try {
+                await client.submitTransaction(chunk, { abortSignal });
+                deleted += chunk.length;
+              } catch (error) {
+                // Another instance's clean-up deleted some of these first: theirs, not a failure.
+                if (!isEntityNotFound(error)) throw error;
+              }
             }
           }
         }
-      }
-      return deleted;
-    }, signal, PURGE_TIMEOUT_MS);
+        return deleted;
+      },
+      signal,
+      PURGE_TIMEOUT_MS,
+    );
   }
 
   /**
    * Runs one storage call with the store's time limit (and the caller's signal, if any); the
    * storage SDK's errors come out as QuotaStoreError, the caller's abort as its own reason.
    */
-  async #call<T>(
-    run: (client: TableClient, abortSignal: AbortSignal) => Promise<T>,
-    signal?: AbortSignal,
-    timeoutMs = this.timeoutMs,
-  ): Promise<T> {
+  async #call<T>(run: (client: TableClient, abortSignal: AbortSignal) => Promise<T>, signal?: AbortSignal, timeoutMs = this.timeoutMs): Promise<T> {
     const timeout = AbortSignal.timeout(timeoutMs);
     const abortSignal = signal ? AbortSignal.any([signal, timeout]) : timeout;
     try {

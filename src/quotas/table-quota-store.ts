@@ -1,5 +1,5 @@
 import type { StorageConfig } from "../config/types.js";
-import { type CounterState, type PlannedCounter, type PlanOutcome, type QuotaOp, planBatch } from "./plan-batch.js";
+import { type CounterState, type PlannedCounter, type PlanOutcome, planBatch, type QuotaOp } from "./plan-batch.js";
 import { QuotaStoreError } from "./quota-store-error.js";
 import { MAX_TRANSACTION_ROWS, QuotaTable, RETENTION_MS, type RowWrite, type StoredRow } from "./quota-table.js";
 import type { Admission, QuotaCounter, QuotaLimits, QuotaStore } from "./quota-types.js";

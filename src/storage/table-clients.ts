@@ -1,7 +1,7 @@
 import type { TableClient, TableServiceClient, TableServiceClientOptions } from "@azure/data-tables";
-import { appIdentity } from "../credentials/app-identity.js";
 import { isPlainLocal } from "../config/loopback.js";
 import type { StorageConfig } from "../config/types.js";
+import { appIdentity } from "../credentials/app-identity.js";
 
 type Tables = typeof import("@azure/data-tables");
 

@@ -1,7 +1,7 @@
 import type { Attributes, Context, Counter, Histogram, Span, Tracer } from "@opentelemetry/api";
 import type { ChatCompletion, ChatCompletionChunk, WireUsage } from "../lib/wire.js";
-import { parseTraceParent } from "./trace-parent.js";
 import type { AttemptInfo, AttemptSpan, ProblemCategory, RequestInfo, RequestSpan, Telemetry, ToolSpan } from "./telemetry.js";
+import { parseTraceParent } from "./trace-parent.js";
 
 type Api = typeof import("@opentelemetry/api");
 

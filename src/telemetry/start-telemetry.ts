@@ -1,7 +1,7 @@
 import type { TelemetryConfig } from "../config/types.js";
 import { appIdentity } from "../credentials/app-identity.js";
 import { OtelTelemetry } from "./otel-telemetry.js";
-import { type Telemetry, setTelemetry } from "./telemetry.js";
+import { setTelemetry, type Telemetry } from "./telemetry.js";
 
 /**
  * Turns telemetry on with `applicationinsights` v3 (the Azure Monitor OpenTelemetry distribution):

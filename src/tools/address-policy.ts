@@ -14,7 +14,13 @@ const AZURE_PLATFORM_ADDRESSES: ReadonlySet<string> = new Set(["168.63.129.16", 
  * names already, and are listed so the refusal does not rest on its naming.
  */
 const IPV4_EMBEDDING: readonly [ipaddr.IPv6, number][] = (
-  [["::", 96], ["64:ff9b::", 96], ["64:ff9b:1::", 48], ["2002::", 16], ["2001::", 32]] as const
+  [
+    ["::", 96],
+    ["64:ff9b::", 96],
+    ["64:ff9b:1::", 48],
+    ["2002::", 16],
+    ["2001::", 32],
+  ] as const
 ).map(([network, prefix]) => [ipaddr.IPv6.parse(network), prefix]);
 
 /**

@@ -1,7 +1,7 @@
 import { lookup as dnsLookup, type LookupAddress } from "node:dns";
 import { isIP, type LookupFunction } from "node:net";
-import type { HttpToolConfig } from "../config/index.js";
 import { hostAllowed } from "../config/host-allow-list.js";
+import type { HttpToolConfig } from "../config/index.js";
 import { addressAllowed } from "./address-policy.js";
 import { type ServerTool, ToolError } from "./server-tool.js";
 
@@ -41,7 +41,9 @@ export function httpTool(config: HttpToolConfig, policy: HttpToolPolicy): Server
             signal,
           })
           .catch((error: NodeJS.ErrnoException) => {
-            throw error.code === "EADDRNOTALLOWED" ? new ToolError("The tool's address is not allowed.") : new ToolError("The tool's service could not be reached.");
+            throw error.code === "EADDRNOTALLOWED"
+              ? new ToolError("The tool's address is not allowed.")
+              : new ToolError("The tool's service could not be reached.");
           });
         if (response.statusCode >= 300 && response.statusCode < 400) {
           await response.body.dump();

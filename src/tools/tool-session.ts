@@ -1,5 +1,5 @@
-import { telemetry } from "../telemetry/telemetry.js";
 import type { WireMessage, WireToolCall } from "../lib/wire.js";
+import { telemetry } from "../telemetry/telemetry.js";
 import { ToolError } from "./server-tool.js";
 import { Slots } from "./slots.js";
 import type { ToolRegistry } from "./tool-registry.js";
@@ -81,7 +81,10 @@ export class ToolSession {
             : undefined;
       if (refusal !== undefined) this.#ran.add(call.id);
       const step = refusal !== undefined ? Promise.resolve(refused(call, refusal)) : this.#runOne(call, signal);
-      pending.set(index, step.then((done) => ({ index, step: done })));
+      pending.set(
+        index,
+        step.then((done) => ({ index, step: done })),
+      );
     });
     while (pending.size > 0) {
       const { index, step } = await Promise.race(pending.values());
@@ -159,7 +162,7 @@ export class ToolSession {
         step.result = cut;
         return wrapped;
       }
-      keep = Math.floor((keep * max) / size * 0.95);
+      keep = Math.floor(((keep * max) / size) * 0.95);
     }
   }
 }

@@ -1,11 +1,11 @@
 import { Agent, request } from "node:http";
 import { resolve } from "node:path";
-import { type Service, freePort, spawnService, waitUntilReady } from "../../dev/stack/processes.js";
-import { type LoadResult, type Target, percentile, runLoad, timedRequest } from "./load.js";
-import { cpuTimeMs, residentMiB } from "./process-stats.js";
+import { freePort, type Service, spawnService, waitUntilReady } from "../../dev/stack/processes.js";
 import { faultRun } from "./fault-run.js";
+import { type LoadResult, percentile, runLoad, type Target, timedRequest } from "./load.js";
+import { cpuTimeMs, residentMiB } from "./process-stats.js";
 import { appRoot, emulatorSettings, hostSettings, printTable, startEmulatorService, startHost } from "./services.js";
-import { type Variant, quotasVariant, telemetryVariant } from "./variants.js";
+import { quotasVariant, telemetryVariant, type Variant } from "./variants.js";
 
 /**
  * `npm run bench`: the drop-in route through the local functions host against the model emulator
@@ -51,7 +51,11 @@ async function main(): Promise<void> {
     const { service: host, url: hostUrl } = await startHost(settings);
     services.push(host);
 
-    const direct: Target = { url: `${emulatorUrl}/mistral-large/chat/completions`, headers: { "content-type": "application/json", "api-key": "emulator-key" }, body: chatBody };
+    const direct: Target = {
+      url: `${emulatorUrl}/mistral-large/chat/completions`,
+      headers: { "content-type": "application/json", "api-key": "emulator-key" },
+      body: chatBody,
+    };
     const proxied: Target = { url: `${hostUrl}/api/chat/completions`, headers: { "content-type": "application/json", "api-key": "dev-key" }, body: chatBody };
 
     // Warm both paths (JIT, keep-alive sockets, upstream connection pool).
@@ -216,17 +220,19 @@ async function openStreamsMemory(emulatorUrl: string, target: Target, pid: numbe
   await emulatorSettings(emulatorUrl, { token_delay_ms: 2_000 });
   const agent = new Agent({ keepAlive: false, maxSockets: Number.POSITIVE_INFINITY });
   const requests: Array<ReturnType<typeof request>> = [];
-  const firstBytes = Array.from({ length: count }, () =>
-    new Promise<void>((resolvePromise, reject) => {
-      const req = request(target.url, { agent, method: "POST", headers: target.headers }, (res) => {
-        if (res.statusCode !== 200) reject(new Error(`stream answered ${res.statusCode}`));
-        res.once("data", () => resolvePromise());
-        res.on("error", () => undefined);
-      });
-      req.on("error", () => undefined);
-      req.end(longStreamBody);
-      requests.push(req);
-    }),
+  const firstBytes = Array.from(
+    { length: count },
+    () =>
+      new Promise<void>((resolvePromise, reject) => {
+        const req = request(target.url, { agent, method: "POST", headers: target.headers }, (res) => {
+          if (res.statusCode !== 200) reject(new Error(`stream answered ${res.statusCode}`));
+          res.once("data", () => resolvePromise());
+          res.on("error", () => undefined);
+        });
+        req.on("error", () => undefined);
+        req.end(longStreamBody);
+        requests.push(req);
+      }),
   );
   await Promise.all(firstBytes);
   await new Promise((r) => setTimeout(r, 500));

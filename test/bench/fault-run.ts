@@ -1,6 +1,6 @@
 import { Agent, request } from "node:http";
 import type { Service } from "../../dev/stack/processes.js";
-import { type LiveMemory, inspectorUrl, liveMemoryAfterGc } from "./heap-probe.js";
+import { inspectorUrl, type LiveMemory, liveMemoryAfterGc } from "./heap-probe.js";
 import { settledResidentMiB } from "./process-stats.js";
 import { emulatorSettings, hostSettings, printTable, startEmulatorService, startHost } from "./services.js";
 
@@ -81,7 +81,10 @@ export async function faultRun(): Promise<void> {
       ["streams ending in an error event", String(errors)],
       ["upstream attempts (limit: streams x (1 + retries))", `${upstream} (limit ${STREAMS * (1 + MAX_RETRIES)})`],
       ["unhandled rejections in the host's log", unhandled ? "yes" : "none"],
-      [`host resident memory after round 1 / after round ${ROUNDS}`, `${baselineMiB.toFixed(0)} MiB / ${afterMiB.toFixed(0)} MiB (${change(baselineMiB, afterMiB)})`],
+      [
+        `host resident memory after round 1 / after round ${ROUNDS}`,
+        `${baselineMiB.toFixed(0)} MiB / ${afterMiB.toFixed(0)} MiB (${change(baselineMiB, afterMiB)})`,
+      ],
       [
         `host live heap after GC, round 1 / round ${ROUNDS} (external)`,
         baselineHeap && afterHeap
@@ -124,18 +127,22 @@ interface StreamOutcome {
 /** One stream, counting its terminal events; a plain HTTP error (before the stream) counts as one. */
 function oneStream(url: string): Promise<StreamOutcome> {
   return new Promise((resolve, reject) => {
-    const req = request(`${url}/api/chat/stream`, { method: "POST", agent: new Agent({ keepAlive: false }), headers: { "api-key": "dev-key", "content-type": "application/json" } }, (res) => {
-      let text = "";
-      res.on("data", (d: Buffer) => (text += d.toString()));
-      res.on("end", () => {
-        if (res.statusCode !== 200) return resolve({ terminals: 1, endsWithTerminal: true, lastEvent: `http ${res.statusCode}` });
-        const events = [...text.matchAll(/^event: (\w+)$/gm)].map((m) => m[1]);
-        const terminals = events.filter((e) => e === "done" || e === "error").length;
-        const last = events.at(-1);
-        resolve({ terminals, endsWithTerminal: last === "done" || last === "error", lastEvent: last });
-      });
-      res.on("error", reject);
-    });
+    const req = request(
+      `${url}/api/chat/stream`,
+      { method: "POST", agent: new Agent({ keepAlive: false }), headers: { "api-key": "dev-key", "content-type": "application/json" } },
+      (res) => {
+        let text = "";
+        res.on("data", (d: Buffer) => (text += d.toString()));
+        res.on("end", () => {
+          if (res.statusCode !== 200) return resolve({ terminals: 1, endsWithTerminal: true, lastEvent: `http ${res.statusCode}` });
+          const events = [...text.matchAll(/^event: (\w+)$/gm)].map((m) => m[1]);
+          const terminals = events.filter((e) => e === "done" || e === "error").length;
+          const last = events.at(-1);
+          resolve({ terminals, endsWithTerminal: last === "done" || last === "error", lastEvent: last });
+        });
+        res.on("error", reject);
+      },
+    );
     req.on("error", reject);
     req.end(body);
   });

@@ -1,4 +1,4 @@
-import { type IncomingMessage, type ServerResponse, createServer } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { AzureKeyCredential } from "@azure/core-auth";
 import { HttpRequest, InvocationContext } from "@azure/functions";
 import { Agent, request } from "undici";
@@ -38,7 +38,13 @@ function nodeForward(): Forward {
 }
 
 function platformForward(): Forward {
-  const deployment: DeploymentConfig = { alias: "floor", endpoint, model: "floor", apiVersion: "2024-05-01-preview", credential: { kind: "key", key: new Secret(key) } };
+  const deployment: DeploymentConfig = {
+    alias: "floor",
+    endpoint,
+    model: "floor",
+    apiVersion: "2024-05-01-preview",
+    credential: { kind: "key", key: new Secret(key) },
+  };
   const client = createModelClient(deployment, new AzureKeyCredential(key), undefined, new UndiciHttpClient({ outerTimeoutMs: 60_000 }));
   return async (req) => {
     const nativeRequest = new Request(`http://${req.headers.host ?? "localhost"}${req.url ?? "/"}`, {

@@ -1,7 +1,7 @@
 import { get } from "node:http";
 import { resolve } from "node:path";
 import { readSettingsFile } from "../../dev/stack/local-settings.js";
-import { type Service, answers, freePort, spawnService, waitUntilReady } from "../../dev/stack/processes.js";
+import { answers, freePort, type Service, spawnService, waitUntilReady } from "../../dev/stack/processes.js";
 
 /** The services a bench run starts, each in its own process, and their settings. */
 export const appRoot = resolve(__dirname, "..", "..", "..");
@@ -10,7 +10,10 @@ export const appRoot = resolve(__dirname, "..", "..", "..");
 export async function startEmulatorService(): Promise<{ service: Service; url: string }> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const service = spawnService("emulator", [resolve(appRoot, "dist/dev/emulator/main.js")], { env: { ...process.env, EMULATOR_PORT: String(port) }, echo: false });
+  const service = spawnService("emulator", [resolve(appRoot, "dist/dev/emulator/main.js")], {
+    env: { ...process.env, EMULATOR_PORT: String(port) },
+    echo: false,
+  });
   await waitUntilReady(service, () => answers(`${url}/_emulator/health`));
   await emulatorSettings(url, { ttft_ms: 0, token_delay_ms: 0, requests_per_minute: 1e9, tokens_per_minute: 1e12 });
   return { service, url };
@@ -29,7 +32,11 @@ export async function startHost(settings: Record<string, string>): Promise<{ ser
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const started = process.hrtime.bigint();
-  const service = spawnService("functions", [resolve(appRoot, "dist/dev/host/main.js"), appRoot], { env: { ...settings, PORT: String(port) }, echo: false, cwd: appRoot });
+  const service = spawnService("functions", [resolve(appRoot, "dist/dev/host/main.js"), appRoot], {
+    env: { ...settings, PORT: String(port) },
+    echo: false,
+    cwd: appRoot,
+  });
   for (;;) {
     if (service.child.exitCode !== null) throw new Error(`host exited:\n${service.output()}`);
     if ((await status(`${url}/api/health`)) === 200) break;
@@ -59,4 +66,3 @@ export function printTable(rows: Array<[string, string]>): void {
   console.log(`${"-".repeat(width)}  ${"-".repeat(24)}`);
   for (const [name, value] of rows) console.log(`${name.padEnd(width)}  ${value}`);
 }
-

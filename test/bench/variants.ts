@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createVaultCertificate } from "../../dev/keyvault/vault-certificate.js";
 import { azuriteConnectionString } from "../../dev/stack/local-settings.js";
-import { type Service, answers, freePort, spawnService, waitUntilReady } from "../../dev/stack/processes.js";
+import { answers, freePort, type Service, spawnService, waitUntilReady } from "../../dev/stack/processes.js";
 import { IngestionEndpoint } from "../../dev/telemetry/ingestion-endpoint.js";
 import { appRoot } from "./services.js";
 
@@ -20,8 +20,16 @@ export async function quotasVariant(): Promise<Variant> {
     "azurite",
     [
       join(appRoot, "node_modules", "azurite", "dist", "src", "azurite.js"),
-      "--silent", "--inMemoryPersistence", "--disableTelemetry", "--skipApiVersionCheck",
-      "--blobPort", String(ports.blob), "--queuePort", String(ports.queue), "--tablePort", String(ports.table),
+      "--silent",
+      "--inMemoryPersistence",
+      "--disableTelemetry",
+      "--skipApiVersionCheck",
+      "--blobPort",
+      String(ports.blob),
+      "--queuePort",
+      String(ports.queue),
+      "--tablePort",
+      String(ports.table),
     ],
     { env: process.env, echo: false, cwd: appRoot },
   );

@@ -31,7 +31,11 @@ describe("POST /api/chat/stream", () => {
     expect(terminal(events)).toHaveLength(1);
     expect(events.at(-1)).toEqual({
       event: "done",
-      data: { finish_reason: "stop", usage: { prompt_tokens: expect.any(Number), completion_tokens: deltas.length, total_tokens: expect.any(Number) }, message: { role: "assistant", content: answer } },
+      data: {
+        finish_reason: "stop",
+        usage: { prompt_tokens: expect.any(Number), completion_tokens: deltas.length, total_tokens: expect.any(Number) },
+        message: { role: "assistant", content: answer },
+      },
     });
   });
 
@@ -72,7 +76,9 @@ describe("POST /api/chat/stream", () => {
   });
 
   it("ends a stream that holds no answer at all with an error event", async () => {
-    await postJson(`${app.emulator.url}/_emulator/faults`, { faults: [{ status: 200, headers: { "content-type": "text/event-stream" }, body: "data: [DONE]\n\n" }] });
+    await postJson(`${app.emulator.url}/_emulator/faults`, {
+      faults: [{ status: 200, headers: { "content-type": "text/event-stream" }, body: "data: [DONE]\n\n" }],
+    });
     const { events } = await readEvents(await stream(seed("chat.request")));
     expect(events).toEqual([{ event: "error", data: expect.objectContaining({ code: "bad_upstream_response" }) }]);
   });

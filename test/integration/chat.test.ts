@@ -34,7 +34,15 @@ describe("POST /api/chat with the seed's requests", () => {
   it("passes every parameter of the seed to the model", async () => {
     const { status } = await chat(seed("parameters.request"));
     expect(status).toBe(200);
-    expect(upstream()[0]?.body).toMatchObject({ presence_penalty: 0.1, frequency_penalty: 0.8, max_tokens: 2048, stop: ["<|endoftext|>"], temperature: 0, top_p: 1, response_format: { type: "text" } });
+    expect(upstream()[0]?.body).toMatchObject({
+      presence_penalty: 0.1,
+      frequency_penalty: 0.8,
+      max_tokens: 2048,
+      stop: ["<|endoftext|>"],
+      temperature: 0,
+      top_p: 1,
+      response_format: { type: "text" },
+    });
   });
 
   it("answers JSON mode with the parsed value", async () => {
@@ -50,7 +58,9 @@ describe("POST /api/chat with the seed's requests", () => {
     expect(JSON.parse(call.function.arguments)).toEqual({ origin_city: "Miami", destination_city: "Seattle" });
     const second = await chat(seed("tools-followup.request"));
     expect(second.status).toBe(200);
-    expect(second.json.message.content).toBe("There are no flights available from Miami to Seattle. You should take a train, specially if it helps to reduce CO2 emissions.");
+    expect(second.json.message.content).toBe(
+      "There are no flights available from Miami to Seattle. You should take a train, specially if it helps to reduce CO2 emissions.",
+    );
   });
 
   it("answers the content-filter example with a 400 content_filtered problem carrying the model's message", async () => {
@@ -128,7 +138,14 @@ describe("what reaches the model", () => {
 describe("JSON output", () => {
   const completionWith = (content: string, finish = "stop") => ({
     status: 200,
-    body: { id: "x", object: "chat.completion", created: 1, model: "Mistral-Large", choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: finish }], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } },
+    body: {
+      id: "x",
+      object: "chat.completion",
+      created: 1,
+      model: "Mistral-Large",
+      choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: finish }],
+      usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+    },
   });
   const schema = { type: "object", properties: { answer: { type: "string" } }, required: ["answer"] };
 
@@ -171,8 +188,20 @@ describe("bad input never reaches the model", () => {
   const big = "x".repeat(64 * 1024);
   const raw = (init: RequestInit) => fetch(api, init);
   it.each([
-    ["invalid JSON", () => raw({ method: "POST", headers: { "api-key": "dev-key", "content-type": "application/json" }, body: "{" }), 400, "invalid_json", undefined],
-    ["a wrong content type", () => raw({ method: "POST", headers: { "api-key": "dev-key", "content-type": "text/plain" }, body: "{}" }), 415, "unsupported_media_type", undefined],
+    [
+      "invalid JSON",
+      () => raw({ method: "POST", headers: { "api-key": "dev-key", "content-type": "application/json" }, body: "{" }),
+      400,
+      "invalid_json",
+      undefined,
+    ],
+    [
+      "a wrong content type",
+      () => raw({ method: "POST", headers: { "api-key": "dev-key", "content-type": "text/plain" }, body: "{}" }),
+      415,
+      "unsupported_media_type",
+      undefined,
+    ],
     ["a wrong method", () => raw({ method: "PUT", headers: { "api-key": "dev-key" } }), 405, "method_not_allowed", undefined],
     ["no messages", () => chat({}), 400, "invalid_request", "messages"],
     ["an unknown top-level field", () => ask("Hi", { temprature: 0.5 }), 400, "invalid_request", "temprature"],
@@ -183,15 +212,63 @@ describe("bad input never reaches the model", () => {
     ["a stop list too long", () => ask("Hi", { stop: ["a", "b", "c", "d", "e"] }), 400, "invalid_request", "stop"],
     ["an unknown role", () => chat({ messages: [{ role: "robot", content: "Hi" }] }), 400, "invalid_request", "messages[0].role"],
     ["a user message without content", () => chat({ messages: [{ role: "user" }] }), 400, "invalid_request", "messages[0].content"],
-    ["a tool message answering nothing", () => chat({ messages: [{ role: "user", content: "Hi" }, { role: "tool", tool_call_id: "abc", content: "{}" }] }), 400, "invalid_request", "messages[1].tool_call_id"],
-    ["a tool_choice naming no tool", () => ask("Hi", { tools: seed("tools.request").tools, tool_choice: { type: "function", function: { name: "other" } } }), 400, "invalid_request", "tool_choice.function.name"],
+    [
+      "a tool message answering nothing",
+      () =>
+        chat({
+          messages: [
+            { role: "user", content: "Hi" },
+            { role: "tool", tool_call_id: "abc", content: "{}" },
+          ],
+        }),
+      400,
+      "invalid_request",
+      "messages[1].tool_call_id",
+    ],
+    [
+      "a tool_choice naming no tool",
+      () => ask("Hi", { tools: seed("tools.request").tools, tool_choice: { type: "function", function: { name: "other" } } }),
+      400,
+      "invalid_request",
+      "tool_choice.function.name",
+    ],
     ["an extra that shadows a checked field", () => ask("Hi", { extra: { temperature: 9 } }), 400, "invalid_request", "extra.temperature"],
-    ["a json_schema Ajv cannot use", () => ask("Hi", { response_format: { type: "json_schema", json_schema: { name: "a", schema: { type: "nonsense" } } } }), 400, "invalid_request", "response_format.json_schema.schema"],
+    [
+      "a json_schema Ajv cannot use",
+      () => ask("Hi", { response_format: { type: "json_schema", json_schema: { name: "a", schema: { type: "nonsense" } } } }),
+      400,
+      "invalid_request",
+      "response_format.json_schema.schema",
+    ],
     ["an unknown model", () => ask("Hi", { model: "gpt-4o" }), 400, "model_not_found", "model"],
-    ["an unknown field in a replayed tool call", () => chat({ messages: [{ role: "user", content: "Hi" }, { role: "assistant", tool_calls: [{ id: "abc0DeFgH", type: "function", function: { name: "f", arguments: "{}" }, extra: {} }] }] }), 400, "invalid_request", "messages[1].tool_calls[0].extra"],
+    [
+      "an unknown field in a replayed tool call",
+      () =>
+        chat({
+          messages: [
+            { role: "user", content: "Hi" },
+            { role: "assistant", tool_calls: [{ id: "abc0DeFgH", type: "function", function: { name: "f", arguments: "{}" }, extra: {} }] },
+          ],
+        }),
+      400,
+      "invalid_request",
+      "messages[1].tool_calls[0].extra",
+    ],
     ["a message over 64 KiB", () => ask(big), 413, "payload_too_large", "messages[0]"],
-    ["more than 256 messages", () => chat({ messages: Array.from({ length: 257 }, () => ({ role: "user", content: "Hi" })) }), 413, "payload_too_large", "messages"],
-    ["a body over 256 KiB", () => chat({ messages: [1, 2, 3, 4, 5].map(() => ({ role: "user", content: big.slice(0, 60_000) })), extra: { pad: big } }), 413, "payload_too_large", undefined],
+    [
+      "more than 256 messages",
+      () => chat({ messages: Array.from({ length: 257 }, () => ({ role: "user", content: "Hi" })) }),
+      413,
+      "payload_too_large",
+      "messages",
+    ],
+    [
+      "a body over 256 KiB",
+      () => chat({ messages: [1, 2, 3, 4, 5].map(() => ({ role: "user", content: big.slice(0, 60_000) })), extra: { pad: big } }),
+      413,
+      "payload_too_large",
+      undefined,
+    ],
     ["no key", () => postJson(api, { messages: [{ role: "user", content: "Hi" }] }, { "api-key": "" }), 401, "unauthorized", undefined],
   ] as const)("%s: a problem, and nothing sent upstream", async (_name, send, status, code, param) => {
     const sent = await send();

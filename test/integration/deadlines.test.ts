@@ -65,7 +65,8 @@ describe("one deadline per request, with fallback allowed", () => {
     MODEL_FALLBACK: "mistral-large:mistral-small",
     BREAKER_FAILURES: "100",
   });
-  const silentPrimary = () => postJson(`${fallback.emulator.url}/_emulator/faults`, { faults: [{ match: { deployment: "mistral-large" }, no_response: true, times: 10 }] });
+  const silentPrimary = () =>
+    postJson(`${fallback.emulator.url}/_emulator/faults`, { faults: [{ match: { deployment: "mistral-large" }, no_response: true, times: 10 }] });
   const ask = async (path: string, headers: Record<string, string> = {}) => {
     const started = Date.now();
     const answer = await postJson(`${fallback.host.url}/api${path}`, seed("chat.request"), { "api-key": "dev-key", "x-allow-fallback": "true", ...headers });
@@ -73,23 +74,29 @@ describe("one deadline per request, with fallback allowed", () => {
   };
   const codeOf = (path: string, json: any) => (path === "/chat/completions" ? json.error.code : json.code);
 
-  it.each(["/chat", "/chat/completions"])("%s: a silent primary uses the whole budget; the fallback gets nothing left, and the answer is a 504", async (path) => {
-    await silentPrimary();
-    const { status, json, elapsed } = await ask(path);
-    expect(status).toBe(504);
-    expect(codeOf(path, json)).toBe("upstream_timeout");
-    // The whole request within one MODEL_TIMEOUT_MS (2 s), plus a margin for a busy machine.
-    expect(elapsed).toBeLessThan(2_000 + 1_500);
-    expect(elapsed).toBeGreaterThanOrEqual(1_900);
-  });
+  it.each(["/chat", "/chat/completions"])(
+    "%s: a silent primary uses the whole budget; the fallback gets nothing left, and the answer is a 504",
+    async (path) => {
+      await silentPrimary();
+      const { status, json, elapsed } = await ask(path);
+      expect(status).toBe(504);
+      expect(codeOf(path, json)).toBe("upstream_timeout");
+      // The whole request within one MODEL_TIMEOUT_MS (2 s), plus a margin for a busy machine.
+      expect(elapsed).toBeLessThan(2_000 + 1_500);
+      expect(elapsed).toBeGreaterThanOrEqual(1_900);
+    },
+  );
 
-  it.each(["/chat", "/chat/completions", "/chat/stream"])("%s: the caller's deadline passing is a 504 at that deadline, and no fallback starts after it", async (path) => {
-    await silentPrimary();
-    const { status, json, elapsed } = await ask(path, { "x-request-timeout-ms": "1000" });
-    expect(status).toBe(504);
-    expect(codeOf(path, json)).toBe("upstream_timeout");
-    expect(elapsed).toBeLessThan(1_000 + 1_000);
-    const paths = fallback.emulator.emulator.log.entries().map((entry) => entry.path);
-    expect(paths).toEqual(["/mistral-large/chat/completions"]);
-  });
+  it.each(["/chat", "/chat/completions", "/chat/stream"])(
+    "%s: the caller's deadline passing is a 504 at that deadline, and no fallback starts after it",
+    async (path) => {
+      await silentPrimary();
+      const { status, json, elapsed } = await ask(path, { "x-request-timeout-ms": "1000" });
+      expect(status).toBe(504);
+      expect(codeOf(path, json)).toBe("upstream_timeout");
+      expect(elapsed).toBeLessThan(1_000 + 1_000);
+      const paths = fallback.emulator.emulator.log.entries().map((entry) => entry.path);
+      expect(paths).toEqual(["/mistral-large/chat/completions"]);
+    },
+  );
 });

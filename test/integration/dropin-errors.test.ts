@@ -8,7 +8,10 @@ import { useOwnApp } from "../support/host.js";
  * Retries are off here, so each fault's own mapping shows; retries.test.ts covers the retry loop.
  */
 const CANARY_KEY = "canary-model-key-31c4";
-const app = useOwnApp({ MODEL_MISTRAL_LARGE_KEY: CANARY_KEY, MODEL_MISTRAL_SMALL_KEY: CANARY_KEY, MODEL_TIMEOUT_MS: "3000", MODEL_MAX_RETRIES: "0" }, { key: CANARY_KEY });
+const app = useOwnApp(
+  { MODEL_MISTRAL_LARGE_KEY: CANARY_KEY, MODEL_MISTRAL_SMALL_KEY: CANARY_KEY, MODEL_TIMEOUT_MS: "3000", MODEL_MAX_RETRIES: "0" },
+  { key: CANARY_KEY },
+);
 let api: string;
 beforeAll(() => {
   api = `${app.host.url}/api/chat/completions`;
@@ -42,7 +45,11 @@ describe("caller mistakes", () => {
   });
 
   it("answers 415 for a body that is not sent as JSON", async () => {
-    const response = await fetch(api, { method: "POST", headers: { "api-key": "dev-key", "content-type": "text/plain" }, body: JSON.stringify(seed("chat.request")) });
+    const response = await fetch(api, {
+      method: "POST",
+      headers: { "api-key": "dev-key", "content-type": "text/plain" },
+      body: JSON.stringify(seed("chat.request")),
+    });
     expect(response.status).toBe(415);
     expectSafeError(await response.json(), "unsupported_media_type");
   });
@@ -87,7 +94,11 @@ describe("caller mistakes", () => {
 
 describe("upstream failures before the first byte", () => {
   it("passes the model's throttling on as 429 with Retry-After", async () => {
-    await fault({ status: 429, headers: { "retry-after": "12" }, body: { error: { code: "429", message: "Rate limit is exceeded. Try again in 12 seconds." } } });
+    await fault({
+      status: 429,
+      headers: { "retry-after": "12" },
+      body: { error: { code: "429", message: "Rate limit is exceeded. Try again in 12 seconds." } },
+    });
     const { status, json, response } = await chat(seed("chat.request"));
     expect(status).toBe(429);
     expect(response.headers.get("retry-after")).toBe("12");

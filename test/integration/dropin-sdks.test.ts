@@ -1,6 +1,6 @@
-import ModelClient, { isUnexpected } from "@azure-rest/ai-inference";
 import { AzureKeyCredential } from "@azure/core-auth";
 import { createSseStream } from "@azure/core-sse";
+import ModelClient, { isUnexpected } from "@azure-rest/ai-inference";
 import OpenAI from "openai";
 import { describe, expect, inject, it } from "vitest";
 import { seed } from "../support/emulator.js";
@@ -24,7 +24,10 @@ describe("@azure-rest/ai-inference against the drop-in route", () => {
   });
 
   it("streams with createSseStream", async () => {
-    const response = await azure.path("/chat/completions").post({ body: { messages, stream: true } }).asNodeStream();
+    const response = await azure
+      .path("/chat/completions")
+      .post({ body: { messages, stream: true } })
+      .asNodeStream();
     expect(response.status).toBe("200");
     let content = "";
     for await (const event of createSseStream(response.body!)) {
@@ -44,7 +47,11 @@ describe("@azure-rest/ai-inference against the drop-in route", () => {
     history.push(message);
     for (const call of message.tool_calls ?? []) {
       const { origin_city, destination_city } = JSON.parse(call.function.arguments);
-      history.push({ role: "tool", tool_call_id: call.id, content: JSON.stringify({ info: `There are no flights available from ${origin_city} to ${destination_city}.` }) });
+      history.push({
+        role: "tool",
+        tool_call_id: call.id,
+        content: JSON.stringify({ info: `There are no flights available from ${origin_city} to ${destination_city}.` }),
+      });
     }
     const second = await azure.path("/chat/completions").post({ body: { messages: history, tools } });
     if (isUnexpected(second)) throw second.body.error;

@@ -5,7 +5,10 @@ import { postJson, seed, sseData, sseFrames } from "../support/emulator.js";
 const api = `${inject("hostUrl")}/api`;
 const DEV = { "api-key": "dev-key" };
 const chat = (body: unknown, headers: Record<string, string> = {}, path = "/chat/completions") => postJson(`${api}${path}`, body, { ...DEV, ...headers });
-const chunksOf = (text: string) => sseData(text).slice(0, -1).map((d) => JSON.parse(d));
+const chunksOf = (text: string) =>
+  sseData(text)
+    .slice(0, -1)
+    .map((d) => JSON.parse(d));
 
 describe("drop-in route with the seed's requests", () => {
   it("answers the basic request as the model does", async () => {
@@ -103,7 +106,11 @@ describe("drop-in route for OpenAI-style clients", () => {
     expect((await chat({ ...seed("chat.request"), model: "mistral-small" })).json.model).toBe("Mistral-Small");
     const { status, json } = await chat({ ...seed("chat.request"), model: "gpt-4o" });
     expect(status).toBe(400);
-    expect(json.error).toMatchObject({ code: "model_not_found", param: "model", message: 'Unknown model "gpt-4o". Known models: mistral-large, mistral-small.' });
+    expect(json.error).toMatchObject({
+      code: "model_not_found",
+      param: "model",
+      message: 'Unknown model "gpt-4o". Known models: mistral-large, mistral-small.',
+    });
   });
 
   it("answers stream_options.include_usage with a final usage chunk with empty choices", async () => {

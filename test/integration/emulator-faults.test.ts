@@ -111,7 +111,9 @@ describe("faults", () => {
 
   it("sends a first chunk with empty choices, as content-filter results come", async () => {
     await fault({ empty_choices_chunk: true });
-    const chunks = sseData((await stream()).text).slice(0, -1).map((d) => JSON.parse(d));
+    const chunks = sseData((await stream()).text)
+      .slice(0, -1)
+      .map((d) => JSON.parse(d));
     expect(chunks[0].choices).toEqual([]);
     expect(chunks[1].choices[0].delta.role).toBe("assistant");
   });
@@ -135,7 +137,9 @@ describe("request log", () => {
     await postJson(`${large}/chat/completions?api-version=2024-05-01-preview`, seed("chat.request"), { authorization: "Bearer emulator-key" });
     await fault({ status: 429 });
     await postJson(`${large}/chat/completions`, seed("chat.request"));
-    const { json } = await postJson(`${emulator.url}/_emulator/requests`, undefined).then(() => fetch(`${emulator.url}/_emulator/requests`)).then(async (r) => ({ json: (await r.json()) as any }));
+    const { json } = await postJson(`${emulator.url}/_emulator/requests`, undefined)
+      .then(() => fetch(`${emulator.url}/_emulator/requests`))
+      .then(async (r) => ({ json: (await r.json()) as any }));
     const [first, second] = json.requests;
     expect(first).toMatchObject({
       method: "POST",

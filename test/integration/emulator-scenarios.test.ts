@@ -15,7 +15,10 @@ writeFileSync(
     rules: [
       { match: { last_user_contains: "weather in", deployment: "mistral-small" }, tool_call: { name: "get_weather", arguments: { city: "Paris" } } },
       { match: { last_user_contains: "How many languages" }, content: "Scripted: about seven thousand." },
-      { match: { last_user_contains: "overloaded" }, error: { status: 503, body: { error: { code: "overloaded", message: "Try later." } }, headers: { "retry-after": "5" } } },
+      {
+        match: { last_user_contains: "overloaded" },
+        error: { status: 503, body: { error: { code: "overloaded", message: "Try later." } }, headers: { "retry-after": "5" } },
+      },
     ],
   }),
 );

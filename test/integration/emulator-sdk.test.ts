@@ -1,6 +1,6 @@
-import ModelClient, { isUnexpected } from "@azure-rest/ai-inference";
 import { AzureKeyCredential } from "@azure/core-auth";
 import { createSseStream } from "@azure/core-sse";
+import ModelClient, { isUnexpected } from "@azure-rest/ai-inference";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EMULATOR_KEY, seed, startEmulator } from "../support/emulator.js";
 
@@ -41,7 +41,10 @@ describe("@azure-rest/ai-inference against the emulator", () => {
   });
 
   it("streams with createSseStream until [DONE]", async () => {
-    const response = await client.path("/chat/completions").post({ body: { messages, stream: true } }).asNodeStream();
+    const response = await client
+      .path("/chat/completions")
+      .post({ body: { messages, stream: true } })
+      .asNodeStream();
     expect(response.status).toBe("200");
     const stream = response.body;
     if (!stream) throw new Error("The response stream is undefined");

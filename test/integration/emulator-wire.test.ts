@@ -39,7 +39,9 @@ describe("POST /chat/completions with the seed's requests", () => {
     expect(json).toMatchObject({
       object: "chat.completion",
       model: "Mistral-Large",
-      choices: [{ index: 0, message: { role: "assistant", content: expected.choices[0].message.content, tool_calls: null }, finish_reason: "stop", logprobs: null }],
+      choices: [
+        { index: 0, message: { role: "assistant", content: expected.choices[0].message.content, tool_calls: null }, finish_reason: "stop", logprobs: null },
+      ],
     });
     expect(Object.keys(json).sort()).toEqual(Object.keys(expected).sort());
     expect(json.id).toMatch(/^[0-9a-f]{32}$/);
@@ -201,7 +203,10 @@ describe("generation rules", () => {
   });
 
   it("calls a required tool with arguments built from its schema", async () => {
-    const tool = { type: "function", function: { name: "lookup", parameters: { type: "object", properties: { city: { type: "string" }, days: { type: "integer", minimum: 2 } } } } };
+    const tool = {
+      type: "function",
+      function: { name: "lookup", parameters: { type: "object", properties: { city: { type: "string" }, days: { type: "integer", minimum: 2 } } } },
+    };
     const { json } = await chat({ messages: [{ role: "user", content: "weather?" }], tools: [tool], tool_choice: "required" });
     expect(json.choices[0].finish_reason).toBe("tool_calls");
     expect(JSON.parse(json.choices[0].message.tool_calls[0].function.arguments)).toEqual({ city: "city", days: 2 });

@@ -2,7 +2,20 @@ import { once } from "node:events";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { seed } from "../support/emulator.js";
-import { Deep, type ErrorShape, type FuzzRequest, HealthProbe, Long, answerProblems, bodyText, cloneValue, isEmulatorFailure, longOfBytes, send, setAt } from "../support/fuzz.js";
+import {
+  answerProblems,
+  bodyText,
+  cloneValue,
+  Deep,
+  type ErrorShape,
+  type FuzzRequest,
+  HealthProbe,
+  isEmulatorFailure,
+  Long,
+  longOfBytes,
+  send,
+  setAt,
+} from "../support/fuzz.js";
 import { settingsFor, startHost, useOwnApp } from "../support/host.js";
 
 /**
@@ -81,12 +94,20 @@ afterAll(async () => {
  */
 async function warmUp(): Promise<void> {
   const headers = { "content-type": "application/json", "api-key": "dev-key" };
-  const schema = { type: "json_schema", json_schema: { name: "answer", schema: { type: "object", properties: { answer: { type: "string" } }, required: ["answer"] } } };
+  const schema = {
+    type: "json_schema",
+    json_schema: { name: "answer", schema: { type: "object", properties: { answer: { type: "string" } }, required: ["answer"] } },
+  };
   const requests: FuzzRequest[] = [
     { method: "POST", path: "/api/chat", headers, body: seed("chat.request") },
     { method: "POST", path: "/api/chat", headers, body: { ...seed("chat.request"), response_format: schema } },
     { method: "POST", path: "/api/chat/stream", headers, body: seed("tools.request") },
-    { method: "POST", path: "/api/chat", headers, body: { messages: [{ role: "user", content: "When is the next flight from Miami to Seattle?" }], server_tools: ["get_flight_info"] } },
+    {
+      method: "POST",
+      path: "/api/chat",
+      headers,
+      body: { messages: [{ role: "user", content: "When is the next flight from Miami to Seattle?" }], server_tools: ["get_flight_info"] },
+    },
     { method: "POST", path: "/api/chat/completions", headers, body: { ...seed("chat.request"), stream: true } },
     { method: "GET", path: "/api/openapi.json", headers },
     { method: "GET", path: "/api/info", headers },
@@ -160,7 +181,9 @@ async function isolate(requests: FuzzRequest[], batchProblem: string): Promise<v
     else if (stall > STALL_BOUND_MS) surveyed(request, `GET /api/health took about ${Math.round(stall / 100) / 10} s`);
     found ||= crash !== undefined || stall > STALL_BOUND_MS;
   }
-  if (!found) for (const request of requests) surveyed(request, `in a batch that showed "${batchProblem.slice(0, 60)}", not repeated when sent alone (V8 runs a regex faster once compiled)`);
+  if (!found)
+    for (const request of requests)
+      surveyed(request, `in a batch that showed "${batchProblem.slice(0, 60)}", not repeated when sent alone (V8 runs a regex faster once compiled)`);
 }
 
 const errorShapeOf = (request: FuzzRequest): ErrorShape => (request.path.includes("/chat/completions") ? "sdk" : "problem");
@@ -175,17 +198,83 @@ function fuzz(requests: fc.Arbitrary<FuzzRequest>, numRuns: number, seedOffset: 
 // ---------------------------------------------------------------------------------------------------
 // Hostile values
 
-const hugeNumbers = fc.constantFrom(1e308, -1e308, Number.MIN_VALUE, 2 ** 53 + 2, -(2 ** 31), 2 ** 32, 1e21, 4096, 4097, 131_073, -0, 0, 1, -1, 0.5, 1.5, 0.1 + 0.2, -2.0000001, 1e-7);
-const numericStrings = fc.constantFrom("1", "0", "-1", "0.5", "1e308", "-1e308", "NaN", "Infinity", "", " ", " 1 ", "0x10", "1_000", "\u0661", "4097", "1e3", "01", "+1", "true", "null");
+const hugeNumbers = fc.constantFrom(
+  1e308,
+  -1e308,
+  Number.MIN_VALUE,
+  2 ** 53 + 2,
+  -(2 ** 31),
+  2 ** 32,
+  1e21,
+  4096,
+  4097,
+  131_073,
+  -0,
+  0,
+  1,
+  -1,
+  0.5,
+  1.5,
+  0.1 + 0.2,
+  -2.0000001,
+  1e-7,
+);
+const numericStrings = fc.constantFrom(
+  "1",
+  "0",
+  "-1",
+  "0.5",
+  "1e308",
+  "-1e308",
+  "NaN",
+  "Infinity",
+  "",
+  " ",
+  " 1 ",
+  "0x10",
+  "1_000",
+  "\u0661",
+  "4097",
+  "1e3",
+  "01",
+  "+1",
+  "true",
+  "null",
+);
 const specialStrings = fc.constantFrom(
-  "", " ", "\u0000", "\ud800", "\udfff\ud800", "\u2028\u2029", "\ufeff", "\u{1F600}", "__proto__", "constructor", "toString", "hasOwnProperty",
-  "mistral-large", "MISTRAL-LARGE", "mistral-large ", "Mistral-Large", "../../etc/passwd", "%00", "${jndi:ldap://x}", "<script>alert(1)</script>",
-  "{{tool_result}}", "{{tool_result.info}}", "emulator: filter the answer please", "How to make a lethal bomb?", "abc0DeFgH", "get_flight_info",
+  "",
+  " ",
+  "\u0000",
+  "\ud800",
+  "\udfff\ud800",
+  "\u2028\u2029",
+  "\ufeff",
+  "\u{1F600}",
+  "__proto__",
+  "constructor",
+  "toString",
+  "hasOwnProperty",
+  "mistral-large",
+  "MISTRAL-LARGE",
+  "mistral-large ",
+  "Mistral-Large",
+  "../../etc/passwd",
+  "%00",
+  "${jndi:ldap://x}",
+  "<script>alert(1)</script>",
+  "{{tool_result}}",
+  "{{tool_result.info}}",
+  "emulator: filter the answer please",
+  "How to make a lethal bomb?",
+  "abc0DeFgH",
+  "get_flight_info",
 );
 const oddStrings = fc.oneof(fc.string(), fc.string({ unit: "grapheme", maxLength: 30 }), fc.string({ unit: "binary", maxLength: 30 }), specialStrings);
 /** Shallow enough to pass any depth limit half the time; up to a few thousand levels otherwise. */
 const depths = fc.oneof(fc.integer({ min: 2, max: 64 }), fc.integer({ min: 65, max: 6_000 }), fc.constantFrom(1_000, 2_000, 3_000, 4_000, 5_000, 6_000));
-const deepValue = fc.tuple(fc.constantFrom("array", "object", "mixed") as fc.Arbitrary<"array" | "object" | "mixed">, depths).map(([shape, depth]) => new Deep(shape, depth));
+const deepValue = fc
+  .tuple(fc.constantFrom("array", "object", "mixed") as fc.Arbitrary<"array" | "object" | "mixed">, depths)
+  .map(([shape, depth]) => new Deep(shape, depth));
 const deepSchema = fc
   .tuple(fc.constantFrom("schema-properties", "schema-items", "schema-not", "schema-anyOf") as fc.Arbitrary<"schema-properties">, depths)
   .map(([shape, depth]) => new Deep(shape, depth));
@@ -193,7 +282,14 @@ const deepSchema = fc
 const longString = fc
   .tuple(fc.constantFrom("a", "\u00e9", "\u{1F600}", "\u2028", "\\", '"', "\u0000", "a b "), fc.constantFrom(1_000, 65_000, 66_000, 100_000))
   .map(([unit, bytes]) => longOfBytes(unit, bytes));
-const wrongTypes = fc.oneof(fc.boolean(), fc.constant(null), fc.constant([]), fc.constant({}), fc.array(fc.jsonValue({ maxDepth: 2 }), { maxLength: 3 }), fc.object({ maxDepth: 2 }));
+const wrongTypes = fc.oneof(
+  fc.boolean(),
+  fc.constant(null),
+  fc.constant([]),
+  fc.constant({}),
+  fc.array(fc.jsonValue({ maxDepth: 2 }), { maxLength: 3 }),
+  fc.object({ maxDepth: 2 }),
+);
 const hostile: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 3, arbitrary: fc.jsonValue() },
   { weight: 2, arbitrary: wrongTypes },
@@ -218,14 +314,23 @@ const mutation = (paths: (string | number)[][], values: fc.Arbitrary<unknown> = 
 function mutated(templates: fc.Arbitrary<unknown>, mutations: fc.Arbitrary<Mutation>): fc.Arbitrary<unknown> {
   const count = fc.oneof({ weight: 2, arbitrary: fc.constant(0) }, { weight: 3, arbitrary: fc.constant(1) }, { weight: 1, arbitrary: fc.constant(2) });
   return fc
-    .tuple(templates, count.chain((n) => fc.array(mutations, { minLength: n, maxLength: n })))
+    .tuple(
+      templates,
+      count.chain((n) => fc.array(mutations, { minLength: n, maxLength: n })),
+    )
     .map(([template, changes]) => changes.reduce<unknown>((body, { path, value }) => setAt(body, path, cloneValue(value)), cloneValue(template)));
 }
 
 // ---------------------------------------------------------------------------------------------------
 // Headers
 
-const headerText = fc.string({ unit: fc.integer({ min: 0x20, max: 0xff }).filter((c) => c !== 0x7f).map((c) => String.fromCharCode(c)), maxLength: 120 });
+const headerText = fc.string({
+  unit: fc
+    .integer({ min: 0x20, max: 0xff })
+    .filter((c) => c !== 0x7f)
+    .map((c) => String.fromCharCode(c)),
+  maxLength: 120,
+});
 const hex = (length: number) => fc.string({ unit: fc.constantFrom(..."0123456789abcdef"), minLength: length, maxLength: length });
 const traceparent = fc.oneof(
   fc.tuple(hex(32), hex(16)).map(([trace, span]) => `00-${trace}-${span}-01`),
@@ -245,11 +350,27 @@ const contentTypes = fc.oneof(
   {
     weight: 4,
     arbitrary: fc.constantFrom(
-      "application/json; charset=utf-8", "APPLICATION/JSON", "application/vnd.api+json", "application/json;charset=latin1", "application/json ; foo=bar",
-      "application/json;", "application/problem+json",
+      "application/json; charset=utf-8",
+      "APPLICATION/JSON",
+      "application/vnd.api+json",
+      "application/json;charset=latin1",
+      "application/json ; foo=bar",
+      "application/json;",
+      "application/problem+json",
     ),
   },
-  { weight: 1, arbitrary: fc.constantFrom("text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/jsonx", "application/", "*/*", "json") },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      "text/plain",
+      "application/x-www-form-urlencoded",
+      "multipart/form-data; boundary=x",
+      "application/jsonx",
+      "application/",
+      "*/*",
+      "json",
+    ),
+  },
   { weight: 1, arbitrary: headerText },
 );
 const apiKeys = fc.oneof(
@@ -258,18 +379,36 @@ const apiKeys = fc.oneof(
   { weight: 1, arbitrary: headerText },
 );
 const oddHeader: fc.Arbitrary<[string, string]> = fc.oneof(
-  fc.tuple(fc.constant("x-request-timeout-ms"), fc.oneof(fc.constantFrom("1000", "999", "5000", "230000", "230001", "abc", "-1", "1e3", " 5000 ", "", "0001000", "5000.0", "99999999999999999999"), headerText)),
+  fc.tuple(
+    fc.constant("x-request-timeout-ms"),
+    fc.oneof(
+      fc.constantFrom("1000", "999", "5000", "230000", "230001", "abc", "-1", "1e3", " 5000 ", "", "0001000", "5000.0", "99999999999999999999"),
+      headerText,
+    ),
+  ),
   fc.tuple(fc.constant("x-allow-fallback"), fc.oneof(fc.constantFrom("true", "TRUE", " true ", "false", "1", "", "yes"), headerText)),
-  fc.tuple(fc.constant("extra-parameters"), fc.oneof(fc.constantFrom("pass-through", "drop", "error", "passthrough", "", "PASS-THROUGH", "pass-through, drop"), headerText)),
+  fc.tuple(
+    fc.constant("extra-parameters"),
+    fc.oneof(fc.constantFrom("pass-through", "drop", "error", "passthrough", "", "PASS-THROUGH", "pass-through, drop"), headerText),
+  ),
   fc.tuple(fc.constant("extra-params"), fc.constantFrom("passthrough", "pass-through", "drop", "error", "PassThrough", "", "nonsense")),
   fc.tuple(fc.constant("traceparent"), traceparent),
   fc.tuple(fc.constant("tracestate"), headerText),
   fc.tuple(fc.constant("x-request-id"), headerText),
-  fc.tuple(fc.constant("authorization"), fc.oneof(fc.constantFrom("Bearer dev-key", "Bearer", "Basic ZGV2LWtleQ==", "bearer dev-key", "Bearer  dev-key  x"), headerText)),
+  fc.tuple(
+    fc.constant("authorization"),
+    fc.oneof(fc.constantFrom("Bearer dev-key", "Bearer", "Basic ZGV2LWtleQ==", "bearer dev-key", "Bearer  dev-key  x"), headerText),
+  ),
   fc.tuple(fc.constant("x-forwarded-proto"), fc.constantFrom("http", "https", "ftp", "", "http, https")),
   fc.tuple(fc.constant("origin"), fc.constantFrom("https://example.com", "null", "http://localhost:3000", "*")),
   fc.tuple(fc.constant("accept"), fc.constantFrom("application/json", "text/event-stream", "*/*", "")),
-  fc.tuple(fc.constant("x-ms-client-principal"), fc.oneof(headerText, fc.jsonValue().map((v) => Buffer.from(JSON.stringify(v) ?? "").toString("base64")))),
+  fc.tuple(
+    fc.constant("x-ms-client-principal"),
+    fc.oneof(
+      headerText,
+      fc.jsonValue().map((v) => Buffer.from(JSON.stringify(v) ?? "").toString("base64")),
+    ),
+  ),
 );
 /** Mostly the plain headers of a good call; sometimes one to three others, with odd values. */
 const headers = (json: boolean) =>
@@ -280,7 +419,10 @@ const headers = (json: boolean) =>
       fc.oneof({ weight: 3, arbitrary: fc.constant([]) }, { weight: 2, arbitrary: fc.array(oddHeader, { minLength: 1, maxLength: 3 }) }),
     )
     .map(([contentType, apiKey, extra]) => {
-      const all: Record<string, string> = { ...(contentType !== undefined ? { "content-type": contentType } : {}), ...(apiKey !== "" ? { "api-key": apiKey } : {}) };
+      const all: Record<string, string> = {
+        ...(contentType !== undefined ? { "content-type": contentType } : {}),
+        ...(apiKey !== "" ? { "api-key": apiKey } : {}),
+      };
       for (const [name, value] of extra) all[name] = value;
       return all;
     });
@@ -288,13 +430,52 @@ const headers = (json: boolean) =>
 // ---------------------------------------------------------------------------------------------------
 // App-contract bodies (/api/chat, /api/chat/stream)
 
-const EVIL_PATTERNS = ["^(a+)+$", "(a+)+$", "^(a|a)*$", "^(a|aa)+$", "^(\\w+\\s?)*$", "(x+x+)+y", "[", "(?<=a)b", "\\p{L}+", "(?i)a", "\\", "a{1,99999}", "^.*$"];
+const EVIL_PATTERNS = [
+  "^(a+)+$",
+  "(a+)+$",
+  "^(a|a)*$",
+  "^(a|aa)+$",
+  "^(\\w+\\s?)*$",
+  "(x+x+)+y",
+  "[",
+  "(?<=a)b",
+  "\\p{L}+",
+  "(?i)a",
+  "\\",
+  "a{1,99999}",
+  "^.*$",
+];
 /** Inputs that make the patterns above backtrack: about 2 s at 26 characters, milliseconds at 16. */
 const evilInput = fc.constantFrom(8, 16, 22, 24, 25, 26).map((n) => `${"a".repeat(n)}!`);
-const FORMATS = ["date-time", "email", "uri", "regex", "ipv4", "hostname", "uuid", "int32", "binary", "unknown-format", "x\ny", "date-time\n", "\u0000", "__proto__", "constructor", "toString"];
+const FORMATS = [
+  "date-time",
+  "email",
+  "uri",
+  "regex",
+  "ipv4",
+  "hostname",
+  "uuid",
+  "int32",
+  "binary",
+  "unknown-format",
+  "x\ny",
+  "date-time\n",
+  "\u0000",
+  "__proto__",
+  "constructor",
+  "toString",
+];
 const REFS = [
-  "http://example.com/schema.json", "https://127.0.0.1:1/s.json#/a", "http://169.254.169.254/metadata/instance", "file:///etc/passwd",
-  "#/definitions/missing", "#", "#/properties/answer", "urn:x", "//evil.example/x", "#/$defs/a",
+  "http://example.com/schema.json",
+  "https://127.0.0.1:1/s.json#/a",
+  "http://169.254.169.254/metadata/instance",
+  "file:///etc/passwd",
+  "#/definitions/missing",
+  "#",
+  "#/properties/answer",
+  "urn:x",
+  "//evil.example/x",
+  "#/$defs/a",
 ];
 /** The keywords that ask Ajv for more than validation: async validators, data references, remote schemas, regexes, formats. */
 const namedHostileKeyword: fc.Arbitrary<Record<string, unknown>> = fc.oneof(
@@ -307,7 +488,9 @@ const namedHostileKeyword: fc.Arbitrary<Record<string, unknown>> = fc.oneof(
 );
 const otherHostileKeyword: fc.Arbitrary<Record<string, unknown>> = fc.oneof(
   fc.record({ $id: fc.constantFrom("http://evil.example/a", "#a", "x", "") }),
-  fc.record({ $schema: fc.constantFrom("http://json-schema.org/draft-07/schema#", "https://json-schema.org/draft/2020-12/schema", "http://example.com/meta", "") }),
+  fc.record({
+    $schema: fc.constantFrom("http://json-schema.org/draft-07/schema#", "https://json-schema.org/draft/2020-12/schema", "http://example.com/meta", ""),
+  }),
   fc.record({ patternProperties: fc.constantFrom(...EVIL_PATTERNS).map((p) => ({ [p]: {} })) }),
   fc.record({ propertyNames: fc.record({ pattern: fc.constantFrom(...EVIL_PATTERNS) }) }),
   fc.record({ const: evilInput }),
@@ -371,20 +554,29 @@ const backtrackingSchema = fc.tuple(fc.constantFrom("^(a+)+$", "(a+)+$", "^(a|aa
 );
 /** A usable schema with hostile keywords mixed in, at the top or inside `properties.answer`. */
 const hostileSchema: fc.Arbitrary<unknown> = fc.oneof(
-  { weight: 5, arbitrary: fc.tuple(baseSchemas, fc.array(hostileKeyword, { minLength: 1, maxLength: 3 })).map(([base, keywords]) => Object.assign({}, base, ...keywords)) },
+  {
+    weight: 5,
+    arbitrary: fc.tuple(baseSchemas, fc.array(hostileKeyword, { minLength: 1, maxLength: 3 })).map(([base, keywords]) => Object.assign({}, base, ...keywords)),
+  },
   { weight: 3, arbitrary: fc.tuple(mismatchedSchemas, namedHostileKeyword).map(([base, keyword]) => ({ ...base, ...keyword })) },
   {
     weight: 2,
-    arbitrary: fc
-      .tuple(fc.array(hostileKeyword, { minLength: 1, maxLength: 2 }), fc.boolean())
-      .map(([keywords, required]) => ({ type: "object", properties: { answer: Object.assign({ type: "string" }, ...keywords) }, ...(required ? { required: ["answer"] } : {}) })),
+    arbitrary: fc.tuple(fc.array(hostileKeyword, { minLength: 1, maxLength: 2 }), fc.boolean()).map(([keywords, required]) => ({
+      type: "object",
+      properties: { answer: Object.assign({ type: "string" }, ...keywords) },
+      ...(required ? { required: ["answer"] } : {}),
+    })),
   },
   { weight: 2, arbitrary: backtrackingSchema },
   { weight: 1, arbitrary: deepSchema },
   { weight: 1, arbitrary: fc.jsonValue() },
   { weight: 1, arbitrary: fc.object() },
 );
-const userText = fc.oneof({ weight: 2, arbitrary: fc.constant("Answer in JSON, please.") }, { weight: 2, arbitrary: evilInput }, { weight: 1, arbitrary: oddStrings });
+const userText = fc.oneof(
+  { weight: 2, arbitrary: fc.constant("Answer in JSON, please.") },
+  { weight: 2, arbitrary: evilInput },
+  { weight: 1, arbitrary: oddStrings },
+);
 const jsonSchemaBody = fc
   .tuple(userText, hostileSchema, fc.constantFrom("x", "answer", "A-b_9"), fc.option(fc.boolean(), { nil: undefined }))
   .map(([content, schema, name, strict]) => ({
@@ -392,7 +584,10 @@ const jsonSchemaBody = fc
     response_format: { type: "json_schema", json_schema: { name, schema, ...(strict === undefined ? {} : { strict }) } },
   }));
 
-const toolName = fc.oneof(fc.constantFrom("get_flight_info", "lookup", "a", "A-b_9", "x".repeat(64), "x".repeat(65), "bad name", ""), fc.stringMatching(/^[a-zA-Z0-9_-]{1,64}$/));
+const toolName = fc.oneof(
+  fc.constantFrom("get_flight_info", "lookup", "a", "A-b_9", "x".repeat(64), "x".repeat(65), "bad name", ""),
+  fc.stringMatching(/^[a-zA-Z0-9_-]{1,64}$/),
+);
 const toolParameters = fc.oneof(
   fc.constant(seed("tool-definition").function.parameters),
   fc.constant({ type: "object" }),
@@ -400,17 +595,32 @@ const toolParameters = fc.oneof(
   fc.object({ maxDepth: 3 }),
 );
 const toolDefinition = fc.record(
-  { type: fc.constant("function"), function: fc.record({ name: toolName, description: fc.string({ maxLength: 200 }), parameters: toolParameters }, { requiredKeys: ["name"] }) },
+  {
+    type: fc.constant("function"),
+    function: fc.record({ name: toolName, description: fc.string({ maxLength: 200 }), parameters: toolParameters }, { requiredKeys: ["name"] }),
+  },
   { requiredKeys: ["type", "function"] },
 );
-const toolChoice = fc.oneof(fc.constantFrom("auto", "none", "required"), toolName.map((name) => ({ type: "function", function: { name } })));
+const toolChoice = fc.oneof(
+  fc.constantFrom("auto", "none", "required"),
+  toolName.map((name) => ({ type: "function", function: { name } })),
+);
 const flightQuestion = "When is the next flight from Miami to Seattle?";
 const toolsBody = fc.record(
   {
-    messages: fc.constantFrom([{ role: "user", content: flightQuestion }], [{ role: "system", content: "Be brief." }, { role: "user", content: "Hi" }]),
+    messages: fc.constantFrom(
+      [{ role: "user", content: flightQuestion }],
+      [
+        { role: "system", content: "Be brief." },
+        { role: "user", content: "Hi" },
+      ],
+    ),
     tools: fc.array(toolDefinition, { minLength: 1, maxLength: 3 }),
     tool_choice: toolChoice,
-    server_tools: fc.oneof(fc.constant(["get_flight_info"]), fc.array(fc.constantFrom("get_flight_info", "nope", "x", "__proto__"), { minLength: 1, maxLength: 3 })),
+    server_tools: fc.oneof(
+      fc.constant(["get_flight_info"]),
+      fc.array(fc.constantFrom("get_flight_info", "nope", "x", "__proto__"), { minLength: 1, maxLength: 3 }),
+    ),
   },
   { requiredKeys: ["messages"] },
 );
@@ -419,12 +629,19 @@ const callId = fc.oneof(
   fc.constantFrom("abc0DeFgH", "call_7f3a_XYZ", "", "x".repeat(128), "x".repeat(129), "../..", "\u0000", "abc0DeFgH ", "ABC0DEFGH", "__proto__", "constructor"),
   fc.string({ maxLength: 20 }),
 );
-const toolArguments = fc.oneof(fc.json(), fc.string(), fc.constantFrom("{", "null", "[]", '{"origin_city": 1}', '{"origin_city":"Miami","destination_city":"Seattle"}'));
+const toolArguments = fc.oneof(
+  fc.json(),
+  fc.string(),
+  fc.constantFrom("{", "null", "[]", '{"origin_city": 1}', '{"origin_city":"Miami","destination_city":"Seattle"}'),
+);
 const toolCall = (id: fc.Arbitrary<string>) =>
   fc.record({
     id,
     type: fc.constantFrom("function", "function", "tool", ""),
-    function: fc.record({ name: fc.oneof(fc.constant("get_flight_info"), toolName), arguments: toolArguments, call_id: fc.option(fc.string(), { nil: null }) }, { requiredKeys: ["name", "arguments"] }),
+    function: fc.record(
+      { name: fc.oneof(fc.constant("get_flight_info"), toolName), arguments: toolArguments, call_id: fc.option(fc.string(), { nil: null }) },
+      { requiredKeys: ["name", "arguments"] },
+    ),
   });
 /** A conversation that replays tool calls, with odd ids and answers that may not match them. */
 const toolConversation = fc
@@ -444,7 +661,10 @@ const toolConversation = fc
 const oddRole = fc.constantFrom<unknown>("system", "user", "assistant", "tool", "developer", "function", "", "USER", "__proto__", " user", null, 1, ["user"]);
 const oddMessage = fc.oneof(
   fc.record({ role: oddRole, content: fc.oneof(fc.string(), fc.constant(null), hostile) }, { requiredKeys: ["role"] }),
-  fc.record({ role: fc.constant("assistant"), content: fc.option(fc.string(), { nil: null }), tool_calls: fc.array(toolCall(callId), { maxLength: 3 }) }, { requiredKeys: ["role"] }),
+  fc.record(
+    { role: fc.constant("assistant"), content: fc.option(fc.string(), { nil: null }), tool_calls: fc.array(toolCall(callId), { maxLength: 3 }) },
+    { requiredKeys: ["role"] },
+  ),
   fc.record({ role: fc.constant("tool"), tool_call_id: callId, content: fc.oneof(fc.string(), fc.json()), name: fc.string() }, { requiredKeys: ["role"] }),
 );
 const oddMessagesBody = fc
@@ -483,20 +703,77 @@ const appTemplates: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 1, arbitrary: oddMessagesBody },
 );
 const APP_PATHS: (string | number)[][] = [
-  [], ["messages"], ["messages", 0], ["messages", 0, "role"], ["messages", 0, "content"], ["messages", -1, "content"], ["messages", 1], ["messages", 0, "name"],
-  ["messages", 0, "tool_calls"], ["messages", 0, "tool_call_id"], ["messages", 300],
-  ["model"], ["stream"], ["temperature"], ["top_p"], ["max_tokens"], ["stop"], ["stop", 0], ["presence_penalty"], ["frequency_penalty"], ["seed"], ["safe_mode"],
-  ["response_format"], ["response_format", "type"], ["response_format", "json_schema"], ["response_format", "json_schema", "name"],
-  ["response_format", "json_schema", "schema"], ["response_format", "json_schema", "strict"],
-  ["tools"], ["tools", 0], ["tools", 0, "function"], ["tools", 0, "function", "name"], ["tools", 0, "function", "parameters"], ["tools", 0, "function", "description"],
-  ["tool_choice"], ["tool_choice", "function", "name"], ["server_tools"], ["server_tools", 0],
-  ["extra"], ["extra", "logprobs"], ["extra", "__proto__"], ["extra", "constructor"], ["extra", "messages"], ["extra", "stream"], ["extra", "n"],
-  ["__proto__"], ["constructor"], ["unknown_field"], ["n"], ["stream_options"], ["logprobs"],
+  [],
+  ["messages"],
+  ["messages", 0],
+  ["messages", 0, "role"],
+  ["messages", 0, "content"],
+  ["messages", -1, "content"],
+  ["messages", 1],
+  ["messages", 0, "name"],
+  ["messages", 0, "tool_calls"],
+  ["messages", 0, "tool_call_id"],
+  ["messages", 300],
+  ["model"],
+  ["stream"],
+  ["temperature"],
+  ["top_p"],
+  ["max_tokens"],
+  ["stop"],
+  ["stop", 0],
+  ["presence_penalty"],
+  ["frequency_penalty"],
+  ["seed"],
+  ["safe_mode"],
+  ["response_format"],
+  ["response_format", "type"],
+  ["response_format", "json_schema"],
+  ["response_format", "json_schema", "name"],
+  ["response_format", "json_schema", "schema"],
+  ["response_format", "json_schema", "strict"],
+  ["tools"],
+  ["tools", 0],
+  ["tools", 0, "function"],
+  ["tools", 0, "function", "name"],
+  ["tools", 0, "function", "parameters"],
+  ["tools", 0, "function", "description"],
+  ["tool_choice"],
+  ["tool_choice", "function", "name"],
+  ["server_tools"],
+  ["server_tools", 0],
+  ["extra"],
+  ["extra", "logprobs"],
+  ["extra", "__proto__"],
+  ["extra", "constructor"],
+  ["extra", "messages"],
+  ["extra", "stream"],
+  ["extra", "n"],
+  ["__proto__"],
+  ["constructor"],
+  ["unknown_field"],
+  ["n"],
+  ["stream_options"],
+  ["logprobs"],
 ];
 const appMutation = fc.oneof(
   { weight: 4, arbitrary: mutation(APP_PATHS) },
-  { weight: 1, arbitrary: mutation([["response_format"]], jsonSchemaBody.map((b) => b.response_format)) },
-  { weight: 1, arbitrary: mutation([["response_format", "json_schema", "schema"], ["tools", 0, "function", "parameters"]], hostileSchema) },
+  {
+    weight: 1,
+    arbitrary: mutation(
+      [["response_format"]],
+      jsonSchemaBody.map((b) => b.response_format),
+    ),
+  },
+  {
+    weight: 1,
+    arbitrary: mutation(
+      [
+        ["response_format", "json_schema", "schema"],
+        ["tools", 0, "function", "parameters"],
+      ],
+      hostileSchema,
+    ),
+  },
 );
 const appBody = mutated(appTemplates, appMutation);
 
@@ -504,9 +781,20 @@ const appBody = mutated(appTemplates, appMutation);
 // Drop-in bodies (/api/chat/completions, /api/v1/chat/completions)
 
 const NUMERIC_FIELDS = ["max_tokens", "max_completion_tokens", "temperature", "top_p", "n", "seed", "presence_penalty", "frequency_penalty"];
-const numericHostile = fc.oneof(numericStrings, hugeNumbers, fc.constant(null), fc.double(), fc.integer(), fc.boolean(), fc.constantFrom([], {}, [1], { value: 1 }));
+const numericHostile = fc.oneof(
+  numericStrings,
+  hugeNumbers,
+  fc.constant(null),
+  fc.double(),
+  fc.integer(),
+  fc.boolean(),
+  fc.constantFrom([], {}, [1], { value: 1 }),
+);
 const streamOptions = fc.oneof(fc.constant({ include_usage: true }), fc.constant({ include_usage: "true" }), fc.constant(null), fc.jsonValue({ maxDepth: 2 }));
-const dropInConversation = fc.array(fc.record({ role: fc.constantFrom("system", "developer", "user", "assistant"), content: fc.string({ maxLength: 200 }) }), { minLength: 1, maxLength: 4 });
+const dropInConversation = fc.array(fc.record({ role: fc.constantFrom("system", "developer", "user", "assistant"), content: fc.string({ maxLength: 200 }) }), {
+  minLength: 1,
+  maxLength: 4,
+});
 const validDropInBody = fc.record(
   {
     messages: dropInConversation,
@@ -526,7 +814,9 @@ const validDropInBody = fc.record(
 const dropInTemplates: fc.Arbitrary<unknown> = fc.oneof(
   {
     weight: 3,
-    arbitrary: fc.constantFrom(...["chat", "parameters", "stream", "json-mode", "tools", "tools-followup", "extra-parameters", "safe-mode"].map((name) => seed(`${name}.request`))),
+    arbitrary: fc.constantFrom(
+      ...["chat", "parameters", "stream", "json-mode", "tools", "tools-followup", "extra-parameters", "safe-mode"].map((name) => seed(`${name}.request`)),
+    ),
   },
   { weight: 3, arbitrary: validDropInBody },
   { weight: 1, arbitrary: jsonSchemaBody },
@@ -535,14 +825,39 @@ const dropInTemplates: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 1, arbitrary: oddMessagesBody },
 );
 const DROP_IN_PATHS: (string | number)[][] = [
-  [], ["messages"], ["messages", 0], ["messages", 0, "role"], ["messages", 0, "content"], ["messages", -1, "content"], ["messages", 0, "tool_calls"],
-  ["model"], ["stream"], ["stream_options"], ["stream_options", "include_usage"], ["stop"], ["response_format"], ["response_format", "json_schema", "schema"],
-  ["tools"], ["tools", 0, "function", "parameters"], ["tool_choice"], ["logprobs"], ["user"], ["modalities"], ["__proto__"], ["constructor"],
+  [],
+  ["messages"],
+  ["messages", 0],
+  ["messages", 0, "role"],
+  ["messages", 0, "content"],
+  ["messages", -1, "content"],
+  ["messages", 0, "tool_calls"],
+  ["model"],
+  ["stream"],
+  ["stream_options"],
+  ["stream_options", "include_usage"],
+  ["stop"],
+  ["response_format"],
+  ["response_format", "json_schema", "schema"],
+  ["tools"],
+  ["tools", 0, "function", "parameters"],
+  ["tool_choice"],
+  ["logprobs"],
+  ["user"],
+  ["modalities"],
+  ["__proto__"],
+  ["constructor"],
   ...NUMERIC_FIELDS.map((field) => [field]),
 ];
 const dropInMutation = fc.oneof(
   { weight: 3, arbitrary: mutation(DROP_IN_PATHS) },
-  { weight: 3, arbitrary: mutation(NUMERIC_FIELDS.map((field) => [field]), numericHostile) },
+  {
+    weight: 3,
+    arbitrary: mutation(
+      NUMERIC_FIELDS.map((field) => [field]),
+      numericHostile,
+    ),
+  },
 );
 /** About a third of drop-in bodies ask for a stream. */
 const dropInBody = fc
@@ -552,19 +867,46 @@ const dropInBody = fc
 // ---------------------------------------------------------------------------------------------------
 // Requests
 
-const RAW_BODIES = ["", " ", "{", "{not json", "null", "[]", "[1,2]", "1", '"string"', "true", "\ufeff{}", '{"messages": [}', "\u0000", '{"a":1}{"b":2}', '{"messages":[{"role":"user","content":"Hi"}]}\n'];
+const RAW_BODIES = [
+  "",
+  " ",
+  "{",
+  "{not json",
+  "null",
+  "[]",
+  "[1,2]",
+  "1",
+  '"string"',
+  "true",
+  "\ufeff{}",
+  '{"messages": [}',
+  "\u0000",
+  '{"a":1}{"b":2}',
+  '{"messages":[{"role":"user","content":"Hi"}]}\n',
+];
 /** Bodies that are not JSON or not an object, and bodies over the route's limit (413), declared or chunked. */
 const rawBody = (limitBytes: number) =>
   fc.oneof(
     { weight: 4, arbitrary: fc.constantFrom(...RAW_BODIES).map((raw) => ({ raw, chunked: false })) },
-    { weight: 1, arbitrary: fc.tuple(fc.constantFrom(limitBytes + 1, limitBytes * 2), fc.boolean()).map(([bytes, chunked]) => ({ raw: new Long("a", bytes), chunked })) },
+    {
+      weight: 1,
+      arbitrary: fc.tuple(fc.constantFrom(limitBytes + 1, limitBytes * 2), fc.boolean()).map(([bytes, chunked]) => ({ raw: new Long("a", bytes), chunked })),
+    },
     { weight: 1, arbitrary: fc.string({ maxLength: 200 }).map((raw) => ({ raw, chunked: false })) },
   );
 
 function post(path: fc.Arbitrary<string>, body: fc.Arbitrary<unknown>, limitBytes: number): fc.Arbitrary<FuzzRequest> {
   return fc.oneof(
-    { weight: 30, arbitrary: fc.record({ path, headers: headers(true), body, chunked: fc.constantFrom(false, false, false, true) }).map((r) => ({ method: "POST" as const, ...r })) },
-    { weight: 1, arbitrary: fc.tuple(path, headers(true), rawBody(limitBytes)).map(([p, h, raw]) => ({ method: "POST" as const, path: p, headers: h, ...raw })) },
+    {
+      weight: 30,
+      arbitrary: fc
+        .record({ path, headers: headers(true), body, chunked: fc.constantFrom(false, false, false, true) })
+        .map((r) => ({ method: "POST" as const, ...r })),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.tuple(path, headers(true), rawBody(limitBytes)).map(([p, h, raw]) => ({ method: "POST" as const, path: p, headers: h, ...raw })),
+    },
     // These routes answer other methods with their own 405.
     {
       weight: 1,
@@ -600,8 +942,15 @@ describe("fuzzing every route over HTTP", () => {
 
   it("leaves the host alive and its event loop responsive", async () => {
     await probe.stop();
-    if (process.env.FUZZ_STATS === "true") console.log([...outcomes].sort().map(([key, n]) => `${key}: ${n}`).join("\n"));
-    for (const [signature, { request, count }] of SURVEY ? survey : []) console.log(`SURVEY ${count}x ${signature}\n  ${JSON.stringify(request.headers)} ${(bodyText(request) ?? "").slice(0, 1500)}`);
+    if (process.env.FUZZ_STATS === "true")
+      console.log(
+        [...outcomes]
+          .sort()
+          .map(([key, n]) => `${key}: ${n}`)
+          .join("\n"),
+      );
+    for (const [signature, { request, count }] of SURVEY ? survey : [])
+      console.log(`SURVEY ${count}x ${signature}\n  ${JSON.stringify(request.headers)} ${(bodyText(request) ?? "").slice(0, 1500)}`);
     console.log(`fuzz: ${sent} requests sent; ${probe.count} health probes, the slowest ${Math.round(probe.worst)} ms; ${crashes.length} host crashes`);
     expect(crashes).toEqual([]);
     const child = app.host.service.child;

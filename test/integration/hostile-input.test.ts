@@ -70,7 +70,10 @@ describe("a caller's JSON Schema cannot hurt the process", () => {
     const properties = Object.fromEntries(Array.from({ length: 150 }, (_, i) => [`p${i}`, { type: "string" }]));
     const refs = Object.fromEntries(Array.from({ length: 150 }, (_, i) => [`r${i}`, { $ref: "#/definitions/big" }]));
     const { result, slowestHealthMs } = await whileHealthy(() =>
-      post("/chat", { messages: hello, response_format: jsonSchema({ type: "object", definitions: { big: { type: "object", properties } }, properties: refs }) }),
+      post("/chat", {
+        messages: hello,
+        response_format: jsonSchema({ type: "object", definitions: { big: { type: "object", properties } }, properties: refs }),
+      }),
     );
     expect(result.status).toBe(400);
     expect(result.json.detail).toMatch(/subschemas|\$ref|larger than/);
@@ -203,7 +206,9 @@ function completion(content: string, toolCalls?: unknown[]) {
     object: "chat.completion",
     created: 1_700_000_000,
     model: "Mistral-Large",
-    choices: [{ index: 0, message: { role: "assistant", content, ...(toolCalls ? { tool_calls: toolCalls } : {}) }, finish_reason: toolCalls ? "tool_calls" : "stop" }],
+    choices: [
+      { index: 0, message: { role: "assistant", content, ...(toolCalls ? { tool_calls: toolCalls } : {}) }, finish_reason: toolCalls ? "tool_calls" : "stop" },
+    ],
     usage: { prompt_tokens: 5, completion_tokens: 5, total_tokens: 10 },
   };
 }

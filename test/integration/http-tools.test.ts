@@ -33,7 +33,8 @@ beforeAll(async () => {
     req.on("data", (d: Buffer) => (body += d.toString()));
     req.on("end", () => {
       received.push({ path: req.url ?? "", headers: req.headers, body });
-      if (req.url === "/order") return res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ order: JSON.parse(body).order_id, status: "shipped" }));
+      if (req.url === "/order")
+        return res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ order: JSON.parse(body).order_id, status: "shipped" }));
       if (req.url === "/redirect") return res.writeHead(302, { location: "http://169.254.169.254/metadata" }).end();
       if (req.url === "/big") return res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ pad: "x".repeat(100_000) }));
       if (req.url === "/slow") return setTimeout(() => res.writeHead(200).end("{}"), 3_000);
@@ -132,13 +133,22 @@ describe("HTTP tools without local development's loopback allowance", () => {
       settingsFor(inject("stackSettings"), emulator.url, {
         HTTP_TOOL_ALLOWED_HOSTS: "localhost",
         HTTP_TOOLS: JSON.stringify([
-          { name: "internal_probe", description: "d", url: `https://localhost:${port}/order`, parameters: { type: "object", properties: { order_id: { type: "string" } } } },
+          {
+            name: "internal_probe",
+            description: "d",
+            url: `https://localhost:${port}/order`,
+            parameters: { type: "object", properties: { order_id: { type: "string" } } },
+          },
         ]),
       }),
     );
     try {
       const before = received.length;
-      const { json } = await postJson(`${strict.url}/api/chat`, { messages: [{ role: "user", content: "Run the internal probe" }], server_tools: ["internal_probe"] }, { "api-key": "dev-key" });
+      const { json } = await postJson(
+        `${strict.url}/api/chat`,
+        { messages: [{ role: "user", content: "Run the internal probe" }], server_tools: ["internal_probe"] },
+        { "api-key": "dev-key" },
+      );
       expect(json.steps[0].error).toBe("The tool's address is not allowed.");
       expect(received.length).toBe(before);
     } finally {

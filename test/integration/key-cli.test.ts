@@ -47,7 +47,10 @@ describe("npm run key", () => {
 
   it("refuses bad names and commands with usage and exit code 2", async () => {
     for (const args of [["create", "bad name"], ["delete", "x"], ["create"]]) {
-      const failure = await run(process.execPath, [CLI, ...args]).then(() => undefined, (error: { code: number; stderr: string }) => error);
+      const failure = await run(process.execPath, [CLI, ...args]).then(
+        () => undefined,
+        (error: { code: number; stderr: string }) => error,
+      );
       expect(failure?.code).toBe(2);
       expect(failure?.stderr).toContain("Usage: npm run key -- create NAME");
     }

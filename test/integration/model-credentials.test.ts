@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { ManagedIdentityEndpoint } from "../../dev/identity/managed-identity-endpoint.js";
 import { LocalKeyVault, type StartedVault, VAULT_RESOURCE } from "../../dev/keyvault/local-key-vault.js";
-import { type TlsFront, startTlsFront } from "../../dev/stack/tls-front.js";
+import { startTlsFront, type TlsFront } from "../../dev/stack/tls-front.js";
 import { postJson, startEmulator } from "../support/emulator.js";
 import { settingsFor, startHost } from "../support/host.js";
 
@@ -45,7 +45,11 @@ function hostSettings(clientId: string): Record<string, string> {
 }
 
 async function chat(host: Host, model: string) {
-  const answer = await postJson(`${host.url}/api/chat/completions`, { model, messages: [{ role: "user", content: "Hi" }], max_tokens: 5 }, { "api-key": "dev-key" });
+  const answer = await postJson(
+    `${host.url}/api/chat/completions`,
+    { model, messages: [{ role: "user", content: "Hi" }], max_tokens: 5 },
+    { "api-key": "dev-key" },
+  );
   responses.push(answer.text, JSON.stringify([...answer.response.headers]));
   return answer;
 }
@@ -177,8 +181,12 @@ describe("failing closed", () => {
       expect(small.json).toMatchObject({ error: { code: "model_credential_unavailable" } });
       expect(chatAttempts()).toHaveLength(0);
       const { checks } = await readiness(host);
-      expect(checks.find((c) => c.name === "credential:mistral-large")?.detail).toBe("MODEL_MISTRAL_LARGE_KEY_SECRET_URI: the app's identity could not get a token");
-      expect(checks.find((c) => c.name === "credential:mistral-small")?.detail).toBe(`the app's identity could not get a token for ${COGNITIVE_SERVICES}/.default`);
+      expect(checks.find((c) => c.name === "credential:mistral-large")?.detail).toBe(
+        "MODEL_MISTRAL_LARGE_KEY_SECRET_URI: the app's identity could not get a token",
+      );
+      expect(checks.find((c) => c.name === "credential:mistral-small")?.detail).toBe(
+        `the app's identity could not get a token for ${COGNITIVE_SERVICES}/.default`,
+      );
     } finally {
       await host.stop();
     }

@@ -1,4 +1,4 @@
-import { type Server, type ServerResponse, createServer } from "node:http";
+import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { inspect } from "node:util";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -210,7 +210,13 @@ async function sseModel(finish: (res: ServerResponse) => void) {
     req.resume();
     responses.push(res);
     res.writeHead(200, { "content-type": "text/event-stream" });
-    const chunk = { id: "c1", object: "chat.completion.chunk", created: 1, model: "Mistral-Large", choices: [{ index: 0, delta: { content: "hi" }, finish_reason: "stop" }] };
+    const chunk = {
+      id: "c1",
+      object: "chat.completion.chunk",
+      created: 1,
+      model: "Mistral-Large",
+      choices: [{ index: 0, delta: { content: "hi" }, finish_reason: "stop" }],
+    };
     res.write(`data: ${JSON.stringify(chunk)}\n\ndata: [DONE]\n\n`);
     finish(res);
   });
@@ -220,10 +226,11 @@ async function sseModel(finish: (res: ServerResponse) => void) {
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}/mistral-large`,
     responses,
     connections: () => connections,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -277,7 +284,11 @@ function modelPortConfig(endpoint: string) {
 
 describe("AzureModelPort.info", () => {
   it("returns exactly the three fields of /info", async () => {
-    expect(await port({ alias: "mistral-small" }).info()).toEqual({ model_name: "Mistral-Small", model_type: "chat-completions", model_provider_name: "MistralAI" });
+    expect(await port({ alias: "mistral-small" }).info()).toEqual({
+      model_name: "Mistral-Small",
+      model_type: "chat-completions",
+      model_provider_name: "MistralAI",
+    });
     // A Foundry-style endpoint serves every deployment at `/models`: the info asked for is this deployment's.
     const shared = await port({ alias: "mistral-small", endpoint: `${emulator.url}/models` }).info();
     expect(shared.model_name).toBe("Mistral-Small");

@@ -9,9 +9,19 @@ import { APP_ROOT } from "../support/host.js";
 /** What `npm start` runs after the build: the three services up, a working example printed, Ctrl-C stops all. */
 describe("npm start", () => {
   it("starts Azurite, the emulator and the functions, prints working URLs, and stops everything on SIGINT", async () => {
-    const ports = { PORT: await freePort(), EMULATOR_PORT: await freePort(), AZURITE_BLOB_PORT: await freePort(), AZURITE_QUEUE_PORT: await freePort(), AZURITE_TABLE_PORT: await freePort() };
+    const ports = {
+      PORT: await freePort(),
+      EMULATOR_PORT: await freePort(),
+      AZURITE_BLOB_PORT: await freePort(),
+      AZURITE_QUEUE_PORT: await freePort(),
+      AZURITE_TABLE_PORT: await freePort(),
+    };
     // The sample settings, whatever a developer's own local.settings.json says.
-    const env = { PATH: process.env.PATH, LOCAL_SETTINGS: "local.settings.sample.json", ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])) };
+    const env = {
+      PATH: process.env.PATH,
+      LOCAL_SETTINGS: "local.settings.sample.json",
+      ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
+    };
     const child = spawn(process.execPath, [join(APP_ROOT, "dist", "dev", "start.js")], { env, cwd: APP_ROOT });
     let output = "";
     child.stdout.on("data", (d: Buffer) => (output += d.toString()));

@@ -37,7 +37,13 @@ function setup(options: { connectionString?: string; timeoutMs?: number; maxAtte
   tables.push(tableName);
   const clock = { now: T0 };
   const newStore = (connectionString = options.connectionString ?? AZURITE) =>
-    new TableQuotaStore({ storage: { kind: "connectionString", connectionString: new Secret(connectionString) }, tableName, now: () => clock.now, timeoutMs: options.timeoutMs, maxAttempts: options.maxAttempts });
+    new TableQuotaStore({
+      storage: { kind: "connectionString", connectionString: new Secret(connectionString) },
+      tableName,
+      now: () => clock.now,
+      timeoutMs: options.timeoutMs,
+      maxAttempts: options.maxAttempts,
+    });
   const rows = TableClient.fromConnectionString(AZURITE, tableName, { allowInsecureConnection: true });
   const row = async (window: string, rowKey: string) => {
     const entity = await rows.getEntity<{ requests: number; tokens: number; expiresAt: Date }>(window, rowKey);
@@ -192,10 +198,12 @@ describe("TableQuotaStore against Azurite", () => {
     await a.admit(countersOf.a, 1);
     await b.admit(countersOf.b, 1);
     const fire = (store: TableQuotaStore, counters: QuotaCounter[]) =>
-      Promise.all(Array.from({ length: 40 }, async () => {
-        await sleep(Math.random() * 30);
-        return store.admit(counters, 1);
-      }));
+      Promise.all(
+        Array.from({ length: 40 }, async () => {
+          await sleep(Math.random() * 30);
+          return store.admit(counters, 1);
+        }),
+      );
     const [fromA, fromB] = await Promise.all([fire(a, countersOf.a), fire(b, countersOf.b)]);
 
     const admittedA = 1 + fromA.filter((x) => x.admitted).length;
@@ -221,10 +229,12 @@ describe("TableQuotaStore against Azurite", () => {
     await b.admit(pair, 1_000);
 
     const charges = (store: TableQuotaStore, deltas: number[]) =>
-      Promise.all(deltas.map(async (delta) => {
-        await sleep(Math.random() * 30);
-        await store.charge(keys, W0, delta);
-      }));
+      Promise.all(
+        deltas.map(async (delta) => {
+          await sleep(Math.random() * 30);
+          await store.charge(keys, W0, delta);
+        }),
+      );
     await Promise.all([charges(a, Array(30).fill(7)), charges(b, [...Array(20).fill(-3), ...Array(10).fill(13)])]);
 
     const expected = 2_000 + 30 * 7 - 20 * 3 + 10 * 13;
@@ -358,7 +368,11 @@ describe("TableQuotaStore against Azurite", () => {
     await store.admit(dev, 1);
 
     proxy.faults.push("silent");
-    await expect(store.admit(dev, 1)).rejects.toMatchObject({ name: "QuotaStoreError", code: "timeout", message: "Quota storage did not answer within 300 ms." });
+    await expect(store.admit(dev, 1)).rejects.toMatchObject({
+      name: "QuotaStoreError",
+      code: "timeout",
+      message: "Quota storage did not answer within 300 ms.",
+    });
     expect(await store.admit(dev, 1)).toMatchObject({ admitted: true, remaining: { "caller:key:dev": { requests: 8 } } });
     expect(await row(W0, "caller:key:dev")).toMatchObject({ requests: 2 });
   });

@@ -103,7 +103,10 @@ describe("tokens per minute across two instances", () => {
     expect(answers.some((a) => a.status === 429)).toBe(true);
     // Each reservation (prompt estimate + max_tokens) covers what the call used: no overshoot at all.
     expect(used).toBeLessThanOrEqual(LIMIT);
-    const booked = await eventually(() => counters(app.table), (c) => c["caller:key:dev"]?.tokens === used);
+    const booked = await eventually(
+      () => counters(app.table),
+      (c) => c["caller:key:dev"]?.tokens === used,
+    );
     expect(booked["caller:key:dev"]).toEqual({ requests: admitted.length, tokens: used });
     expect(booked["deployment:mistral-large"]).toEqual({ requests: admitted.length, tokens: used });
   });
@@ -116,9 +119,18 @@ describe("charging streamed answers", () => {
     await awayFromMinuteEnd();
     const host = app.hosts[0] as Host;
     const whole = await chat(host, question("Stream me something", { stream: true, stream_options: { include_usage: true } }));
-    const usage = JSON.parse(whole.text.split("\n\n").filter((f) => f.includes('"usage"')).pop()?.slice(6) ?? "{}").usage;
+    const usage = JSON.parse(
+      whole.text
+        .split("\n\n")
+        .filter((f) => f.includes('"usage"'))
+        .pop()
+        ?.slice(6) ?? "{}",
+    ).usage;
     expect(usage.total_tokens).toBeGreaterThan(0);
-    const afterWhole = await eventually(() => counters(app.table), (c) => c["caller:key:dev"]?.tokens === usage.total_tokens);
+    const afterWhole = await eventually(
+      () => counters(app.table),
+      (c) => c["caller:key:dev"]?.tokens === usage.total_tokens,
+    );
     expect(afterWhole["caller:key:dev"]).toEqual({ requests: 1, tokens: usage.total_tokens });
 
     await postJson(`${app.emulator.url}/_emulator/faults`, { faults: [{ reset_after_chunks: 3 }] });
@@ -127,7 +139,10 @@ describe("charging streamed answers", () => {
     // The prompt's estimate and the text sent before the reset (of its 3 chunks, the first carried only
     // the role), not the 60 tokens of max_tokens reserved.
     const prompt = estimatePromptTokens(question("Stream me something").messages);
-    const afterBroken = await eventually(() => counters(app.table), (c) => c["caller:key:dev"]?.requests === 2 && c["caller:key:dev"].tokens < usage.total_tokens + 60);
+    const afterBroken = await eventually(
+      () => counters(app.table),
+      (c) => c["caller:key:dev"]?.requests === 2 && c["caller:key:dev"].tokens < usage.total_tokens + 60,
+    );
     expect(afterBroken["caller:key:dev"]).toEqual({ requests: 2, tokens: usage.total_tokens + prompt + 2 });
   });
 });

@@ -60,7 +60,13 @@ describe("readiness with failing dependencies", () => {
     const response = await fetch(`${host.url}/api/info`, { headers: { "api-key": "dev-key" } });
     expect(response.status).toBe(200);
     const { deployments } = (await response.json()) as any;
-    expect(deployments[0]).toEqual({ alias: "mistral-large", default: true, model_name: "Mistral-Large", model_type: "chat-completions", model_provider_name: "MistralAI" });
+    expect(deployments[0]).toEqual({
+      alias: "mistral-large",
+      default: true,
+      model_name: "Mistral-Large",
+      model_type: "chat-completions",
+      model_provider_name: "MistralAI",
+    });
     expect(deployments[1]).toMatchObject({ alias: "mistral-small", error: { code: "upstream_unreachable" } });
   });
 });

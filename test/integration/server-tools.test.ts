@@ -18,8 +18,14 @@ const rules: ScenarioRule[] = [
   },
   { match: { last_user_contains: "bad arguments", tool: "get_flight_info" }, tool_call: { name: "get_flight_info", arguments: { origin_city: "Miami" } } },
   { match: { last_user_contains: "book a hotel", tool: "get_flight_info" }, tool_call: { name: "book_hotel", arguments: { city: "Paris" } } },
-  { match: { last_user_contains: "loop forever", tool: "get_flight_info" }, tool_call: { name: "get_flight_info", arguments: { origin_city: "A", destination_city: "B" } } },
-  { match: { last_user_contains: "loop forever", after_tool: "get_flight_info" }, tool_call: { name: "get_flight_info", arguments: { origin_city: "A", destination_city: "B" } } },
+  {
+    match: { last_user_contains: "loop forever", tool: "get_flight_info" },
+    tool_call: { name: "get_flight_info", arguments: { origin_city: "A", destination_city: "B" } },
+  },
+  {
+    match: { last_user_contains: "loop forever", after_tool: "get_flight_info" },
+    tool_call: { name: "get_flight_info", arguments: { origin_city: "A", destination_city: "B" } },
+  },
 ];
 
 let emulator: Awaited<ReturnType<typeof startEmulator>>;
@@ -38,16 +44,24 @@ beforeEach(() => emulator.emulator.reset());
 const ask = (content: string, extra: Record<string, unknown> = {}) =>
   postJson(`${host.url}/api/chat`, { messages: [{ role: "user", content }], server_tools: ["get_flight_info"], ...extra }, { "api-key": "dev-key" });
 const toolMessages = (requestIndex: number) =>
-  ((emulator.emulator.log.entries()[requestIndex]?.body as { messages: Array<{ role: string; content: string; tool_call_id?: string }> }).messages ?? []).filter((m) => m.role === "tool");
+  (
+    (emulator.emulator.log.entries()[requestIndex]?.body as { messages: Array<{ role: string; content: string; tool_call_id?: string }> }).messages ?? []
+  ).filter((m) => m.role === "tool");
 
 describe("server-run tools, JSON", () => {
   it("runs the seed's flight example in one call and lists the step", async () => {
     const { status, json } = await ask("When is the next flight from Miami to Seattle?");
     expect(status).toBe(200);
-    expect(json.message.content).toBe("There are no flights available from Miami to Seattle. You should take a train, specially if it helps to reduce CO2 emissions.");
+    expect(json.message.content).toBe(
+      "There are no flights available from Miami to Seattle. You should take a train, specially if it helps to reduce CO2 emissions.",
+    );
     expect(json.steps).toEqual([
       {
-        tool_call: { id: expect.stringMatching(/^[A-Za-z0-9]{9}$/), name: "get_flight_info", arguments: '{"origin_city":"Miami","destination_city":"Seattle"}' },
+        tool_call: {
+          id: expect.stringMatching(/^[A-Za-z0-9]{9}$/),
+          name: "get_flight_info",
+          arguments: '{"origin_city":"Miami","destination_city":"Seattle"}',
+        },
         result: { info: "There are no flights available from Miami to Seattle. You should take a train, specially if it helps to reduce CO2 emissions." },
       },
     ]);
@@ -66,12 +80,21 @@ describe("server-run tools, JSON", () => {
       "There are no flights available from Miami to Seattle. You should take a train, specially if it helps to reduce CO2 emissions.",
       "There are no flights available from Paris to Berlin. You should take a train, specially if it helps to reduce CO2 emissions.",
     ]);
-    expect(toolMessages(1).map((m) => m.tool_call_id).sort()).toEqual(json.steps.map((s: { tool_call: { id: string } }) => s.tool_call.id).sort());
+    expect(
+      toolMessages(1)
+        .map((m) => m.tool_call_id)
+        .sort(),
+    ).toEqual(json.steps.map((s: { tool_call: { id: string } }) => s.tool_call.id).sort());
   });
 
   it("gives the model a tool error for invalid arguments, without running the tool", async () => {
     const { json } = await ask("Use bad arguments");
-    expect(json.steps).toEqual([{ tool_call: expect.objectContaining({ name: "get_flight_info" }), error: "Invalid arguments: the arguments must have required property 'destination_city'." }]);
+    expect(json.steps).toEqual([
+      {
+        tool_call: expect.objectContaining({ name: "get_flight_info" }),
+        error: "Invalid arguments: the arguments must have required property 'destination_city'.",
+      },
+    ]);
     expect(JSON.parse(toolMessages(1)[0]?.content ?? "{}")).toEqual({ error: json.steps[0].error });
     expect(json.message.content).toContain("Invalid arguments");
   });
@@ -113,7 +136,10 @@ describe("server-run tools, stream", () => {
     expect(kinds.slice(3, -1).every((k) => k === "delta")).toBe(true);
     expect(kinds.at(-1)).toBe("done");
     expect(events[2]?.data).toEqual({ id: events[1]?.data.id, name: "get_flight_info", content: { info: expect.stringContaining("from Miami to Seattle") } });
-    const text = events.filter((e) => e.event === "delta").map((e) => e.data.content).join("");
+    const text = events
+      .filter((e) => e.event === "delta")
+      .map((e) => e.data.content)
+      .join("");
     expect(events.at(-1)?.data.message.content).toBe(text);
     expect(text).toContain("There are no flights available from Miami to Seattle.");
   });

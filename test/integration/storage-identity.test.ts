@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { ManagedIdentityEndpoint } from "../../dev/identity/managed-identity-endpoint.js";
 import { createVaultCertificate } from "../../dev/keyvault/vault-certificate.js";
-import { type Service, freePort, spawnService, waitUntilReady } from "../../dev/stack/processes.js";
+import { freePort, type Service, spawnService, waitUntilReady } from "../../dev/stack/processes.js";
 import { postJson, startEmulator } from "../support/emulator.js";
 import { APP_ROOT, settingsFor, startHost } from "../support/host.js";
 
@@ -42,9 +42,22 @@ beforeAll(async () => {
     "azurite",
     [
       join(APP_ROOT, "node_modules", "azurite", "dist", "src", "azurite.js"),
-      "--silent", "--inMemoryPersistence", "--disableTelemetry", "--skipApiVersionCheck",
-      "--oauth", "basic", "--cert", join(dir, "cert.pem"), "--key", join(dir, "key.pem"),
-      "--blobPort", String(await freePort()), "--queuePort", String(await freePort()), "--tablePort", String(tablePort),
+      "--silent",
+      "--inMemoryPersistence",
+      "--disableTelemetry",
+      "--skipApiVersionCheck",
+      "--oauth",
+      "basic",
+      "--cert",
+      join(dir, "cert.pem"),
+      "--key",
+      join(dir, "key.pem"),
+      "--blobPort",
+      String(await freePort()),
+      "--queuePort",
+      String(await freePort()),
+      "--tablePort",
+      String(tablePort),
     ],
     { env: process.env, echo: false, cwd: dir },
   );

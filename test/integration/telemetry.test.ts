@@ -59,10 +59,18 @@ async function runScenario(overrides: Record<string, string>): Promise<Run> {
   };
   const fault = (faults: unknown[]) => postJson(`${emulator.url}/_emulator/faults`, { faults });
   try {
-    await call("json", "/chat/completions", { messages: [{ role: "user", content: PROMPT }], max_tokens: 20 }, { traceparent: `00-${TRACE_ID}-00f067aa0ba902b7-01` });
+    await call(
+      "json",
+      "/chat/completions",
+      { messages: [{ role: "user", content: PROMPT }], max_tokens: 20 },
+      { traceparent: `00-${TRACE_ID}-00f067aa0ba902b7-01` },
+    );
     await call("stream", "/chat/completions", { messages: [{ role: "user", content: PROMPT }], stream: true, stream_options: { include_usage: true } });
     await call("tools", "/chat", { messages: [{ role: "user", content: "What's the next flight from Miami to Seattle?" }], server_tools: ["get_flight_info"] });
-    await call("streamTools", "/chat/stream", { messages: [{ role: "user", content: "What's the next flight from Miami to Seattle?" }], server_tools: ["get_flight_info"] });
+    await call("streamTools", "/chat/stream", {
+      messages: [{ role: "user", content: "What's the next flight from Miami to Seattle?" }],
+      server_tools: ["get_flight_info"],
+    });
     await fault([{ status: 500 }]);
     await call("retried", "/chat/completions", { messages: [{ role: "user", content: PROMPT }], max_tokens: 5 });
     await fault([{ status: 429, headers: { "retry-after": "86400" } }]);
@@ -83,7 +91,9 @@ const requestFor = (run: Run, requestId: string | null) => ofType(run, "RequestD
 const dependenciesOf = (run: Run, requestId: string | null) => ofType(run, "RemoteDependencyData").filter((e) => e.tags?.["ai.operation.id"] === requestId);
 const metric = (run: Run, name: string) =>
   ofType(run, "MetricData").flatMap((e) =>
-    ((e.data?.baseData?.metrics ?? []) as { name: string; value: number; count?: number }[]).filter((m) => m.name === name).map((m) => ({ ...m, properties: props(e) })),
+    ((e.data?.baseData?.metrics ?? []) as { name: string; value: number; count?: number }[])
+      .filter((m) => m.name === name)
+      .map((m) => ({ ...m, properties: props(e) })),
   );
 
 describe("telemetry, content capture off (the default)", () => {
@@ -123,7 +133,13 @@ describe("telemetry, content capture off (the default)", () => {
     });
     const stream = dependenciesOf(run, run.answers.stream?.requestId ?? null)[0];
     expect(Number(props(stream as Envelope)["gen_ai.response.time_to_first_chunk"])).toBeGreaterThan(0);
-    const usage = JSON.parse(run.answers.stream?.text.split("\n\n").filter((f) => f.includes('"usage"')).pop()?.slice(6) ?? "{}").usage;
+    const usage = JSON.parse(
+      run.answers.stream?.text
+        .split("\n\n")
+        .filter((f) => f.includes('"usage"'))
+        .pop()
+        ?.slice(6) ?? "{}",
+    ).usage;
     expect(props(stream as Envelope)["gen_ai.usage.output_tokens"]).toBe(String(usage.completion_tokens));
   });
 
@@ -154,7 +170,12 @@ describe("telemetry, content capture off (the default)", () => {
     expect(metric(run, "gen_ai.client.operation.time_to_first_chunk").length).toBeGreaterThan(0);
     const problems = metric(run, "app.request.problems").map((m) => [m.properties["app.problem.category"], m.properties["app.problem.reason"]]);
     expect(run.answers.throttled?.status).toBe(429);
-    expect(problems).toEqual(expect.arrayContaining([["throttled", run.answers.throttled?.json.error.code], ["failed", "upstream_unavailable"]]));
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        ["throttled", run.answers.throttled?.json.error.code],
+        ["failed", "upstream_unavailable"],
+      ]),
+    );
   });
 
   it("carries no prompt, no answer and no key", () => {

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ModelEmulator, type EmulatorOptions } from "../../dev/emulator/emulator.js";
+import { type EmulatorOptions, ModelEmulator } from "../../dev/emulator/emulator.js";
 import { loadScenarios } from "../../dev/emulator/scenarios.js";
 
 export const EMULATOR_KEY = "emulator-key";

@@ -1,7 +1,16 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expiredCall } from "../../src/inference/expired.js";
-import type { ChatCompletion, ChatCompletionChunk, ChatCompletionsBody, ModelCallOptions, ModelInfo, ModelPort, WireToolCall, WireUsage } from "../../src/inference/index.js";
+import type {
+  ChatCompletion,
+  ChatCompletionChunk,
+  ChatCompletionsBody,
+  ModelCallOptions,
+  ModelInfo,
+  ModelPort,
+  WireToolCall,
+  WireUsage,
+} from "../../src/inference/index.js";
 import { ModelError } from "../../src/lib/model-error.js";
 import type { RecordedStream } from "./record-streams.js";
 
@@ -149,7 +158,12 @@ export class FakeModel implements ModelPort {
         }
         if (recording.stalled) await stalled(options);
         if (!recording.done) {
-          throw new ModelError({ kind: "network", status: 502, code: "upstream_stream_incomplete", message: "The model's stream ended before it was complete." });
+          throw new ModelError({
+            kind: "network",
+            status: 502,
+            code: "upstream_stream_incomplete",
+            message: "The model's stream ended before it was complete.",
+          });
         }
         ended = true;
         call.outcome = "done";
@@ -207,7 +221,10 @@ function stalled(options: ModelCallOptions): Promise<never> {
     const end = () => {
       clearTimeout(timer);
       options.signal?.removeEventListener("abort", end);
-      reject(expiredCall(options) ?? new ModelError({ kind: "timeout", status: 504, code: "upstream_timeout", message: "The model did not answer in time.", blame: "caller" }));
+      reject(
+        expiredCall(options) ??
+          new ModelError({ kind: "timeout", status: 504, code: "upstream_timeout", message: "The model did not answer in time.", blame: "caller" }),
+      );
     };
     const timer = options.deadlineAt === undefined ? undefined : setTimeout(end, Math.max(0, options.deadlineAt - Date.now()));
     if (options.signal?.aborted) end();
@@ -240,6 +257,10 @@ export function withText(text: string): ChunkEdit {
 }
 
 /** A model failure as the adapter reports an upstream answer of `status`. */
-export function upstreamFailure(status: number, code = status === 503 ? "service_unavailable" : `http_${status}`, message = `The model endpoint answered ${status}.`): ModelError {
+export function upstreamFailure(
+  status: number,
+  code = status === 503 ? "service_unavailable" : `http_${status}`,
+  message = `The model endpoint answered ${status}.`,
+): ModelError {
   return new ModelError({ kind: "upstream", status, code, message });
 }

@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import type { TestProject } from "vitest/node";
-import { startLocalStack } from "../../dev/stack/local-stack.js";
 import { readSettingsFile } from "../../dev/stack/local-settings.js";
+import { startLocalStack } from "../../dev/stack/local-stack.js";
 import { freePort } from "../../dev/stack/processes.js";
 
 /**

@@ -1,9 +1,9 @@
-import { randomBytes } from "node:crypto";
 import { spawn } from "node:child_process";
-import { afterAll, beforeAll, beforeEach, inject } from "vitest";
-import { startEmulator } from "./emulator.js";
+import { randomBytes } from "node:crypto";
 import { resolve } from "node:path";
-import { type Service, answers, freePort, spawnService, waitUntilReady } from "../../dev/stack/processes.js";
+import { afterAll, beforeAll, beforeEach, inject } from "vitest";
+import { answers, freePort, type Service, spawnService, waitUntilReady } from "../../dev/stack/processes.js";
+import { startEmulator } from "./emulator.js";
 
 export const APP_ROOT = resolve(__dirname, "..", "..");
 const HOST_MAIN = resolve(APP_ROOT, "dist", "dev", "host", "main.js");

@@ -183,7 +183,9 @@ export async function recordStreams(outDir?: string): Promise<RecordedStream[]> 
       body: JSON.stringify({ faults: [{ stall_after_chunks: 3 }] }),
     });
     if (queued.status !== 201) throw new Error(`the stall fault was refused: ${queued.status} ${await queued.text()}`);
-    await record("stall", plain, (r) => (r.stalled && !r.done && r.chunks.length === 3 ? undefined : `expected 3 chunks then a stall, got ${r.chunks.length} (done ${r.done})`));
+    await record("stall", plain, (r) =>
+      r.stalled && !r.done && r.chunks.length === 3 ? undefined : `expected 3 chunks then a stall, got ${r.chunks.length} (done ${r.done})`,
+    );
     const outcome = emulator.log.entries().at(-1)?.outcome as { fault?: string } | undefined;
     if (outcome?.fault !== "stall") throw new Error(`the emulator did not log the stall: ${JSON.stringify(outcome)}`);
 

@@ -1,7 +1,7 @@
 import { readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { LAYERS, edgesOf, violations } from "../support/layers.js";
+import { edgesOf, LAYERS, violations } from "../support/layers.js";
 
 const SRC = resolve(__dirname, "..", "..", "src");
 
@@ -24,6 +24,11 @@ describe("the layers of src/", () => {
         { from: join("http", "handler.ts"), to: "runtime.ts" },
         { from: join("functions", "chat.ts"), to: join("chat", "engine.ts") },
       ]),
-    ).toEqual([`${join("chat", "engine.ts")} -> ${join("http", "sse.ts")}`, `${join("chat", "engine.ts")} -> ${join("dropin", "stream-chunks.ts")}`, `${join("lib", "problem.ts")} -> ${join("config", "types.ts")}`, `${join("http", "handler.ts")} -> runtime.ts`]);
+    ).toEqual([
+      `${join("chat", "engine.ts")} -> ${join("http", "sse.ts")}`,
+      `${join("chat", "engine.ts")} -> ${join("dropin", "stream-chunks.ts")}`,
+      `${join("lib", "problem.ts")} -> ${join("config", "types.ts")}`,
+      `${join("http", "handler.ts")} -> runtime.ts`,
+    ]);
   });
 });

@@ -20,7 +20,10 @@ describe("toSwaggerSchema", () => {
 
   it("labels properties, keeps required and ranges, and turns records into additionalProperties", () => {
     const out = convert(
-      Type.Object({ max_tokens: Type.Integer({ minimum: 1 }), extra: Type.Optional(Type.Record(Type.String(), Type.Unknown())) }, { additionalProperties: false }),
+      Type.Object(
+        { max_tokens: Type.Integer({ minimum: 1 }), extra: Type.Optional(Type.Record(Type.String(), Type.Unknown())) },
+        { additionalProperties: false },
+      ),
     );
     expect(out).toEqual({
       type: "object",

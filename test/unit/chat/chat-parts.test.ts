@@ -2,11 +2,11 @@ import { describe, expect, it } from "vitest";
 import { toChatResponse } from "../../../src/chat/from-wire.js";
 import { outputValidator } from "../../../src/chat/json-output.js";
 import type { ChatRequest } from "../../../src/chat/schema.js";
-import { ToolCallIds } from "../../../src/chat/tool-call-ids.js";
 import { toWireRequest } from "../../../src/chat/to-wire.js";
+import { ToolCallIds } from "../../../src/chat/tool-call-ids.js";
 import { fieldName, validateChatRequest } from "../../../src/chat/validate-request.js";
-import { HttpProblem } from "../../../src/lib/problem.js";
 import type { ChatCompletion } from "../../../src/inference/index.js";
+import { HttpProblem } from "../../../src/lib/problem.js";
 
 describe("ToolCallIds", () => {
   it("keeps ids Mistral accepts and maps others to 9 letters and digits, consistently and reversibly", () => {
@@ -82,7 +82,13 @@ describe("toChatResponse", () => {
     id: "c",
     created: 1,
     model: "Mistral-Large",
-    choices: [{ index: 0, message: { role: "assistant", content, tool_calls: [{ id: "abcdefghi", type: "function", function: { name: "f", arguments: "{}" } }] }, finish_reason: finish }],
+    choices: [
+      {
+        index: 0,
+        message: { role: "assistant", content, tool_calls: [{ id: "abcdefghi", type: "function", function: { name: "f", arguments: "{}" } }] },
+        finish_reason: finish,
+      },
+    ],
     usage: { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 },
   });
 
@@ -97,7 +103,10 @@ describe("toChatResponse", () => {
   });
 
   it("parses JSON answers against the caller's schema", () => {
-    const request: ChatRequest = { messages: [], response_format: { type: "json_schema", json_schema: { name: "n", schema: { type: "object", required: ["a"] } } } };
+    const request: ChatRequest = {
+      messages: [],
+      response_format: { type: "json_schema", json_schema: { name: "n", schema: { type: "object", required: ["a"] } } },
+    };
     const validate = outputValidator(request);
     expect(toChatResponse(completion('{"a":1}'), "m", new ToolCallIds(), request, validate).message.parsed).toEqual({ a: 1 });
     expect(() => toChatResponse(completion("{}"), "m", new ToolCallIds(), request, validate)).toThrow("must have required property 'a'");

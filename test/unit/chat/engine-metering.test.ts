@@ -7,11 +7,11 @@ import { type ChatCompletionsBody, ModelRegistry, type WireUsage } from "../../.
 import { ModelPipeline } from "../../../src/inference/model-pipeline.js";
 import { HttpProblem } from "../../../src/lib/problem.js";
 import { CallerMeter } from "../../../src/quotas/caller-meter.js";
-import { type Admission, type QuotaCounter, type QuotaRemaining, type QuotaStore, estimatePromptTokens } from "../../../src/quotas/index.js";
+import { type Admission, estimatePromptTokens, type QuotaCounter, type QuotaRemaining, type QuotaStore } from "../../../src/quotas/index.js";
 import type { ServerTool } from "../../../src/tools/server-tool.js";
 import { ToolRegistry } from "../../../src/tools/tool-registry.js";
 import { seed } from "../../support/emulator.js";
-import { FakeModel, type StreamName, type Turn, recordedUsage, upstreamFailure } from "../../support/fake-model.js";
+import { FakeModel, recordedUsage, type StreamName, type Turn, upstreamFailure } from "../../support/fake-model.js";
 
 const WINDOW = "202601010000";
 
@@ -33,7 +33,14 @@ class MemoryQuotaStore implements QuotaStore {
     }
     for (const { key, limits } of counters) {
       const used = this.used(key);
-      const reason = estimatedTokens > limits.tokensPerMinute ? "too_large" : used.requests + 1 > limits.requestsPerMinute ? "requests" : used.tokens + estimatedTokens > limits.tokensPerMinute ? "tokens" : undefined;
+      const reason =
+        estimatedTokens > limits.tokensPerMinute
+          ? "too_large"
+          : used.requests + 1 > limits.requestsPerMinute
+            ? "requests"
+            : used.tokens + estimatedTokens > limits.tokensPerMinute
+              ? "tokens"
+              : undefined;
       if (reason) return { admitted: false, window: WINDOW, retryAfterSeconds: 42, limiting: key, reason, remaining };
     }
     for (const { key } of counters) {
@@ -101,10 +108,26 @@ function metered(turns: Turn[], options: { quotas?: QuotaConfig; maxRetries?: nu
   const chat: ChatRuntime = {
     models: new ModelRegistry([pipeline]),
     tools: new ToolRegistry([flightTool]),
-    config: { maxTokens: 4_096, tools: { timeoutMs: 1_000, maxOutputBytes: 16_384, maxIterations: 5, maxCallsPerTurn: 8, maxCallsPerRequest: 32, maxConcurrent: 4, maxConcurrentPerInstance: 64 } },
+    config: {
+      maxTokens: 4_096,
+      tools: {
+        timeoutMs: 1_000,
+        maxOutputBytes: 16_384,
+        maxIterations: 5,
+        maxCallsPerTurn: 8,
+        maxCallsPerRequest: 32,
+        maxConcurrent: 4,
+        maxConcurrentPerInstance: 64,
+      },
+    },
   };
   const open = async (body: unknown, stream: boolean) =>
-    openChat(await prepareChat(body, chat, { meter, callerId: "key:test" }), { models: chat.models, allowFallback: false, stream, deadlineAt: Date.now() + 10_000 });
+    openChat(await prepareChat(body, chat, { meter, callerId: "key:test" }), {
+      models: chat.models,
+      allowFallback: false,
+      stream,
+      deadlineAt: Date.now() + 10_000,
+    });
   return { model, store, lost, open };
 }
 

@@ -15,12 +15,12 @@ import { seed } from "../../support/emulator.js";
 import {
   type ChunkEdit,
   FakeModel,
-  type StreamName,
-  type Turn,
   recordedChunks,
   recordedDeltas,
   recordedToolCalls,
   recordedUsage,
+  type StreamName,
+  type Turn,
   upstreamFailure,
   withText,
   withToolCallIds,
@@ -56,7 +56,11 @@ function flightTool() {
 }
 
 function runtime(models: ModelRegistry, options: { tools?: ServerTool[]; maxIterations?: number } = {}): ChatRuntime {
-  return { models, tools: new ToolRegistry(options.tools ?? []), config: { maxTokens: 4_096, tools: { ...TOOL_LIMITS, maxIterations: options.maxIterations ?? TOOL_LIMITS.maxIterations } } };
+  return {
+    models,
+    tools: new ToolRegistry(options.tools ?? []),
+    config: { maxTokens: 4_096, tools: { ...TOOL_LIMITS, maxIterations: options.maxIterations ?? TOOL_LIMITS.maxIterations } },
+  };
 }
 
 /** The turn that plays `name` for the shape asked: a stream, or one whole completion. */
@@ -139,7 +143,9 @@ describe("openChat: a text answer", () => {
 
   it("stream shape: start, one delta per recorded piece of text, then done with the same answer as JSON", async () => {
     const streamed = await run(hello, runtime(new ModelRegistry([new FakeModel("mistral-large", [{ stream: "text" }])])), { stream: true });
-    const whole = await collectChat((await open(hello, runtime(new ModelRegistry([new FakeModel("mistral-large", [{ completion: "text" }])])), { stream: false })).parts);
+    const whole = await collectChat(
+      (await open(hello, runtime(new ModelRegistry([new FakeModel("mistral-large", [{ completion: "text" }])])), { stream: false })).parts,
+    );
 
     const [first] = recordedChunks("text");
     expect(streamed.parts[0]).toEqual({ type: "start", id: first?.id, model: "mistral-large", created: first?.created });
@@ -163,7 +169,13 @@ describe("openChat: tools the caller runs", () => {
     ...seed("tools.request"),
     messages: [
       ...flightQuestion,
-      { role: "assistant", content: null, tool_calls: [{ id: callerId, type: "function", function: { name: "get_flight_info", arguments: '{"origin_city":"Miami","destination_city":"Seattle"}' } }] },
+      {
+        role: "assistant",
+        content: null,
+        tool_calls: [
+          { id: callerId, type: "function", function: { name: "get_flight_info", arguments: '{"origin_city":"Miami","destination_city":"Seattle"}' } },
+        ],
+      },
       { role: "tool", tool_call_id: callerId, content: '{"info":"No flights."}' },
       { role: "user", content: "Look again: when is the next flight from Miami to Seattle?" },
     ],
@@ -190,7 +202,9 @@ describe("openChat: tools the caller runs", () => {
       expect(response.finish_reason).toBe("tool_calls");
       expect(response.message.tool_calls).toEqual([{ id: callerId, type: "function", function: recordedCall?.function }]);
       expect(response.steps).toEqual([]);
-      expect(parts.filter((part) => part.type === "tool_call")).toEqual([{ type: "tool_call", id: callerId, name: "get_flight_info", arguments: recordedCall?.function.arguments }]);
+      expect(parts.filter((part) => part.type === "tool_call")).toEqual([
+        { type: "tool_call", id: callerId, name: "get_flight_info", arguments: recordedCall?.function.arguments },
+      ]);
       expect(types(parts).slice(-2)).toEqual(["tool_call", "done"]);
     });
   }
@@ -237,12 +251,17 @@ describe("openChat: the server-tool loop", () => {
       expect(own.calls).toEqual([{ origin_city: "Miami", destination_city: "Seattle" }]);
       const toolCall = { type: "tool_call", id, name: "get_flight_info", arguments: call?.function.arguments };
       const toolResult = { type: "tool_result", id, name: "get_flight_info", content: { info: "Take the train from Miami." } };
-      const textParts = stream ? recordedDeltas("after-tool").map((content) => ({ type: "delta", content })) : [{ type: "delta", content: recordedDeltas("after-tool").join("") }];
+      const textParts = stream
+        ? recordedDeltas("after-tool").map((content) => ({ type: "delta", content }))
+        : [{ type: "delta", content: recordedDeltas("after-tool").join("") }];
       expect(parts.slice(1, -1)).toEqual([toolCall, toolResult, ...textParts]);
       expect(parts[0]).toMatchObject({ type: "start", model: "mistral-large" });
 
       // Both turns offer the server tool's definition; the second replays the call and its result.
-      const definition = { type: "function", function: { name: "get_flight_info", description: "The test's own flight lookup.", parameters: own.tool.parameters } };
+      const definition = {
+        type: "function",
+        function: { name: "get_flight_info", description: "The test's own flight lookup.", parameters: own.tool.parameters },
+      };
       expect(model.bodies.map((b) => [b.tools, b.tool_choice])).toEqual([
         [[definition], "auto"],
         [[definition], "auto"],
@@ -256,7 +275,9 @@ describe("openChat: the server-tool loop", () => {
 
       const response = done(parts);
       expect(response.message).toEqual({ role: "assistant", content: recordedDeltas("after-tool").join("") });
-      expect(response.steps).toEqual([{ tool_call: { id, name: "get_flight_info", arguments: call?.function.arguments }, result: { info: "Take the train from Miami." } }]);
+      expect(response.steps).toEqual([
+        { tool_call: { id, name: "get_flight_info", arguments: call?.function.arguments }, result: { info: "Take the train from Miami." } },
+      ]);
       expect(response.usage).toEqual(sum("tool-call", "after-tool"));
     });
   }
@@ -272,9 +293,13 @@ describe("openChat: the server-tool loop", () => {
     const { parts } = await run(body, runtime(new ModelRegistry([model]), { tools: [failing] }), { stream: true });
     const [call] = recordedToolCalls("tool-call");
     const id = call?.id as string;
-    expect(parts.filter((p) => p.type === "tool_result")).toEqual([{ type: "tool_result", id, name: "get_flight_info", error: "The flight database is down." }]);
+    expect(parts.filter((p) => p.type === "tool_result")).toEqual([
+      { type: "tool_result", id, name: "get_flight_info", error: "The flight database is down." },
+    ]);
     expect(model.bodies[1]?.messages.at(-1)).toEqual({ role: "tool", tool_call_id: id, content: '{"error":"The flight database is down."}' });
-    expect(done(parts).steps).toEqual([{ tool_call: { id, name: "get_flight_info", arguments: call?.function.arguments }, error: "The flight database is down." }]);
+    expect(done(parts).steps).toEqual([
+      { tool_call: { id, name: "get_flight_info", arguments: call?.function.arguments }, error: "The flight database is down." },
+    ]);
   });
 
   it("a tool gets the chat's time: one that takes a moment finishes", async () => {
@@ -408,7 +433,10 @@ describe("openChat: failures after the first part", () => {
 
   it("a stream that stalls ends in one error, aborted, when the caller's signal fires", async () => {
     const controller = new AbortController();
-    const opened = await open(hello, runtime(new ModelRegistry([new FakeModel("mistral-large", [{ stream: "stall" }])])), { stream: true, signal: controller.signal });
+    const opened = await open(hello, runtime(new ModelRegistry([new FakeModel("mistral-large", [{ stream: "stall" }])])), {
+      stream: true,
+      signal: controller.signal,
+    });
     const parts: ChatPart[] = [];
     for await (const part of opened.parts) {
       parts.push(part);
@@ -448,10 +476,14 @@ describe("openChat: fallback", () => {
   it("is never used after the first turn: a later failure is the chat's error", async () => {
     const large = new FakeModel("mistral-large", [{ stream: "tool-call" }, { fail: upstreamFailure(503) }]);
     const small = new FakeModel("mistral-small", [{ stream: "after-tool" }]);
-    const { alias, parts } = await run({ messages: flightQuestion, server_tools: ["get_flight_info"] }, runtime(new ModelRegistry([large, small], fallbacks), { tools: [flightTool().tool] }), {
-      stream: true,
-      allowFallback: true,
-    });
+    const { alias, parts } = await run(
+      { messages: flightQuestion, server_tools: ["get_flight_info"] },
+      runtime(new ModelRegistry([large, small], fallbacks), { tools: [flightTool().tool] }),
+      {
+        stream: true,
+        allowFallback: true,
+      },
+    );
     expect(alias).toBe("mistral-large");
     expect(failed(parts)).toMatchObject({ status: 503, code: "upstream_unavailable" });
     expect(large.calls).toHaveLength(2);

@@ -19,7 +19,12 @@ describe("caller output schemas", () => {
       $schema: "https://json-schema.org/draft/2020-12/schema",
       type: "object",
       $defs: { city: { type: "string", minLength: 1, pattern: "^[A-Z][a-z]+$" } },
-      properties: { from: { $ref: "#/$defs/city" }, to: { $ref: "#/$defs/city" }, when: { type: "string", format: "date" }, seats: { type: "integer", minimum: 1 } },
+      properties: {
+        from: { $ref: "#/$defs/city" },
+        to: { $ref: "#/$defs/city" },
+        when: { type: "string", format: "date" },
+        seats: { type: "integer", minimum: 1 },
+      },
       required: ["from", "to"],
       additionalProperties: false,
     });
@@ -69,7 +74,9 @@ describe("caller output schemas", () => {
     expect(refusal({ $defs: { d: { type: "string" } }, properties: refs }).detail).toContain("uses $ref more than");
     const props = Object.fromEntries(Array.from({ length: OUTPUT_SCHEMA_LIMITS.maxSubschemas }, (_, i) => [`p${i}`, { type: "string" }]));
     expect(refusal({ properties: props }).detail).toContain("subschemas in all");
-    const patterns = Object.fromEntries(Array.from({ length: OUTPUT_SCHEMA_LIMITS.maxPatterns + 1 }, (_, i) => [`p${i}`, { type: "string", pattern: `^${i}$` }]));
+    const patterns = Object.fromEntries(
+      Array.from({ length: OUTPUT_SCHEMA_LIMITS.maxPatterns + 1 }, (_, i) => [`p${i}`, { type: "string", pattern: `^${i}$` }]),
+    );
     expect(refusal({ properties: patterns }).detail).toContain("regular expressions");
   });
 

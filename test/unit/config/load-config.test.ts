@@ -178,25 +178,18 @@ describe("loadConfig", () => {
     expect(problemsOf({ ...validEnv(), MODEL_DEPLOYMENTS: undefined })).toContain("MODEL_DEPLOYMENTS is required but not set");
     expect(problemsOf({ ...validEnv(), MODEL_DEPLOYMENTS: " , " })).toContain("MODEL_DEPLOYMENTS must list at least one value");
     expect(problemsOf({ ...validEnv(), MODEL_DEPLOYMENTS: "Mistral_Large" })[0]).toMatch(/"Mistral_Large" is not a valid alias/);
-    expect(problemsOf({ ...validEnv(), MODEL_DEPLOYMENTS: "mistral-large,mistral-large" })).toEqual([
-      'MODEL_DEPLOYMENTS lists "mistral-large" more than once',
-    ]);
+    expect(problemsOf({ ...validEnv(), MODEL_DEPLOYMENTS: "mistral-large,mistral-large" })).toEqual(['MODEL_DEPLOYMENTS lists "mistral-large" more than once']);
   });
 
   it("requires each deployment's model name and key", () => {
     const env = validEnv();
     delete env.MODEL_MISTRAL_SMALL_MODEL;
     env.MODEL_MISTRAL_SMALL_KEY = "   ";
-    expect(problemsOf(env)).toEqual([
-      "MODEL_MISTRAL_SMALL_MODEL is required but not set",
-      "MODEL_MISTRAL_SMALL_KEY is required but not set",
-    ]);
+    expect(problemsOf(env)).toEqual(["MODEL_MISTRAL_SMALL_MODEL is required but not set", "MODEL_MISTRAL_SMALL_KEY is required but not set"]);
   });
 
   it("rejects endpoints that are not plain base URLs", () => {
-    expect(problemsOf({ ...validEnv(), MODEL_MISTRAL_LARGE_ENDPOINT: "not a url" })).toEqual([
-      "MODEL_MISTRAL_LARGE_ENDPOINT is not a valid URL",
-    ]);
+    expect(problemsOf({ ...validEnv(), MODEL_MISTRAL_LARGE_ENDPOINT: "not a url" })).toEqual(["MODEL_MISTRAL_LARGE_ENDPOINT is not a valid URL"]);
     expect(problemsOf({ ...validEnv(), MODEL_MISTRAL_LARGE_ENDPOINT: "https://x.azure.com/?api-key=abc" })).toEqual([
       "MODEL_MISTRAL_LARGE_ENDPOINT must be a plain base URL, without credentials, query or fragment",
     ]);
@@ -206,18 +199,23 @@ describe("loadConfig", () => {
     expect(problemsOf({ ...validEnv(), AzureWebJobsStorage: "garbage" })).toEqual([
       "AzureWebJobsStorage must be UseDevelopmentStorage=true or a storage connection string (AccountName with AccountKey or SharedAccessSignature)",
     ]);
-    expect(() => loadConfig({ ...validEnv(), AzureWebJobsStorage: "DefaultEndpointsProtocol=https;AccountName=a;AccountKey=b;EndpointSuffix=core.windows.net" })).not.toThrow();
+    expect(() =>
+      loadConfig({ ...validEnv(), AzureWebJobsStorage: "DefaultEndpointsProtocol=https;AccountName=a;AccountKey=b;EndpointSuffix=core.windows.net" }),
+    ).not.toThrow();
   });
 
   it("reaches storage by managed identity with the Functions host's identity-based settings", () => {
     const env: Record<string, string | undefined> = { ...validEnv(), AzureWebJobsStorage: undefined };
-    const byAccount = loadConfig({ ...env, AzureWebJobsStorage__accountName: "stapp01", AzureWebJobsStorage__credential: "managedidentity", AzureWebJobsStorage__clientId: "cid" });
+    const byAccount = loadConfig({
+      ...env,
+      AzureWebJobsStorage__accountName: "stapp01",
+      AzureWebJobsStorage__credential: "managedidentity",
+      AzureWebJobsStorage__clientId: "cid",
+    });
     expect(byAccount.storage).toEqual({ kind: "identity", tableEndpoint: "https://stapp01.table.core.windows.net", clientId: "cid" });
     const byUri = loadConfig({ ...env, AzureWebJobsStorage__tableServiceUri: "https://127.0.0.1:10012/devstoreaccount1/" });
     expect(byUri.storage).toEqual({ kind: "identity", tableEndpoint: "https://127.0.0.1:10012/devstoreaccount1" });
-    expect(problemsOf(env)).toEqual([
-      "AzureWebJobsStorage is required but not set (or AzureWebJobsStorage__accountName, for a connection by identity)",
-    ]);
+    expect(problemsOf(env)).toEqual(["AzureWebJobsStorage is required but not set (or AzureWebJobsStorage__accountName, for a connection by identity)"]);
     expect(problemsOf({ ...env, AzureWebJobsStorage__accountName: "Not_Valid" })).toEqual([
       "AzureWebJobsStorage__accountName must be a storage account name (3 to 24 lowercase letters and digits)",
     ]);
@@ -254,9 +252,7 @@ describe("loadConfig", () => {
   });
 
   it("accepts only the credential kinds it implements", () => {
-    expect(problemsOf({ ...validEnv(), MODEL_MISTRAL_LARGE_AUTH: "password" })).toEqual([
-      "MODEL_MISTRAL_LARGE_AUTH must be one of key, keyvault, entra",
-    ]);
+    expect(problemsOf({ ...validEnv(), MODEL_MISTRAL_LARGE_AUTH: "password" })).toEqual(["MODEL_MISTRAL_LARGE_AUTH must be one of key, keyvault, entra"]);
   });
 
   it("checks caller key entries without printing them", () => {

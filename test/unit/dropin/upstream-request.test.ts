@@ -1,8 +1,8 @@
 import { HttpRequest } from "@azure/functions";
 import { describe, expect, it } from "vitest";
 import { toUpstreamRequest } from "../../../src/dropin/upstream-request.js";
+import { type ModelPort, ModelRegistry } from "../../../src/inference/index.js";
 import { HttpProblem } from "../../../src/lib/problem.js";
-import { ModelRegistry, type ModelPort } from "../../../src/inference/index.js";
 
 const port = (alias: string) => ({ alias }) as ModelPort;
 const models = new ModelRegistry([port("mistral-large"), port("mistral-small")]);
@@ -21,7 +21,11 @@ function problem(body: unknown, headers?: Record<string, string>, ceiling?: numb
 
 describe("toUpstreamRequest", () => {
   it("picks the default deployment and forwards the body without model, stream or OpenAI-only fields", () => {
-    const upstream = toUpstreamRequest({ messages, temperature: 0, logprobs: true, stream_options: { include_usage: true }, n: 1, stream: false }, request(), models);
+    const upstream = toUpstreamRequest(
+      { messages, temperature: 0, logprobs: true, stream_options: { include_usage: true }, n: 1, stream: false },
+      request(),
+      models,
+    );
     expect(upstream.port.alias).toBe("mistral-large");
     expect(upstream.body).toEqual({ messages, temperature: 0, logprobs: true });
     expect(upstream).toMatchObject({ stream: false, includeUsage: false, extraParameters: undefined });
@@ -73,7 +77,11 @@ describe("toUpstreamRequest", () => {
   it("refuses stream and stream_options of the wrong type", () => {
     for (const value of ["true", 1, {}]) expect(problem({ messages, stream: value }).extensions.param).toBe("stream");
     for (const value of [true, "yes", 1, []]) expect(problem({ messages, stream_options: value }).extensions.param).toBe("stream_options");
-    expect(toUpstreamRequest({ messages, stream: null, stream_options: null }, request(), models)).toMatchObject({ stream: false, includeUsage: false, body: { messages } });
+    expect(toUpstreamRequest({ messages, stream: null, stream_options: null }, request(), models)).toMatchObject({
+      stream: false,
+      includeUsage: false,
+      body: { messages },
+    });
   });
 
   it("takes n = 1 only", () => {
@@ -82,13 +90,40 @@ describe("toUpstreamRequest", () => {
   });
 
   it("leaves fields sent as null out of the upstream body", () => {
-    const nulls = { max_tokens: null, temperature: null, top_p: null, presence_penalty: null, frequency_penalty: null, seed: null, top_logprobs: null, logprobs: null };
+    const nulls = {
+      max_tokens: null,
+      temperature: null,
+      top_p: null,
+      presence_penalty: null,
+      frequency_penalty: null,
+      seed: null,
+      top_logprobs: null,
+      logprobs: null,
+    };
     expect(toUpstreamRequest({ messages, ...nulls }, request(), models, 100).body).toEqual({ messages });
   });
 
   it("passes valid numbers through untouched, at the edges of their ranges too", () => {
-    const low = { temperature: 0, top_p: 0, presence_penalty: -2, frequency_penalty: -2, seed: Number.MIN_SAFE_INTEGER, top_logprobs: 0, logprobs: false, max_tokens: 1 };
-    const high = { temperature: 2, top_p: 1, presence_penalty: 2, frequency_penalty: 2, seed: Number.MAX_SAFE_INTEGER, top_logprobs: 20, logprobs: true, max_tokens: 100 };
+    const low = {
+      temperature: 0,
+      top_p: 0,
+      presence_penalty: -2,
+      frequency_penalty: -2,
+      seed: Number.MIN_SAFE_INTEGER,
+      top_logprobs: 0,
+      logprobs: false,
+      max_tokens: 1,
+    };
+    const high = {
+      temperature: 2,
+      top_p: 1,
+      presence_penalty: 2,
+      frequency_penalty: 2,
+      seed: Number.MAX_SAFE_INTEGER,
+      top_logprobs: 20,
+      logprobs: true,
+      max_tokens: 100,
+    };
     const middle = { temperature: 0.7, top_p: 0.95, presence_penalty: 0.1, frequency_penalty: -0.8, seed: 42, top_logprobs: 5, max_tokens: 50 };
     for (const fields of [low, high, middle]) {
       expect(toUpstreamRequest({ messages, ...fields }, request(), models, 100).body).toEqual({ messages, ...fields });
@@ -120,7 +155,12 @@ describe("toUpstreamRequest", () => {
     it("refuses a value over the ceiling, huge ones included, as max_tokens over the ceiling", () => {
       for (const value of [4097, 1e20, Number.MAX_VALUE]) {
         const refused = problem({ messages, [field]: value }, undefined, 4096);
-        expect(refused).toMatchObject({ status: 400, code: "invalid_request", detail: `${field} may be at most 4096 here.`, extensions: { param: field, rule: "maximum" } });
+        expect(refused).toMatchObject({
+          status: 400,
+          code: "invalid_request",
+          detail: `${field} may be at most 4096 here.`,
+          extensions: { param: field, rule: "maximum" },
+        });
       }
     });
 
@@ -160,7 +200,21 @@ describe("toUpstreamRequest", () => {
 
   it("never echoes a large value back", () => {
     const huge = "9".repeat(10_000);
-    for (const field of ["max_tokens", "max_completion_tokens", "temperature", "top_p", "presence_penalty", "frequency_penalty", "seed", "top_logprobs", "logprobs", "n", "stream", "stream_options", "model"]) {
+    for (const field of [
+      "max_tokens",
+      "max_completion_tokens",
+      "temperature",
+      "top_p",
+      "presence_penalty",
+      "frequency_penalty",
+      "seed",
+      "top_logprobs",
+      "logprobs",
+      "n",
+      "stream",
+      "stream_options",
+      "model",
+    ]) {
       const refused = problem({ messages, [field]: field === "model" ? { huge } : huge });
       expect(refused.status).toBe(400);
       expect(refused.detail.length).toBeLessThan(200);
@@ -171,8 +225,21 @@ describe("toUpstreamRequest", () => {
   });
 
   it("throws nothing but HttpProblems, whatever the body", () => {
-    const odd: unknown[] = [null, undefined, 0, "x", true, [], [messages], { messages: [[]] }, { messages, model: 5 }, { messages, max_tokens: Number.NaN },
-      { messages, temperature: Number.NaN }, { messages, seed: Number.POSITIVE_INFINITY }, JSON.parse('{"__proto__": {"max_tokens": 5}, "messages": [{"role": "user"}], "max_tokens": "5"}')];
+    const odd: unknown[] = [
+      null,
+      undefined,
+      0,
+      "x",
+      true,
+      [],
+      [messages],
+      { messages: [[]] },
+      { messages, model: 5 },
+      { messages, max_tokens: Number.NaN },
+      { messages, temperature: Number.NaN },
+      { messages, seed: Number.POSITIVE_INFINITY },
+      JSON.parse('{"__proto__": {"max_tokens": 5}, "messages": [{"role": "user"}], "max_tokens": "5"}'),
+    ];
     for (const body of odd) expect(problem(body).status).toBe(400);
   });
 });

@@ -3,8 +3,7 @@ import { isAuthorized } from "../../../dev/emulator/caller-credentials.js";
 import { mintDevToken } from "../../../dev/identity/dev-token.js";
 
 const entra = { signingKey: "signing-key", audience: "https://cognitiveservices.azure.com" };
-const token = (audience: string, signingKey = entra.signingKey) =>
-  mintDevToken({ audience, tenantId: "t", clientId: "c", objectId: "o" }, signingKey);
+const token = (audience: string, signingKey = entra.signingKey) => mintDevToken({ audience, tenantId: "t", clientId: "c", objectId: "o" }, signingKey);
 
 describe("isAuthorized", () => {
   it("accepts the key as api-key or Bearer, and nothing else without entra", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { checkReadiness } from "../../../src/health/readiness.js";
 import { CredentialError } from "../../../src/credentials/credential-error.js";
+import { checkReadiness } from "../../../src/health/readiness.js";
 import { ModelError } from "../../../src/inference/index.js";
 import type { Runtime } from "../../../src/runtime.js";
 
@@ -63,7 +63,11 @@ describe("checkReadiness", () => {
 
   it("names unresolved Key Vault references, and accepts platform authentication instead of keys", async () => {
     const unresolved = await checkReadiness(runtime({ unresolvedSettings: ["CALLER_KEYS"] }));
-    expect(unresolved.checks[0]).toMatchObject({ name: "config", status: "failed", detail: expect.stringContaining("unresolved Key Vault references in CALLER_KEYS") });
+    expect(unresolved.checks[0]).toMatchObject({
+      name: "config",
+      status: "failed",
+      detail: expect.stringContaining("unresolved Key Vault references in CALLER_KEYS"),
+    });
     const signInOnly = await checkReadiness(runtime({ callerKeys: [], platformAuth: true }));
     expect(signInOnly.status).toBe("ready");
   });

@@ -36,7 +36,11 @@ describe("anonymousHandler", () => {
     });
     const response = <HttpResponseInit>await handler(request(), traced());
     expect(response.status).toBe(429);
-    expect(response.headers).toMatchObject({ "content-type": "application/problem+json", "retry-after": "3", "x-request-id": "0af7651916cd43dd8448eb211c80319c" });
+    expect(response.headers).toMatchObject({
+      "content-type": "application/problem+json",
+      "retry-after": "3",
+      "x-request-id": "0af7651916cd43dd8448eb211c80319c",
+    });
     expect(response.jsonBody).toEqual({
       type: "urn:mistral-functions:problem:rate_limited",
       title: "Too Many Requests",

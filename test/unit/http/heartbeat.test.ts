@@ -16,7 +16,12 @@ function manualSource<T>() {
       },
     }),
   };
-  return { iterable, push: (value: T) => waiting.shift()?.({ done: false, value }), end: () => waiting.shift()?.({ done: true, value: undefined }), returned: () => returned };
+  return {
+    iterable,
+    push: (value: T) => waiting.shift()?.({ done: false, value }),
+    end: () => waiting.shift()?.({ done: true, value: undefined }),
+    returned: () => returned,
+  };
 }
 
 describe("withHeartbeat", () => {

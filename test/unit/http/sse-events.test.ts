@@ -4,9 +4,9 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { loadConfig } from "../../../src/config/index.js";
 import { type SseEvent, sseEventResponse } from "../../../src/http/sse.js";
 import { ModelRegistry } from "../../../src/inference/index.js";
-import { type Runtime, createRuntime, setRuntime } from "../../../src/runtime.js";
+import { createRuntime, type Runtime, setRuntime } from "../../../src/runtime.js";
 import { seed } from "../../support/emulator.js";
-import { FakeModel, type Turn, recordedChunks, recordedDeltas, recordedToolCalls, recordedUsage, upstreamFailure } from "../../support/fake-model.js";
+import { FakeModel, recordedChunks, recordedDeltas, recordedToolCalls, recordedUsage, type Turn, upstreamFailure } from "../../support/fake-model.js";
 
 /** The whole body of a streamed response, as the bytes the host would send. */
 async function bodyText(response: HttpResponseInit): Promise<string> {
@@ -127,7 +127,11 @@ describe("POST /api/chat/stream's bytes, from recorded model streams", () => {
     const model = new FakeModel("mistral-large", turns);
     const runtime: Runtime = { ...base, config: { ...base.config, streamHeartbeatMs: 60_000, ...config }, models: new ModelRegistry([model]) };
     const logged: string[] = [];
-    const invocation = new InvocationContext({ invocationId: "inv-sse-1", functionName: "chatStream", logHandler: (level, ...args) => logged.push(`${level}: ${args.join(" ")}`) });
+    const invocation = new InvocationContext({
+      invocationId: "inv-sse-1",
+      functionName: "chatStream",
+      logHandler: (level, ...args) => logged.push(`${level}: ${args.join(" ")}`),
+    });
     const request = new HttpRequest({
       url: "http://localhost/api/chat/stream",
       method: "POST",
@@ -143,7 +147,11 @@ describe("POST /api/chat/stream's bytes, from recorded model streams", () => {
   it("a text answer: start, a delta per recorded piece, one done, byte for byte", async () => {
     const { response, text, model } = await post({ messages: [{ role: "user", content: "Say hello." }] }, [{ stream: "text" }]);
     expect(response.status).toBe(200);
-    expect(response.headers).toMatchObject({ "content-type": "text/event-stream; charset=utf-8", "x-model-deployment": "mistral-large", "x-request-id": "inv-sse-1" });
+    expect(response.headers).toMatchObject({
+      "content-type": "text/event-stream; charset=utf-8",
+      "x-model-deployment": "mistral-large",
+      "x-request-id": "inv-sse-1",
+    });
     const [first] = recordedChunks("text");
     const usage = recordedUsage("text");
     const content = recordedDeltas("text").join("");
@@ -170,7 +178,11 @@ describe("POST /api/chat/stream's bytes, from recorded model streams", () => {
     expect(list[2]).toBe(
       event(
         "tool_result",
-        JSON.stringify({ id: call?.id, name: "get_flight_info", content: { info: "There are no flights available from Miami to Seattle. You should take a train, specially if it helps to reduce CO2 emissions." } }),
+        JSON.stringify({
+          id: call?.id,
+          name: "get_flight_info",
+          content: { info: "There are no flights available from Miami to Seattle. You should take a train, specially if it helps to reduce CO2 emissions." },
+        }),
       ),
     );
     expect(list[3]).toBe(
@@ -194,7 +206,9 @@ describe("POST /api/chat/stream's bytes, from recorded model streams", () => {
     expect(between.length).toBeGreaterThan(0);
     expect(new Set(between)).toEqual(new Set(["ping"]));
     expect(terminalFrames(list)).toHaveLength(1);
-    expect(list.at(-1)).toMatch(/^event: error\ndata: \{"type":"urn:mistral-functions:problem:upstream_timeout","title":"Gateway Timeout","status":504,.*"code":"upstream_timeout","request_id":"inv-sse-1"\}\n\n$/);
+    expect(list.at(-1)).toMatch(
+      /^event: error\ndata: \{"type":"urn:mistral-functions:problem:upstream_timeout","title":"Gateway Timeout","status":504,.*"code":"upstream_timeout","request_id":"inv-sse-1"\}\n\n$/,
+    );
   });
 
   it("a failure before the model accepted the request is a plain problem, not a stream", async () => {

@@ -25,7 +25,10 @@ describe("parseTokenRequest", () => {
 });
 
 describe("findIdentity", () => {
-  const known = [knownIdentity({ clientId: "AAAA-1", resourceId: "/subscriptions/S/identities/one" }), knownIdentity({ clientId: "bbbb-2", objectId: "oid-2" })];
+  const known = [
+    knownIdentity({ clientId: "AAAA-1", resourceId: "/subscriptions/S/identities/one" }),
+    knownIdentity({ clientId: "bbbb-2", objectId: "oid-2" }),
+  ];
 
   it("finds a user-assigned identity by client id, object id or resource id, ignoring case", () => {
     expect(findIdentity(known, undefined, { by: "client_id", value: "aaaa-1" })?.clientId).toBe("AAAA-1");

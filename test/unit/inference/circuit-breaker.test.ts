@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { ModelPipeline } from "../../../src/inference/model-pipeline.js";
 import { CircuitBreaker } from "../../../src/inference/circuit-breaker.js";
 import { ModelError, type ModelPort } from "../../../src/inference/index.js";
+import { ModelPipeline } from "../../../src/inference/model-pipeline.js";
 
 const options = { failures: 3, windowMs: 1_000, coolDownMs: 500 };
 

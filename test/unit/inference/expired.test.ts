@@ -15,7 +15,8 @@ describe("expiredCall", () => {
 
 describe("ModelPipeline: time and quota", () => {
   const inner = { alias: "m", complete: async () => ({ choices: [] }) } as unknown as ModelPort;
-  const pipeline = () => new ModelPipeline(inner, { maxRetries: 0, baseDelayMs: 1, budgetMs: 60_000, breaker: { failures: 5, windowMs: 1_000, coolDownMs: 1_000 } });
+  const pipeline = () =>
+    new ModelPipeline(inner, { maxRetries: 0, baseDelayMs: 1, budgetMs: 60_000, breaker: { failures: 5, windowMs: 1_000, coolDownMs: 1_000 } });
 
   it("starts no call, and asks no quota, after the request's deadline", async () => {
     let admissions = 0;

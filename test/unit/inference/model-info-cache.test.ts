@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ModelInfoCache } from "../../../src/inference/model-info-cache.js";
 import type { ModelPort } from "../../../src/inference/index.js";
+import { ModelInfoCache } from "../../../src/inference/model-info-cache.js";
 
 function fakePort(answers: Array<() => Promise<unknown>>) {
   let calls = 0;

@@ -1,9 +1,23 @@
 import { describe, expect, it } from "vitest";
-import { type ChatCompletion, type ChatCompletionChunk, type MeterTicket, type ModelMeter, ModelError, type ModelPort, type WireUsage } from "../../../src/inference/index.js";
+import {
+  type ChatCompletion,
+  type ChatCompletionChunk,
+  type MeterTicket,
+  ModelError,
+  type ModelMeter,
+  type ModelPort,
+  type WireUsage,
+} from "../../../src/inference/index.js";
 import { ModelPipeline } from "../../../src/inference/model-pipeline.js";
 
 const usage: WireUsage = { prompt_tokens: 3, completion_tokens: 4, total_tokens: 7 };
-const answer: ChatCompletion = { id: "a", created: 1, model: "m", choices: [{ index: 0, message: { role: "assistant", content: "hi" }, finish_reason: "stop" }], usage };
+const answer: ChatCompletion = {
+  id: "a",
+  created: 1,
+  model: "m",
+  choices: [{ index: 0, message: { role: "assistant", content: "hi" }, finish_reason: "stop" }],
+  usage,
+};
 const chunk = (content: string, last = false): ChatCompletionChunk => ({
   id: "a",
   created: 1,

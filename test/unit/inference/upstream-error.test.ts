@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { retryAfterMs } from "../../../src/inference/retry-after.js";
-import { safeText } from "../../../src/lib/safe-text.js";
 import { modelErrorFromResponse } from "../../../src/inference/upstream-error.js";
+import { safeText } from "../../../src/lib/safe-text.js";
 
 const headers = (values: Record<string, string>) => (name: string) => values[name];
 
@@ -59,7 +59,10 @@ describe("modelErrorFromResponse", () => {
   });
 
   it("removes our secrets from everything it keeps", () => {
-    const error = modelErrorFromResponse({ status: 401, header: headers({}), body: { error: { code: "bad key abc123secret", message: "key abc123secret is wrong" } } }, ["abc123secret"]);
+    const error = modelErrorFromResponse(
+      { status: 401, header: headers({}), body: { error: { code: "bad key abc123secret", message: "key abc123secret is wrong" } } },
+      ["abc123secret"],
+    );
     expect(JSON.stringify({ ...error, message: error.message })).not.toContain("abc123secret");
   });
 });

@@ -47,7 +47,8 @@ function standIn(expression: string): string {
   if (/vaultUri/.test(expression)) return "https://kv-test.vault.azure.net/";
   if (/clientId/.test(expression)) return "0000c1d0-0000-4000-8000-000000000001";
   // A made-up connection string, built so that it never reads as a real one.
-  if (/ConnectionString/.test(expression)) return ["InstrumentationKey", "=", "0".repeat(8), "-0000-0000-0000-", "0".repeat(12), ";IngestionEndpoint=https://x.example/"].join("");
+  if (/ConnectionString/.test(expression))
+    return ["InstrumentationKey", "=", "0".repeat(8), "-0000-0000-0000-", "0".repeat(12), ";IngestionEndpoint=https://x.example/"].join("");
   if (/inferenceEndpoint/.test(expression)) return "https://mistral-large-abc.eastus2.models.ai.azure.com";
   throw new Error(`no stand-in for ${expression}: add one to app-settings.test.ts`);
 }
@@ -212,10 +213,19 @@ describe("app settings from parameters", () => {
   });
 
   it("follow the model ids of the azd environment", async () => {
-    const parameters = azdParameters({ AZURE_ENV_NAME: "dev", AZURE_LOCATION: "swedencentral", FOUNDRY_MISTRAL_LARGE_MODEL: "Mistral-Large-4", MODEL_HOSTING: "foundry" });
+    const parameters = azdParameters({
+      AZURE_ENV_NAME: "dev",
+      AZURE_LOCATION: "swedencentral",
+      FOUNDRY_MISTRAL_LARGE_MODEL: "Mistral-Large-4",
+      MODEL_HOSTING: "foundry",
+    });
     const deployment = await deploy(parameters);
     const large = deployment.resources.find((r) => r.decl.type === "Microsoft.CognitiveServices/accounts/deployments" && r.name === "mistral-large");
     if (!large) throw new Error("no mistral-large deployment");
-    expect(evaluate(valueAt(large.decl.body, "properties.model") as Node, large.scope)).toEqual({ format: "Mistral AI", name: "Mistral-Large-4", version: "1" });
+    expect(evaluate(valueAt(large.decl.body, "properties.model") as Node, large.scope)).toEqual({
+      format: "Mistral AI",
+      name: "Mistral-Large-4",
+      version: "1",
+    });
   });
 });

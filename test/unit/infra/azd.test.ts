@@ -67,7 +67,10 @@ describe("the prepackage hook", () => {
   function fakeProject(): string {
     const dir = mkdtempSync(join(tmpdir(), "stage-"));
     writeFileSync(join(dir, "host.json"), '{"version": "2.0"}');
-    writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "app", main: packageJson.main, scripts: { build: "tsc" }, dependencies: { a: "1" }, devDependencies: { b: "1" } }));
+    writeFileSync(
+      join(dir, "package.json"),
+      JSON.stringify({ name: "app", main: packageJson.main, scripts: { build: "tsc" }, dependencies: { a: "1" }, devDependencies: { b: "1" } }),
+    );
     writeFileSync(join(dir, "package-lock.json"), "{}");
     writeFileSync(join(dir, "local.settings.json"), '{"Values": {"KEY": "secret"}}');
     for (const sub of ["src", "dev", "test"]) mkdirSync(join(dir, "dist", sub), { recursive: true });
@@ -83,7 +86,10 @@ describe("the prepackage hook", () => {
   it("stages host.json, the manifests, the compiled app and production dependencies only", () => {
     const projectDir = fakeProject();
     const commands: string[] = [];
-    const outDir = stagePackage({ projectDir, run: (command, args, cwd) => void commands.push(`${cwd === projectDir ? "project" : cwd}: ${command} ${args.join(" ")}`) });
+    const outDir = stagePackage({
+      projectDir,
+      run: (command, args, cwd) => void commands.push(`${cwd === projectDir ? "project" : cwd}: ${command} ${args.join(" ")}`),
+    });
     expect(outDir).toBe(join(projectDir, STAGING_DIR));
     expect(commands).toEqual(["project: npm run build", `${outDir}: npm ci --omit=dev --ignore-scripts --no-bin-links --no-audit --no-fund`]);
     expect(readdirSync(outDir).sort()).toEqual([".funcignore", ".gitignore", "dist", "host.json", "package-lock.json", "package.json"]);
@@ -105,7 +111,9 @@ describe("the prepackage hook", () => {
   });
 
   it("ships only production dependencies that run anywhere: no native code, no install step they need", () => {
-    const lock = JSON.parse(readFileSync(resolve(REPO_ROOT, "package-lock.json"), "utf8")) as { packages: Record<string, { dev?: boolean; optional?: boolean; os?: string[]; cpu?: string[]; gypfile?: boolean; hasInstallScript?: boolean }> };
+    const lock = JSON.parse(readFileSync(resolve(REPO_ROOT, "package-lock.json"), "utf8")) as {
+      packages: Record<string, { dev?: boolean; optional?: boolean; os?: string[]; cpu?: string[]; gypfile?: boolean; hasInstallScript?: boolean }>;
+    };
     // Reviewed: protobufjs' postinstall only prints a version warning; staging runs npm ci --ignore-scripts.
     const reviewedInstallScripts = new Set(["protobufjs"]);
     const problems: string[] = [];
@@ -145,7 +153,15 @@ describe("the postprovision hook", () => {
 
   it("names the outputs of main.bicep it reads", () => {
     const main = readFileSync(resolve(REPO_ROOT, "infra/main.bicep"), "utf8");
-    for (const name of ["API_BASE_URL", "AZURE_KEY_VAULT_NAME", "CALLER_KEYS_SECRET_NAME", "AZURE_RESOURCE_GROUP", "AZURE_FUNCTION_APP_NAME", "MODEL_HOSTING", "MODEL_ENDPOINTS"]) {
+    for (const name of [
+      "API_BASE_URL",
+      "AZURE_KEY_VAULT_NAME",
+      "CALLER_KEYS_SECRET_NAME",
+      "AZURE_RESOURCE_GROUP",
+      "AZURE_FUNCTION_APP_NAME",
+      "MODEL_HOSTING",
+      "MODEL_ENDPOINTS",
+    ]) {
       expect(main).toMatch(new RegExp(`^output ${name} `, "m"));
     }
   });

@@ -17,7 +17,10 @@ describe("Bicep syntax (tree-sitter-bicep)", () => {
   it("reports a syntax error with its place (the check bites)", async () => {
     const dir = mkdtempSync(join(tmpdir(), "bicep-"));
     const path = join(dir, "broken.bicep");
-    writeFileSync(path, "param name string\n\nresource x 'Microsoft.Storage/storageAccounts@2026-04-01' = {\n  name: name\n  properties: {\n    minimumTlsVersion 'TLS1_2'\n  }\n}\n");
+    writeFileSync(
+      path,
+      "param name string\n\nresource x 'Microsoft.Storage/storageAccounts@2026-04-01' = {\n  name: name\n  properties: {\n    minimumTlsVersion 'TLS1_2'\n  }\n}\n",
+    );
     await expect(loadBicep(path)).rejects.toThrow(BicepSyntaxError);
     await expect(loadBicep(path)).rejects.toThrow(/broken\.bicep:\d+:\d+/);
   });

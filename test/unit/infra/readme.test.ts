@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { REPO_ROOT, loadBicep } from "./support/bicep.js";
+import { loadBicep, REPO_ROOT } from "./support/bicep.js";
 import { azdParameters, MAIN_BICEP } from "./support/deployment.js";
 
 /** "Deploy to Azure" (docs/deploy.md, linked from the README) keeps up with the templates. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { loadSchema } from "./support/azure-types.js";
-import { azdParameters, AZD_ENV, deploy } from "./support/deployment.js";
+import { AZD_ENV, azdParameters, deploy } from "./support/deployment.js";
 import { show } from "./support/evaluate.js";
 
 /**
@@ -63,10 +63,13 @@ describe.each(ENVIRONMENT_NAMES)("resource names for environment %s", (environme
       }
       if (name.length < rule.min || name.length > rule.max) problems.push(`${where}: '${name}' has ${name.length} characters, not ${rule.min} to ${rule.max}`);
       if (!rule.pattern.test(name)) problems.push(`${where}: '${name}' does not match ${rule.pattern}`);
-      if (rule.global && !resource.decl.existing && !name.includes(String(token))) problems.push(`${where}: '${name}' is global but does not carry the resource token`);
+      if (rule.global && !resource.decl.existing && !name.includes(String(token)))
+        problems.push(`${where}: '${name}' is global but does not carry the resource token`);
       const schemaName = loadSchema(resource.decl.type, resource.decl.apiVersion)?.properties.name;
-      if (schemaName?.maxLength !== undefined && name.length > schemaName.maxLength) problems.push(`${where}: '${name}' is longer than ${schemaName.maxLength}`);
-      if (schemaName?.minLength !== undefined && name.length < schemaName.minLength) problems.push(`${where}: '${name}' is shorter than ${schemaName.minLength}`);
+      if (schemaName?.maxLength !== undefined && name.length > schemaName.maxLength)
+        problems.push(`${where}: '${name}' is longer than ${schemaName.maxLength}`);
+      if (schemaName?.minLength !== undefined && name.length < schemaName.minLength)
+        problems.push(`${where}: '${name}' is shorter than ${schemaName.minLength}`);
       if (schemaName?.pattern && !new RegExp(schemaName.pattern).test(name)) problems.push(`${where}: '${name}' does not match ${schemaName.pattern}`);
     }
     expect(problems).toEqual([]);
@@ -76,7 +79,9 @@ describe.each(ENVIRONMENT_NAMES)("resource names for environment %s", (environme
 describe("resource names", () => {
   it("are stable for an environment, and differ between environments", async () => {
     const names = async (env: string) =>
-      (await deploy(azdParameters({ ...AZD_ENV, AZURE_ENV_NAME: env }))).resources.filter((r) => !r.decl.existing && RULES[r.decl.type]?.global).map((r) => r.name);
+      (await deploy(azdParameters({ ...AZD_ENV, AZURE_ENV_NAME: env }))).resources
+        .filter((r) => !r.decl.existing && RULES[r.decl.type]?.global)
+        .map((r) => r.name);
     expect(await names("dev")).toEqual(await names("dev"));
     const [dev, test] = [await names("dev"), await names("test")];
     expect(dev.filter((name) => test.includes(name))).toEqual([]);

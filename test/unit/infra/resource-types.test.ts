@@ -2,16 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import {
-  apiVersions,
-  checkBody,
-  knownType,
-  loadSchema,
-  schemaFileName,
-  SHARED_TYPES_DIR,
-  stableVersions,
-  TYPES_DIR,
-} from "./support/azure-types.js";
+import { apiVersions, checkBody, knownType, loadSchema, SHARED_TYPES_DIR, schemaFileName, stableVersions, TYPES_DIR } from "./support/azure-types.js";
 import { type BicepFile, loadBicep, type ResourceDecl } from "./support/bicep.js";
 import { allBicepFiles } from "./support/deployment.js";
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Node } from "web-tree-sitter";
 import { INFRA_DIR, valueAt } from "./support/bicep.js";
-import { allBicepFiles, azdParameters, AZD_ENV, deploy, type ResourceInstance } from "./support/deployment.js";
+import { AZD_ENV, allBicepFiles, azdParameters, deploy, type ResourceInstance } from "./support/deployment.js";
 import { evaluate, ResourceRef, show } from "./support/evaluate.js";
 
 /** Azure's built-in roles the deployment may grant (ids are the same in every tenant). */
@@ -43,7 +43,9 @@ async function assignments(hosting: string, env = AZD_ENV) {
 describe("role assignments", () => {
   it("are all in modules/role-assignments.bicep", async () => {
     const elsewhere = (await allBicepFiles()).flatMap((file) =>
-      [...file.resources.values()].filter((r) => r.type === "Microsoft.Authorization/roleAssignments" && file.path !== `${INFRA_DIR}/modules/role-assignments.bicep`).map((r) => `${file.label} ${r.symbol}`),
+      [...file.resources.values()]
+        .filter((r) => r.type === "Microsoft.Authorization/roleAssignments" && file.path !== `${INFRA_DIR}/modules/role-assignments.bicep`)
+        .map((r) => `${file.label} ${r.symbol}`),
     );
     expect(elsewhere).toEqual([]);
   });
@@ -61,7 +63,12 @@ describe("role assignments", () => {
 
   it("grant no Cognitive Services role with serverless endpoints (they take keys), and nothing to an absent deployer", async () => {
     const roles = grants(await assignments("serverless", { ...AZD_ENV, AZURE_PRINCIPAL_ID: "" })).map((g) => `${g.principal}: ${g.role}`);
-    expect(roles).toEqual(["app: Storage Blob Data Owner", "app: Storage Table Data Contributor", "app: Key Vault Secrets User", "app: Monitoring Metrics Publisher"]);
+    expect(roles).toEqual([
+      "app: Storage Blob Data Owner",
+      "app: Storage Table Data Contributor",
+      "app: Key Vault Secrets User",
+      "app: Monitoring Metrics Publisher",
+    ]);
   });
 
   it("each say in a comment right above which role (by name and id) and why", async () => {
@@ -70,7 +77,8 @@ describe("role assignments", () => {
       const roleId = String(evaluate(valueAt(a.decl.body, "properties.roleDefinitionId") as Node, a.scope));
       const guid = roleId.slice(-36);
       const comment = a.decl.leadingComments.join("\n");
-      if (!comment.includes(guid) || !comment.includes(ROLES[guid] ?? "?")) problems.push(`${a.label}: the comment above does not name ${ROLES[guid] ?? guid} (${guid})`);
+      if (!comment.includes(guid) || !comment.includes(ROLES[guid] ?? "?"))
+        problems.push(`${a.label}: the comment above does not name ${ROLES[guid] ?? guid} (${guid})`);
       if (comment.split(":").slice(1).join(":").trim().length < 20) problems.push(`${a.label}: the comment above does not say why`);
     }
     expect(problems).toEqual([]);

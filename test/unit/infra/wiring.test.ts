@@ -78,7 +78,8 @@ describe("wiring of infra/", () => {
         const passed = params ? objectEntries(params).map((e) => e.key ?? "") : [];
         for (const name of passed) if (!target.params.has(name)) problems.push(`${file.label} ${module.symbol}: ${target.label} has no parameter ${name}`);
         for (const param of target.params.values()) {
-          if (!param.defaultValue && !param.type.endsWith("?") && !passed.includes(param.name)) problems.push(`${file.label} ${module.symbol}: ${param.name} of ${target.label} is not passed`);
+          if (!param.defaultValue && !param.type.endsWith("?") && !passed.includes(param.name))
+            problems.push(`${file.label} ${module.symbol}: ${param.name} of ${target.label} is not passed`);
         }
       }
     }

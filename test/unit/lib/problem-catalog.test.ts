@@ -1,10 +1,10 @@
-import { readFileSync, readdirSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { PROBLEM_CATALOG } from "../../../src/lib/problem-catalog.js";
-import { HttpProblem } from "../../../src/lib/problem.js";
-import { toProblem } from "../../../src/lib/to-problem.js";
 import { ModelError } from "../../../src/lib/model-error.js";
+import { HttpProblem } from "../../../src/lib/problem.js";
+import { PROBLEM_CATALOG } from "../../../src/lib/problem-catalog.js";
+import { toProblem } from "../../../src/lib/to-problem.js";
 import { openApiDocument } from "../../../src/openapi/document.js";
 
 const ROOT = resolve(__dirname, "..", "..", "..");

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { modelErrorProblem } from "../../../src/lib/to-problem.js";
 import { sdkError } from "../../../src/http/sdk-error.js";
 import { ModelError, type ModelErrorKind } from "../../../src/inference/index.js";
+import { modelErrorProblem } from "../../../src/lib/to-problem.js";
 
 const upstream = (status: number, code = "x", extra: Partial<ConstructorParameters<typeof ModelError>[0]> = {}) =>
   new ModelError({ kind: "upstream", status, code, message: "m", ...extra });
@@ -40,6 +40,9 @@ describe("sdkError", () => {
     const body = sdkError(modelErrorProblem(upstream(429, "429")), "req-1");
     expect(body).toEqual({ code: "rate_limited", message: "m", type: "rate_limit_error", param: null, request_id: "req-1" });
     expect(sdkError(modelErrorProblem(upstream(500)), "r").type).toBe("server_error");
-    expect(sdkError(modelErrorProblem(upstream(400, "content_filter", { param: "prompt" })), "r")).toMatchObject({ type: "invalid_request_error", param: "prompt" });
+    expect(sdkError(modelErrorProblem(upstream(400, "content_filter", { param: "prompt" })), "r")).toMatchObject({
+      type: "invalid_request_error",
+      param: "prompt",
+    });
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { QuotaConfig } from "../../../src/config/types.js";
-import { CallerMeter } from "../../../src/quotas/caller-meter.js";
 import { HttpProblem } from "../../../src/lib/problem.js";
+import { CallerMeter } from "../../../src/quotas/caller-meter.js";
 import { type Admission, type QuotaCounter, type QuotaStore, QuotaStoreError } from "../../../src/quotas/index.js";
 
 const quotas: QuotaConfig = {
@@ -16,7 +16,10 @@ const body = { messages: [{ role: "user" as const, content: "12345678" }], max_t
 
 /** Records what the meter asks of the store and answers with `answer`. */
 function store(answer: (counters: readonly QuotaCounter[]) => Admission | Error) {
-  const calls = { admits: [] as { counters: readonly QuotaCounter[]; tokens: number }[], charges: [] as { keys: readonly string[]; window: string; delta: number }[] };
+  const calls = {
+    admits: [] as { counters: readonly QuotaCounter[]; tokens: number }[],
+    charges: [] as { keys: readonly string[]; window: string; delta: number }[],
+  };
   const quotaStore: QuotaStore = {
     async admit(counters, tokens) {
       calls.admits.push({ counters, tokens });
@@ -31,7 +34,11 @@ function store(answer: (counters: readonly QuotaCounter[]) => Admission | Error)
   return { quotaStore, calls };
 }
 
-const admitted = (remaining = { requests: 4, tokens: 300 }): Admission => ({ admitted: true, window: "202611261200", remaining: { "caller:key:ci": remaining } });
+const admitted = (remaining = { requests: 4, tokens: 300 }): Admission => ({
+  admitted: true,
+  window: "202611261200",
+  remaining: { "caller:key:ci": remaining },
+});
 
 describe("CallerMeter", () => {
   it("admits against the caller's own limits and the deployment's, reserving the prompt estimate plus max_tokens", async () => {
@@ -79,7 +86,10 @@ describe("CallerMeter", () => {
     });
     const refusedBy = async (limiting: string, reason: "requests" | "tokens" | "too_large") => {
       const meter = new CallerMeter(store(() => refusal(limiting, reason)).quotaStore, quotas, { id: "key:ci", keyName: "ci" }, 4096, () => {});
-      return meter.admit("large", body).then(() => undefined, (error: HttpProblem) => error);
+      return meter.admit("large", body).then(
+        () => undefined,
+        (error: HttpProblem) => error,
+      );
     };
     const own = await refusedBy("caller:key:ci", "requests");
     expect(own).toBeInstanceOf(HttpProblem);

@@ -1,8 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { type AdmitOp, type ChargeOp, type CounterState, planBatch } from "../../../src/quotas/plan-batch.js";
 
-const caller = (requestsPerMinute: number, tokensPerMinute: number) => ({ key: "caller:key:dev", rowKey: "caller:key:dev", limits: { requestsPerMinute, tokensPerMinute } });
-const deployment = (requestsPerMinute: number, tokensPerMinute: number) => ({ key: "deployment:m", rowKey: "deployment:m", limits: { requestsPerMinute, tokensPerMinute } });
+const caller = (requestsPerMinute: number, tokensPerMinute: number) => ({
+  key: "caller:key:dev",
+  rowKey: "caller:key:dev",
+  limits: { requestsPerMinute, tokensPerMinute },
+});
+const deployment = (requestsPerMinute: number, tokensPerMinute: number) => ({
+  key: "deployment:m",
+  rowKey: "deployment:m",
+  limits: { requestsPerMinute, tokensPerMinute },
+});
 const admit = (estimatedTokens: number, ...counters: AdmitOp["counters"]): AdmitOp => ({ kind: "admit", counters, estimatedTokens });
 const charge = (tokensDelta: number, ...rowKeys: string[]): ChargeOp => ({ kind: "charge", rowKeys, tokensDelta });
 const rows = (entries: Record<string, CounterState>) => new Map(Object.entries(entries));
@@ -40,7 +48,10 @@ describe("planBatch", () => {
     const full = rows({ "caller:key:dev": { requests: 5, tokens: 0 } });
     const plan = planBatch(full, [admit(1001, caller(5, 1000), deployment(10, 5000))]);
     expect(plan.outcomes[0]).toMatchObject({ kind: "refused", reason: "too_large", limiting: "caller:key:dev" });
-    expect(planBatch(rows({}), [admit(2000, caller(5, 5000), deployment(10, 1000))]).outcomes[0]).toMatchObject({ reason: "too_large", limiting: "deployment:m" });
+    expect(planBatch(rows({}), [admit(2000, caller(5, 5000), deployment(10, 1000))]).outcomes[0]).toMatchObject({
+      reason: "too_large",
+      limiting: "deployment:m",
+    });
   });
 
   it("admits against all counters or none: a refusal by one leaves the others as they were", () => {
@@ -62,7 +73,11 @@ describe("planBatch", () => {
   });
 
   it("applies charges by their delta, never below zero, and creates no row for nothing", () => {
-    const plan = planBatch(rows({ a: { requests: 2, tokens: 100 }, b: { requests: 1, tokens: 30 } }), [charge(-50, "a", "b"), charge(20, "c"), charge(-5, "d")]);
+    const plan = planBatch(rows({ a: { requests: 2, tokens: 100 }, b: { requests: 1, tokens: 30 } }), [
+      charge(-50, "a", "b"),
+      charge(20, "c"),
+      charge(-5, "d"),
+    ]);
     expect(plan.outcomes).toEqual([{ kind: "charged" }, { kind: "charged" }, { kind: "charged" }]);
     expect(plan.rows.get("a")).toEqual({ requests: 2, tokens: 50 });
     expect(plan.rows.get("b")).toEqual({ requests: 1, tokens: 0 });

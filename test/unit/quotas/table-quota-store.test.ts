@@ -5,14 +5,26 @@ import { TableQuotaStore } from "../../../src/quotas/table-quota-store.js";
 /** Nothing listens on port 9 here; a call that reached storage would fail with QuotaStoreError instead. */
 const store = () =>
   new TableQuotaStore({
-    storage: { kind: "connectionString", connectionString: new Secret("DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=AAAA;TableEndpoint=http://127.0.0.1:9/devstoreaccount1") },
+    storage: {
+      kind: "connectionString",
+      connectionString: new Secret(
+        "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=AAAA;TableEndpoint=http://127.0.0.1:9/devstoreaccount1",
+      ),
+    },
   });
 const limits = { requestsPerMinute: 10, tokensPerMinute: 1000 };
 
 describe("TableQuotaStore input checks, before any storage call", () => {
   it.each([
     ["no counters", [], 0],
-    ["the same counter twice", [{ key: "caller:key:a", limits }, { key: "caller:key:a", limits }], 0],
+    [
+      "the same counter twice",
+      [
+        { key: "caller:key:a", limits },
+        { key: "caller:key:a", limits },
+      ],
+      0,
+    ],
     ["an empty key", [{ key: "", limits }], 0],
     ["a fractional request limit", [{ key: "k", limits: { requestsPerMinute: 1.5, tokensPerMinute: 10 } }], 0],
     ["a request limit beyond Int32", [{ key: "k", limits: { requestsPerMinute: 2 ** 31, tokensPerMinute: 10 } }], 0],

@@ -5,9 +5,30 @@ import { addressAllowed } from "../../../src/tools/address-policy.js";
 
 describe("addressAllowed", () => {
   it.each([
-    "10.1.2.3", "172.16.0.1", "172.31.255.255", "192.168.1.1", "127.0.0.1", "169.254.169.254", "100.64.0.1", "0.0.0.0",
-    "224.0.0.1", "255.255.255.255", "::1", "::", "fd00::1", "fe80::1", "::ffff:10.0.0.1", "::ffff:127.0.0.1", "not-an-ip",
-    "::a9fe:a9fe", "2002:a9fe:a9fe::1", "2001:0:4136:e378::1", "fec0::1", "64:ff9b:1::a00:1", "192.0.2.1", "203.0.113.9",
+    "10.1.2.3",
+    "172.16.0.1",
+    "172.31.255.255",
+    "192.168.1.1",
+    "127.0.0.1",
+    "169.254.169.254",
+    "100.64.0.1",
+    "0.0.0.0",
+    "224.0.0.1",
+    "255.255.255.255",
+    "::1",
+    "::",
+    "fd00::1",
+    "fe80::1",
+    "::ffff:10.0.0.1",
+    "::ffff:127.0.0.1",
+    "not-an-ip",
+    "::a9fe:a9fe",
+    "2002:a9fe:a9fe::1",
+    "2001:0:4136:e378::1",
+    "fec0::1",
+    "64:ff9b:1::a00:1",
+    "192.0.2.1",
+    "203.0.113.9",
   ])("refuses %s", (address) => {
     expect(addressAllowed(address, { allowLoopback: false })).toBe(false);
   });
@@ -18,19 +39,53 @@ describe("addressAllowed", () => {
 
   it.each([
     // Azure's wire server and metadata service, plain and IPv4-mapped.
-    "168.63.129.16", "::ffff:168.63.129.16", "::ffff:a83f:8110", "169.254.169.254",
+    "168.63.129.16",
+    "::ffff:168.63.129.16",
+    "::ffff:a83f:8110",
+    "169.254.169.254",
     // IPv4-mapped IPv6, every spelling, judged as the IPv4 address it carries.
-    "::ffff:a9fe:a9fe", "::ffff:169.254.169.254", "::FFFF:A9FE:A9FE", "0:0:0:0:0:ffff:7f00:1", "0000:0000:0000:0000:0000:ffff:127.0.0.1",
-    "::0:ffff:a00:1", "::ffff:c0a8:101",
+    "::ffff:a9fe:a9fe",
+    "::ffff:169.254.169.254",
+    "::FFFF:A9FE:A9FE",
+    "0:0:0:0:0:ffff:7f00:1",
+    "0000:0000:0000:0000:0000:ffff:127.0.0.1",
+    "::0:ffff:a00:1",
+    "::ffff:c0a8:101",
     // Documentation, discard-only, benchmarking and other non-unicast IPv6.
-    "2001:db8::1", "2001:db8:ffff::", "100::1", "100::ffff:ffff:ffff:ffff", "2001:2::1", "3fff::1", "ff02::1", "::ffff:0:a9fe:a9fe",
+    "2001:db8::1",
+    "2001:db8:ffff::",
+    "100::1",
+    "100::ffff:ffff:ffff:ffff",
+    "2001:2::1",
+    "3fff::1",
+    "ff02::1",
+    "::ffff:0:a9fe:a9fe",
     // IPv6 forms that embed an IPv4 address: 6to4, Teredo, NAT64 (both prefixes), IPv4-compatible.
-    "2002:808:808::1", "2001:0:808:808::1", "64:ff9b::a9fe:a9fe", "64:ff9b::808:808", "64:ff9b:1::808:808", "::808:808", "::2",
-    "::8.8.8.8", "::169.254.169.254", "0:0:0:0:0:0:808:808",
+    "2002:808:808::1",
+    "2001:0:808:808::1",
+    "64:ff9b::a9fe:a9fe",
+    "64:ff9b::808:808",
+    "64:ff9b:1::808:808",
+    "::808:808",
+    "::2",
+    "::8.8.8.8",
+    "::169.254.169.254",
+    "0:0:0:0:0:0:808:808",
     // Other IPv4 special ranges.
-    "198.18.0.1", "192.88.99.1", "240.0.0.1",
+    "198.18.0.1",
+    "192.88.99.1",
+    "240.0.0.1",
     // Not what the socket layer takes as an address literal.
-    "", "127.1", "2130706433", "0x7f.0.0.1", "::ffff:0x7f.0.0.1", "::ffff:0177.0.0.1", " 8.8.8.8", "8.8.8.8 ", "[::1]", "1.2.3.256",
+    "",
+    "127.1",
+    "2130706433",
+    "0x7f.0.0.1",
+    "::ffff:0x7f.0.0.1",
+    "::ffff:0177.0.0.1",
+    " 8.8.8.8",
+    "8.8.8.8 ",
+    "[::1]",
+    "1.2.3.256",
   ])("refuses %s", (address) => {
     expect(addressAllowed(address, { allowLoopback: false })).toBe(false);
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { WireToolCall } from "../../../src/inference/index.js";
-import { ToolError, type ServerTool } from "../../../src/tools/server-tool.js";
+import { type ServerTool, ToolError } from "../../../src/tools/server-tool.js";
 import { ToolRegistry } from "../../../src/tools/tool-registry.js";
 import { ToolSession } from "../../../src/tools/tool-session.js";
 
@@ -76,7 +76,10 @@ describe("ToolSession", () => {
   });
 
   it("keeps one call per id in a turn", () => {
-    expect(ToolSession.unique([call("a", "echo"), call("b", "echo"), call("a", "boom")]).map((c) => `${c.id}:${c.function.name}`)).toEqual(["a:echo", "b:echo"]);
+    expect(ToolSession.unique([call("a", "echo"), call("b", "echo"), call("a", "boom")]).map((c) => `${c.id}:${c.function.name}`)).toEqual([
+      "a:echo",
+      "b:echo",
+    ]);
   });
 
   it("cuts output over the size cap", async () => {

@@ -55,7 +55,10 @@ export function loadSchema(type: string, apiVersion: string): ResourceSchema | u
 
 /** Stable API versions, newest first. */
 export function stableVersions(type: string): string[] {
-  return [...(apiVersions[type] ?? [])].filter((v) => !v.endsWith("-preview")).sort().reverse();
+  return [...(apiVersions[type] ?? [])]
+    .filter((v) => !v.endsWith("-preview"))
+    .sort()
+    .reverse();
 }
 
 /** Bicep's own keys in a resource body; not part of the resource type. */
@@ -122,7 +125,8 @@ export function checkBody(body: Node, schema: ResourceSchema, label: string, opt
       case "string": {
         const text = literalString(value);
         if (text === undefined) return;
-        if (node.enum && !node.enumOpen && !node.enum.includes(text)) problems.push(`${at(value, label)}: ${path} is '${text}', not one of ${node.enum.join(", ")}`);
+        if (node.enum && !node.enumOpen && !node.enum.includes(text))
+          problems.push(`${at(value, label)}: ${path} is '${text}', not one of ${node.enum.join(", ")}`);
         if (node.minLength !== undefined && text.length < node.minLength) problems.push(`${at(value, label)}: ${path} is shorter than ${node.minLength}`);
         if (node.maxLength !== undefined && text.length > node.maxLength) problems.push(`${at(value, label)}: ${path} is longer than ${node.maxLength}`);
         if (node.pattern && !new RegExp(node.pattern).test(text)) problems.push(`${at(value, label)}: ${path} does not match ${node.pattern}`);

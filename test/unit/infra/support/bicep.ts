@@ -286,7 +286,12 @@ async function parseBicep(path: string): Promise<BicepFile> {
         break;
       case "user_defined_function": {
         const fnParams = kids(kids(node).find((c) => c.type === "parameters") as Node).map((p) => kids(p)[0]?.text ?? "");
-        declare(funcs, node.childForFieldName("name")?.text ?? "", { name: node.childForFieldName("name")?.text ?? "", params: fnParams, body: parts[parts.length - 1] as Node }, node);
+        declare(
+          funcs,
+          node.childForFieldName("name")?.text ?? "",
+          { name: node.childForFieldName("name")?.text ?? "", params: fnParams, body: parts[parts.length - 1] as Node },
+          node,
+        );
         break;
       }
       case "resource_declaration": {

@@ -3,8 +3,8 @@ import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { Node } from "web-tree-sitter";
 import {
-  type BicepFile,
   at,
+  type BicepFile,
   kids,
   literalString,
   loadBicep,
@@ -130,7 +130,10 @@ export class FileContext {
   /** The context of a module call, or an error when the module is not deployed. */
   module(symbol: string): FileContext {
     const context = this.modules.get(symbol);
-    if (!context) throw new EvaluationError(`${this.file.label}: module ${symbol} is not deployed with these parameters (or is declared after its use), yet its outputs are used`);
+    if (!context)
+      throw new EvaluationError(
+        `${this.file.label}: module ${symbol} is not deployed with these parameters (or is declared after its use), yet its outputs are used`,
+      );
     return context;
   }
 
@@ -188,7 +191,8 @@ export function show(value: Value): string {
   if (typeof value === "boolean") return value ? "True" : "False";
   if (value === null) return "";
   if (value instanceof Unknown) return `⟨${value.text}⟩`;
-  if (value instanceof ResourceRef || value instanceof ModuleRef || value instanceof ModuleOutputs || value instanceof Lambda) return `⟨${value.constructor.name}⟩`;
+  if (value instanceof ResourceRef || value instanceof ModuleRef || value instanceof ModuleOutputs || value instanceof Lambda)
+    return `⟨${value.constructor.name}⟩`;
   return JSON.stringify(value);
 }
 
@@ -443,7 +447,10 @@ const BUILTINS: Record<string, (args: Value[], node: Node, scope: Scope) => Valu
       .sort()
       .map((key) => ({ key, value: value[key] as Value }));
   },
-  join: (args, node, scope) => list(args[0], node, scope).map(show).join(show(args[1] as Value)),
+  join: (args, node, scope) =>
+    list(args[0], node, scope)
+      .map(show)
+      .join(show(args[1] as Value)),
   last: (args, node, scope) => list(args[0], node, scope).at(-1) ?? null,
   length: (args, node, scope) => {
     const [value] = args;
@@ -451,12 +458,14 @@ const BUILTINS: Record<string, (args: Value[], node: Node, scope: Scope) => Valu
     if (isObject(value)) return Object.keys(value).length;
     return fail(node, scope, "length() of a value not known before deployment");
   },
-  loadJsonContent: (args, node, scope) =>
-    JSON.parse(readFileSync(resolve(dirname(scope.context.file.path), text(args[0], node, scope)), "utf8")) as Value,
+  loadJsonContent: (args, node, scope) => JSON.parse(readFileSync(resolve(dirname(scope.context.file.path), text(args[0], node, scope)), "utf8")) as Value,
   map: (args, node, scope) => list(args[0], node, scope).map((item, i) => apply(args[1], [item, i], node, scope)),
   range: (args, node, scope) => Array.from({ length: number(args[1], node, scope) }, (_, i) => number(args[0], node, scope) + i),
   reduce: (args, node, scope) => list(args[0], node, scope).reduce<Value>((acc, item, i) => apply(args[2], [acc, item, i], node, scope), args[1] as Value),
-  replace: (args, node, scope) => text(args[0], node, scope).split(text(args[1], node, scope)).join(text(args[2], node, scope)),
+  replace: (args, node, scope) =>
+    text(args[0], node, scope)
+      .split(text(args[1], node, scope))
+      .join(text(args[2], node, scope)),
   split: (args, node, scope) => text(args[0], node, scope).split(text(args[1], node, scope)),
   string: (args) => {
     const [value] = args;
