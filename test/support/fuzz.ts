@@ -119,7 +119,8 @@ export function cloneValue<T>(value: T): T {
   if (Array.isArray(value)) return value.map(cloneValue) as T;
   if (!isContainer(value)) return value;
   const copy = {};
-  for (const [key, item] of Object.entries(value)) Object.defineProperty(copy, key, { value: cloneValue(item), enumerable: true, writable: true, configurable: true });
+  for (const [key, item] of Object.entries(value))
+    Object.defineProperty(copy, key, { value: cloneValue(item), enumerable: true, writable: true, configurable: true });
   return copy as T;
 }
 
@@ -140,9 +141,7 @@ export interface FuzzRequest {
   chunked?: boolean;
 }
 
-export type Answer =
-  | { ok: true; status: number; headers: Headers; text: string; ms: number }
-  | { ok: false; error: string; ms: number };
+export type Answer = { ok: true; status: number; headers: Headers; text: string; ms: number } | { ok: false; error: string; ms: number };
 
 /** How long one answer may take, stream included, before it counts as hung. */
 export const ANSWER_TIMEOUT_MS = 15_000;
@@ -235,9 +234,22 @@ function parseJson(text: string): { value: unknown } | undefined {
   }
 }
 
+/** The smallest body limit of any route (/api/chat's). */
+const SMALLEST_BODY_LIMIT = 256 * 1024;
+
+/**
+ * A body over every route's limit, refused with a 413 before it was read and the connection closed:
+ * a client still writing it sees EPIPE or a reset before it reads the answer, as it would from any
+ * server that closes on an oversized upload. That is a refusal, not a lost answer.
+ */
+function refusedUpload(request: FuzzRequest, error: string): boolean {
+  const size = Buffer.byteLength(bodyText(request) ?? "");
+  return size > SMALLEST_BODY_LIMIT && /\b(EPIPE|ECONNRESET)\b/.test(error);
+}
+
 /** Everything wrong with one answer; empty when it is fine. */
 export function answerProblems(request: FuzzRequest, answer: Answer, shape: ErrorShape): string[] {
-  if (!answer.ok) return [`no answer: ${answer.error}`];
+  if (!answer.ok) return refusedUpload(request, answer.error) ? [] : [`no answer: ${answer.error}`];
   const problems: string[] = [];
   const { status, headers, text } = answer;
   const requestId = headers.get("x-request-id");
@@ -251,7 +263,8 @@ export function answerProblems(request: FuzzRequest, answer: Answer, shape: Erro
     // Readiness answers 503 with its report, not a problem, when a dependency is down.
     const isReadiness = request.path.startsWith("/api/health/ready") && status === 503;
     const code = shape === "sdk" ? body?.error?.code : body?.code;
-    if (status >= 500 && !isReadiness && !allowedServerError(status, code)) problems.push(`status ${status} with code ${JSON.stringify(code)}: ${snippet(text)}`);
+    if (status >= 500 && !isReadiness && !allowedServerError(status, code))
+      problems.push(`status ${status} with code ${JSON.stringify(code)}: ${snippet(text)}`);
     if (!parsed) problems.push(`status ${status} with a body that is not JSON: ${snippet(text)}`);
     else if (!isReadiness) problems.push(...errorShapeProblems(body, shape, status, requestId, type));
     return problems;
@@ -288,7 +301,8 @@ function errorShapeProblems(body: Record<string, any> | null, shape: ErrorShape,
     if (!error || typeof error.code !== "string" || typeof error.message !== "string" || typeof error.type !== "string" || !("param" in error)) {
       problems.push(`status ${status} with a body that is not an SDK error: ${text}`);
     }
-    if (error?.request_id !== requestId) problems.push(`status ${status}: error.request_id ${JSON.stringify(error?.request_id)} is not x-request-id ${requestId}`);
+    if (error?.request_id !== requestId)
+      problems.push(`status ${status}: error.request_id ${JSON.stringify(error?.request_id)} is not x-request-id ${requestId}`);
   }
   return problems;
 }
