@@ -59,12 +59,11 @@ export async function openChat(prepared: PreparedChat, call: ChatCall): Promise<
   const port = first.port;
   const toolSignal = session ? toolDeadline(call) : undefined;
   const parts = chatParts({ prepared, port, first: first.result, messages, next: (body) => turn(port, body), toolSignal });
+  const stream = first.result;
+  if (!(Symbol.asyncIterator in stream)) return { alias: port.alias, parts };
   // A generator left before its first read runs none of its code: the first turn's stream (its quota
   // ticket, its upstream connection) is released here instead. Releasing it twice changes nothing.
-  const release = () => {
-    if (Symbol.asyncIterator in first.result) void first.result[Symbol.asyncIterator]().return?.();
-  };
-  return { alias: port.alias, parts: managedStream(parts, release) };
+  return { alias: port.alias, parts: managedStream(parts, () => void stream[Symbol.asyncIterator]().return?.()) };
 }
 
 interface Turns {

@@ -33,33 +33,25 @@ export function chatStreamHandler(runtime: Runtime): HttpHandler {
       }).catch((error: unknown) => {
         throw toProblem(error, { route: "app" });
       });
-      const events = chatEvents(run.parts, requestId, invocation);
-      return sseEventResponse(events, { heartbeatMs: runtime.config.streamHeartbeatMs, headers: { "x-model-deployment": run.alias } });
+      const toEvent = (part: ChatPart) => chatEvent(part, requestId, invocation);
+      return sseEventResponse(run.parts, { heartbeatMs: runtime.config.streamHeartbeatMs, headers: { "x-model-deployment": run.alias }, toEvent });
     },
     { methods: ["POST"] },
   );
 }
 
-/** The app contract's events, one per part: the part's fields, without its type. */
-async function* chatEvents(parts: AsyncIterable<ChatPart>, requestId: string, log: InvocationContext): AsyncGenerator<SseEvent> {
-  for await (const part of parts) {
-    switch (part.type) {
-      case "start":
-      case "delta":
-      case "tool_call":
-      case "tool_result": {
-        const { type, ...data } = part;
-        yield { event: type, data };
-        break;
-      }
-      case "done":
-        yield { event: "done", data: { finish_reason: part.response.finish_reason, usage: part.response.usage, message: part.response.message } };
-        break;
-      case "error":
-        logProblem(part.problem, log, "Stream failed after its first byte");
-        countStreamProblem(part.problem);
-        yield { event: "error", data: problemBody(part.problem, requestId) };
-        break;
+/** The app contract's event for one part: the part's fields, without its type. */
+function chatEvent(part: ChatPart, requestId: string, log: InvocationContext): SseEvent {
+  switch (part.type) {
+    case "done":
+      return { event: "done", data: { finish_reason: part.response.finish_reason, usage: part.response.usage, message: part.response.message } };
+    case "error":
+      logProblem(part.problem, log, "Stream failed after its first byte");
+      countStreamProblem(part.problem);
+      return { event: "error", data: problemBody(part.problem, requestId) };
+    default: {
+      const { type, ...data } = part;
+      return { event: type, data };
     }
   }
 }

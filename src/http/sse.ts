@@ -37,16 +37,28 @@ export function sseResponse(frames: AsyncIterable<string>, headers: Record<strin
 }
 
 /**
- * Named events as an SSE response, with a `: ping` comment whenever the events stay silent for
- * `heartbeatMs` (a model thinking, a tool running), so idle connections are not cut.
+ * A source's items as an SSE response, each written as the named event `toEvent` makes of it (the item
+ * itself when it is one), with a
+ * `: ping` comment whenever the source stays silent for `heartbeatMs` (a model thinking, a tool
+ * running), so idle connections are not cut. One generator turns items into bytes: every layer
+ * between the model's chunks and the socket costs a promise per chunk.
  */
-export function sseEventResponse(events: AsyncIterable<SseEvent>, options: { heartbeatMs: number; headers?: Record<string, string> }): HttpResponseInit {
-  return sseResponse(eventFrames(events, options.heartbeatMs), options.headers);
+export function sseEventResponse<T = SseEvent>(
+  source: AsyncIterable<T>,
+  options: { heartbeatMs: number; headers?: Record<string, string>; toEvent?: (item: T) => SseEvent },
+): HttpResponseInit {
+  const toEvent = options.toEvent ?? ((item: T) => item as SseEvent);
+  return { status: 200, headers: { ...SSE_HEADERS, ...options.headers }, body: eventBytes(source, options.heartbeatMs, toEvent) };
 }
 
-async function* eventFrames(events: AsyncIterable<SseEvent>, heartbeatMs: number): AsyncGenerator<string> {
-  for await (const event of withHeartbeat(events, heartbeatMs)) {
-    yield event === PING ? HEARTBEAT_FRAME : eventFrame(event.event, event.data);
+async function* eventBytes<T>(source: AsyncIterable<T>, heartbeatMs: number, toEvent: (item: T) => SseEvent): AsyncGenerator<Uint8Array> {
+  for await (const item of withHeartbeat(source, heartbeatMs)) {
+    if (item === PING) {
+      yield Buffer.from(HEARTBEAT_FRAME, "utf8");
+      continue;
+    }
+    const { event, data } = toEvent(item);
+    yield Buffer.from(eventFrame(event, data), "utf8");
   }
 }
 
