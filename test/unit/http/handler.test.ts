@@ -2,6 +2,7 @@ import { HttpRequest, type HttpResponseInit, InvocationContext } from "@azure/fu
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../../../src/config/index.js";
 import { anonymousHandler, callerHandler } from "../../../src/http/handler.js";
+import { ModelError } from "../../../src/lib/model-error.js";
 import { HttpProblem } from "../../../src/lib/problem.js";
 import { createRuntime, getRuntime, setRuntime } from "../../../src/runtime.js";
 
@@ -59,6 +60,28 @@ describe("anonymousHandler", () => {
     expect(response.status).toBe(500);
     expect(JSON.stringify(response.jsonBody)).not.toContain("secret");
     expect(response.jsonBody).toMatchObject({ code: "internal_error", request_id: "inv-1" });
+  });
+
+  it("logs an error inside the app with its stack, the message made safe; a model failure as a warning; a caller's mistake not at all", async () => {
+    const logged: Array<{ level: string; text: string }> = [];
+    const logging = () =>
+      new InvocationContext({ invocationId: "inv-3", functionName: "x", logHandler: (level, ...args) => logged.push({ level, text: args.join(" ") }) });
+    const failing = (error: unknown) =>
+      anonymousHandler(getRuntime(), async () => {
+        throw error;
+      });
+    await failing(new TypeError("cannot reach https://secret.example.com/x"))(request(), logging());
+    expect(logged).toHaveLength(1);
+    expect(logged[0]?.level).toBe("error");
+    expect(logged[0]?.text).toContain("TypeError: cannot reach [url]");
+    expect(logged[0]?.text).toMatch(/\n\s+at /);
+    expect(logged[0]?.text).not.toContain("secret.example.com");
+    logged.length = 0;
+    await failing(new ModelError({ kind: "upstream", status: 503, code: "service_unavailable", message: "busy" }))(request(), logging());
+    expect(logged).toEqual([{ level: "warning", text: "Request failed: 503 upstream_unavailable: busy" }]);
+    logged.length = 0;
+    await failing(new HttpProblem({ status: 400, code: "invalid_request", detail: "bad" }))(request(), logging());
+    expect(logged).toEqual([]);
   });
 });
 

@@ -94,6 +94,16 @@ describe("ModelPipeline", () => {
     expect(quota.settled).toEqual([{ usage: undefined, chunks: 0 }]);
   });
 
+  it("reports each failed attempt with the deployment, attempt, status and code, and nothing of the endpoint", async () => {
+    const warnings: string[] = [];
+    const inner = adapter(busy(), busy());
+    await new ModelPipeline(inner.port, policy).complete({ messages: [] }, { warn: (message) => warnings.push(message) });
+    expect(warnings).toEqual([
+      "Model call failed: deployment m, attempt 1, status 503, code service_unavailable.",
+      "Model call failed: deployment m, attempt 2, status 503, code service_unavailable.",
+    ]);
+  });
+
   it("answers a Retry-After longer than the time left at once, with the model's own 429", async () => {
     const throttled = new ModelError({ kind: "upstream", status: 429, code: "rate_limited", message: "slow down", retryAfterMs: 60_000 });
     const inner = adapter(throttled);
