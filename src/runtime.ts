@@ -1,5 +1,6 @@
 import { type AppConfig, appConfig } from "./config/index.js";
 import type { ModelAuth } from "./credentials/model-auth.js";
+import { type IdempotencyStore, TableIdempotencyStore } from "./idempotency/idempotency-store.js";
 import { ModelRegistry } from "./inference/index.js";
 import { ModelInfoCache } from "./inference/model-info-cache.js";
 import { authsFor } from "./inference/model-registry.js";
@@ -19,7 +20,12 @@ export interface Runtime {
   /** The shared quota counters, when quotas are on (QUOTAS). */
   quotas: QuotaStore | undefined;
   tools: ToolRegistry;
+  /** Idempotency-Key: the keys and kept answers. */
+  idempotency: IdempotencyStore;
 }
+
+/** A running request holds its key this much past the longest a model call may take. */
+const IDEMPOTENCY_LEASE_MARGIN_MS = 30_000;
 
 const MODEL_INFO_TTL_MS = 5 * 60_000;
 const MODEL_INFO_TIMEOUT_MS = 10_000;
@@ -41,6 +47,13 @@ export function createRuntime(config: AppConfig): Runtime {
       config.httpTools.tools.map((tool) => httpTool(tool, config.httpTools)),
       { maxConcurrent: config.tools.maxConcurrentPerInstance },
     ),
+    idempotency: new TableIdempotencyStore({
+      storage: config.storage,
+      tableName: config.idempotency.table,
+      identityClientId: config.identityClientId,
+      retentionMs: config.idempotency.retentionMs,
+      leaseMs: config.modelTimeoutMs + IDEMPOTENCY_LEASE_MARGIN_MS,
+    }),
   };
 }
 

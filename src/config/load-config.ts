@@ -4,6 +4,7 @@ import { readCors } from "./cors.js";
 import { deploymentSettingPrefix, readDeployments } from "./deployments.js";
 import { readFallbacks } from "./fallbacks.js";
 import { readHttpTools } from "./http-tools.js";
+import { readIdempotency } from "./idempotency.js";
 import { readPublicHost } from "./public-host.js";
 import { readQuotas } from "./quotas.js";
 import { Secret } from "./secret.js";
@@ -69,6 +70,7 @@ export function loadConfig(env: Env): AppConfig {
   const telemetry = readTelemetry(settings);
   const identityClientId = settings.string("AZURE_CLIENT_ID", { required: false });
   const publicHost = readPublicHost(settings);
+  const idempotency = readIdempotency(settings);
 
   if (settings.problems.length > 0) throw new ConfigError(settings.problems);
   return deepFreeze({
@@ -92,6 +94,7 @@ export function loadConfig(env: Env): AppConfig {
     httpTools,
     storage: storage as StorageConfig,
     publicHost,
+    idempotency,
   });
 }
 

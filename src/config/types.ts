@@ -1,3 +1,4 @@
+import type { IdempotencyConfig } from "./idempotency.js";
 import type { Secret } from "./secret.js";
 
 /** How the app authenticates to one model deployment. */
@@ -138,4 +139,6 @@ export interface AppConfig {
   readonly storage: StorageConfig;
   /** Where callers reach the app (WEBSITE_HOSTNAME), for the OpenAPI document. */
   readonly publicHost: { readonly host: string; readonly scheme: "http" | "https" };
+  /** Idempotency-Key: where keys and kept answers live, and for how long. */
+  readonly idempotency: IdempotencyConfig;
 }

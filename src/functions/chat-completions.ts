@@ -4,9 +4,10 @@ import { toUpstreamRequest } from "../dropin/upstream-request.js";
 import { callerDeadline } from "../http/caller-deadline.js";
 import { fallbackAllowed } from "../http/fallback.js";
 import { ALL_METHODS, callerHandler } from "../http/handler.js";
+import { idempotencyKey, idempotent, refuseStreamWithKey } from "../http/idempotency.js";
 import { logProblem } from "../http/log-problem.js";
 import { readJsonBody } from "../http/read-json-body.js";
-import { sdkError } from "../http/sdk-error.js";
+import { sdkError, sdkErrorResponse } from "../http/sdk-error.js";
 import { dataFrame, sseResponse } from "../http/sse.js";
 import { toProblem } from "../lib/to-problem.js";
 import type { ChatCompletionChunk } from "../lib/wire.js";
@@ -24,7 +25,9 @@ export function chatCompletionsHandler(runtime: Runtime): HttpHandler {
   return callerHandler(
     runtime,
     async (request, { requestId, meter, caller, invocation }) => {
-      const upstream = toUpstreamRequest(await readJsonBody(request, DROP_IN_MAX_BODY_BYTES), request, runtime.models, runtime.config.maxTokens);
+      const key = idempotencyKey(request);
+      const body = await readJsonBody(request, DROP_IN_MAX_BODY_BYTES);
+      const upstream = toUpstreamRequest(body, request, runtime.models, runtime.config.maxTokens);
       const options = {
         extraParameters: upstream.extraParameters,
         signal: callerDeadline(request),
@@ -36,9 +39,15 @@ export function chatCompletionsHandler(runtime: Runtime): HttpHandler {
       };
       const allowed = fallbackAllowed(request);
       if (!upstream.stream) {
-        const { result, port } = await runtime.models.withFallback(upstream.port, allowed, (p) => p.complete(upstream.body, options));
-        return { status: 200, headers: { "x-model-deployment": port.alias }, jsonBody: result };
+        const answer = async () => {
+          const { result, port } = await runtime.models.withFallback(upstream.port, allowed, (p) => p.complete(upstream.body, options));
+          return { status: 200, headers: { "x-model-deployment": port.alias }, jsonBody: result };
+        };
+        if (key === undefined) return answer();
+        const render = (error: unknown) => sdkErrorResponse(toProblem(error, { route: "dropin" }), requestId);
+        return idempotent({ store: runtime.idempotency, callerId: caller.id, key, route: "chat/completions", body, render }, answer);
       }
+      if (key !== undefined) refuseStreamWithKey(request);
       // Resolves once the model accepted the request: failures up to here are plain HTTP errors.
       const { result: chunks, port } = await runtime.models.withFallback(upstream.port, allowed, (p) => p.stream(upstream.body, options));
       return sseResponse(frames(dropInChunks(chunks, upstream.includeUsage), requestId, invocation), { "x-model-deployment": port.alias });

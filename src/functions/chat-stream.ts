@@ -5,6 +5,7 @@ import { CHAT_MAX_BODY_BYTES, prepareChat } from "../chat/prepare.js";
 import { callerDeadline } from "../http/caller-deadline.js";
 import { fallbackAllowed } from "../http/fallback.js";
 import { ALL_METHODS, callerHandler } from "../http/handler.js";
+import { refuseStreamWithKey } from "../http/idempotency.js";
 import { logProblem } from "../http/log-problem.js";
 import { problemBody } from "../http/problem-response.js";
 import { readJsonBody } from "../http/read-json-body.js";
@@ -21,6 +22,7 @@ export function chatStreamHandler(runtime: Runtime): HttpHandler {
   return callerHandler(
     runtime,
     async (request, { requestId, meter, caller, invocation }) => {
+      refuseStreamWithKey(request);
       const prepared = await prepareChat(await readJsonBody(request, CHAT_MAX_BODY_BYTES), runtime, { meter, callerId: caller.id });
       const run = await openChat(prepared, {
         models: runtime.models,

@@ -1,43 +1,55 @@
-import { app, type HttpHandler } from "@azure/functions";
+import { app, type HttpHandler, type HttpRequest } from "@azure/functions";
 import { collectChat, openChat } from "../chat/engine.js";
 import { CHAT_MAX_BODY_BYTES, prepareChat } from "../chat/prepare.js";
 import { callerDeadline } from "../http/caller-deadline.js";
 import { fallbackAllowed } from "../http/fallback.js";
 import { ALL_METHODS, callerHandler } from "../http/handler.js";
+import { idempotencyKey, idempotent } from "../http/idempotency.js";
+import { problemResponse } from "../http/problem-response.js";
 import { readJsonBody } from "../http/read-json-body.js";
 import { HttpProblem } from "../lib/problem.js";
 import { toProblem } from "../lib/to-problem.js";
+import type { ModelMeter } from "../quotas/meter.js";
 import { getRuntime, type Runtime } from "../runtime.js";
 
 /** `POST /api/chat`: one completion, in the app contract, for frontends and Logic Apps. */
 export function chatHandler(runtime: Runtime): HttpHandler {
   return callerHandler(
     runtime,
-    async (request, { meter, caller, invocation }) => {
-      const prepared = await prepareChat(await readJsonBody(request, CHAT_MAX_BODY_BYTES), runtime, { meter, callerId: caller.id });
-      if (prepared.request.stream) {
-        throw new HttpProblem({
-          status: 400,
-          code: "invalid_request",
-          detail: "This route answers with JSON; POST to /api/chat/stream for a stream.",
-          extensions: { param: "stream", rule: "route" },
-        });
-      }
-      const run = await openChat(prepared, {
-        models: runtime.models,
-        allowFallback: fallbackAllowed(request),
-        stream: false,
-        // One deadline for the request: a fallback gets what is left of it, not a fresh budget.
-        deadlineAt: Date.now() + runtime.config.modelTimeoutMs,
-        signal: callerDeadline(request),
-        warn: (message) => invocation.warn(message),
-      }).catch((error: unknown) => {
-        throw toProblem(error, { route: "app" });
-      });
-      return { status: 200, headers: { "x-model-deployment": run.alias }, jsonBody: await collectChat(run.parts) };
+    async (request, { meter, caller, invocation, requestId }) => {
+      const key = idempotencyKey(request);
+      const body = await readJsonBody(request, CHAT_MAX_BODY_BYTES);
+      const answer = () => chat(request, body, { meter, callerId: caller.id, warn: (message) => invocation.warn(message) });
+      if (key === undefined) return answer();
+      const render = (error: unknown) => problemResponse(toProblem(error, { route: "app" }), requestId);
+      return idempotent({ store: runtime.idempotency, callerId: caller.id, key, route: "chat", body, render }, answer);
     },
     { methods: ["POST"] },
   );
+
+  async function chat(request: HttpRequest, body: unknown, who: { meter: ModelMeter | undefined; callerId: string; warn: (message: string) => void }) {
+    const prepared = await prepareChat(body, runtime, who);
+    if (prepared.request.stream) {
+      throw new HttpProblem({
+        status: 400,
+        code: "invalid_request",
+        detail: "This route answers with JSON; POST to /api/chat/stream for a stream.",
+        extensions: { param: "stream", rule: "route" },
+      });
+    }
+    const run = await openChat(prepared, {
+      models: runtime.models,
+      allowFallback: fallbackAllowed(request),
+      stream: false,
+      // One deadline for the request: a fallback gets what is left of it, not a fresh budget.
+      deadlineAt: Date.now() + runtime.config.modelTimeoutMs,
+      signal: callerDeadline(request),
+      warn: who.warn,
+    }).catch((error: unknown) => {
+      throw toProblem(error, { route: "app" });
+    });
+    return { status: 200, headers: { "x-model-deployment": run.alias }, jsonBody: await collectChat(run.parts) };
+  }
 }
 
 // Registered for every method so that a wrong one gets our 405 problem, not the host's bare 404.

@@ -5,7 +5,7 @@ import { HttpProblem, unauthorized } from "../lib/problem.js";
 import { toProblem } from "../lib/to-problem.js";
 import { CallerMeter } from "../quotas/caller-meter.js";
 import type { QuotaStore } from "../quotas/index.js";
-import { problemCategory, type RequestSpan, telemetry } from "../telemetry/telemetry.js";
+import { problemCategory, type RequestInfo, type RequestSpan, telemetry } from "../telemetry/telemetry.js";
 import { authenticateCaller, type Caller } from "./caller-auth.js";
 import { corsHeaders, isPreflight, preflightResponse } from "./cors.js";
 import { logProblem } from "./log-problem.js";
@@ -64,6 +64,7 @@ export function anonymousHandler<R extends HandlerRuntime>(runtime: R, handler: 
       path: pathOf(request.url),
       traceParent: invocation.traceContext?.traceParent,
       clientRequestId: clientRequestId(request),
+      workflow: workflowOf(request),
     });
     let response: HttpResponseInit;
     let problem: HttpProblem | undefined;
@@ -119,6 +120,18 @@ const SAFE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 function clientRequestId(request: HttpRequest): string | undefined {
   const id = request.headers.get("x-request-id");
   return id && SAFE_ID.test(id) ? id : undefined;
+}
+
+/** The headers Logic Apps sends with each call of a workflow, when they are plainly ids. */
+function workflowOf(request: HttpRequest): RequestInfo["workflow"] {
+  const id = (name: string) => {
+    const value = request.headers.get(name);
+    return value && SAFE_ID.test(value) ? value : undefined;
+  };
+  const runId = id("x-ms-workflow-run-id");
+  const name = id("x-ms-workflow-name");
+  const clientTrackingId = id("x-ms-client-tracking-id");
+  return runId || name || clientTrackingId ? { runId, name, clientTrackingId } : undefined;
 }
 
 /** Like anonymousHandler, but the request must come from a known caller (401 otherwise). */

@@ -16,8 +16,14 @@ export const PROBLEM_CATALOG = {
   request_exceeds_quota: { status: 400, title: "Bad Request", meaning: "The request alone would use more tokens than a minute's budget allows." },
   unauthorized: { status: 401, title: "Unauthorized", meaning: "No caller key, or a wrong one." },
   method_not_allowed: { status: 405, title: "Method Not Allowed", meaning: "The route does not answer this method; `Allow` lists those it does." },
+  request_in_progress: {
+    status: 409,
+    title: "Conflict",
+    meaning: "The first request with this `Idempotency-Key` is still running; ask again after `Retry-After`.",
+  },
   payload_too_large: { status: 413, title: "Payload Too Large", meaning: "The body, one message or the number of messages is over the limit." },
   unsupported_media_type: { status: 415, title: "Unsupported Media Type", meaning: "The body is not `application/json`." },
+  idempotency_key_reused: { status: 422, title: "Unprocessable Content", meaning: "This `Idempotency-Key` was used with another request body." },
   quota_exceeded: {
     status: 429,
     title: "Too Many Requests",
@@ -43,6 +49,11 @@ export const PROBLEM_CATALOG = {
     status: 503,
     title: "Service Unavailable",
     meaning: "The caller keys cannot be read (an unresolved Key Vault reference); readiness names it.",
+  },
+  idempotency_unavailable: {
+    status: 503,
+    title: "Service Unavailable",
+    meaning: "`Idempotency-Key`s cannot be checked (their table cannot be reached); the request was not run.",
   },
   quota_unavailable: { status: 503, title: "Service Unavailable", meaning: "The quota counters cannot be reached; quotas fail closed." },
   model_credential_unavailable: {

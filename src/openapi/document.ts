@@ -85,10 +85,21 @@ export function openApiDocument(host: string, scheme: "http" | "https"): Record<
           description: "Sends a conversation to a Mistral model and returns its answer.",
           "x-ms-summary": "Chat completion",
           security: [{ api_key: [] }],
-          parameters: [{ name: "body", in: "body", required: true, schema: { $ref: "#/definitions/ChatRequest" } }],
+          parameters: [
+            { name: "body", in: "body", required: true, schema: { $ref: "#/definitions/ChatRequest" } },
+            {
+              name: "Idempotency-Key",
+              in: "header",
+              required: false,
+              type: "string",
+              maxLength: 255,
+              "x-ms-summary": "Idempotency key",
+              description: "Makes retries safe: the same key and body within a day get the first answer back; the model is called once.",
+            },
+          ],
           responses: {
             200: { description: "The model's answer.", schema: { $ref: "#/definitions/ChatResponse" } },
-            ...errors(400, 401, 413, 415, 429, 502, 503, 504),
+            ...errors(400, 401, 409, 413, 415, 422, 429, 502, 503, 504),
           },
         },
       },

@@ -1,7 +1,7 @@
+export { escapeRowKey } from "../storage/row-key.js";
 export { estimatePromptTokens, estimateTextTokens, MESSAGE_OVERHEAD_TOKENS } from "./estimate-tokens.js";
 export { QuotaStoreError, type QuotaStoreErrorCode } from "./quota-store-error.js";
 export { RETENTION_MS } from "./quota-table.js";
 export type { Admission, Admitted, QuotaCounter, QuotaLimits, QuotaRemaining, QuotaStore, RefusalReason, Refused } from "./quota-types.js";
-export { escapeRowKey } from "./row-key.js";
 export { DEFAULT_QUOTA_TABLE, TableQuotaStore, type TableQuotaStoreOptions } from "./table-quota-store.js";
 export { retryAfterSeconds, WINDOW_MS, windowEndMs, windowOf, windowStartMs } from "./window.js";

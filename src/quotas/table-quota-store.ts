@@ -1,9 +1,9 @@
 import type { StorageConfig } from "../config/types.js";
+import { escapeRowKey } from "../storage/row-key.js";
 import { type CounterState, type PlannedCounter, type PlanOutcome, planBatch, type QuotaOp } from "./plan-batch.js";
 import { QuotaStoreError } from "./quota-store-error.js";
 import { MAX_TRANSACTION_ROWS, QuotaTable, RETENTION_MS, type RowWrite, type StoredRow } from "./quota-table.js";
 import type { Admission, QuotaCounter, QuotaLimits, QuotaStore } from "./quota-types.js";
-import { escapeRowKey } from "./row-key.js";
 import { retryAfterSeconds, windowEndMs, windowOf, windowStartMs } from "./window.js";
 
 export interface TableQuotaStoreOptions {

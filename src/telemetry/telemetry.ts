@@ -9,6 +9,8 @@ export interface RequestInfo {
   traceParent: string | undefined;
   /** The caller's own `x-request-id`, kept as an attribute to search by. */
   clientRequestId: string | undefined;
+  /** A Logic Apps workflow's run, name and client tracking id, when it called: to find its requests by. */
+  workflow?: { runId?: string; name?: string; clientTrackingId?: string };
 }
 
 /** The server span of one invocation. */

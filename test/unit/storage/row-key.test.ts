@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { escapeRowKey, MAX_ROW_KEY_LENGTH } from "../../../src/quotas/row-key.js";
+import { escapeRowKey, MAX_ROW_KEY_LENGTH } from "../../../src/storage/row-key.js";
 
 /** What Table Storage refuses in a RowKey. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: what Table Storage refuses includes control characters.

@@ -1,0 +1,156 @@
+import type { TableClient } from "@azure/data-tables";
+import type { StorageConfig } from "../config/types.js";
+import { escapeRowKey } from "../storage/row-key.js";
+import { tableClient } from "../storage/table-clients.js";
+
+/** An answer as it is kept and replayed: status, headers and the body's JSON text. */
+export interface StoredAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** What `begin` found for a caller's key. */
+export type Claim =
+  /** The key is this request's now: run it, then `finish` or `release`. */
+  | { kind: "claimed"; etag: string }
+  /** The first request with this key is still running; ask again after `retryAfterSeconds`. */
+  | { kind: "running"; retryAfterSeconds: number }
+  /** The key was used with another body. */
+  | { kind: "reused" }
+  /** The first request's answer, to be replayed. */
+  | { kind: "done"; answer: StoredAnswer };
+
+export interface IdempotencyStore {
+  begin(callerId: string, key: string, fingerprint: string): Promise<Claim>;
+  finish(callerId: string, key: string, etag: string, answer: StoredAnswer): Promise<void>;
+  release(callerId: string, key: string, etag: string): Promise<void>;
+}
+
+/**
+ * A table property holds 64 KiB: a body is kept as binary pieces of its UTF-8 bytes (binary, not
+ * strings, so no multi-byte character is ever cut or re-encoded on the way).
+ */
+const PIECE_BYTES = 60_000;
+/** An entity holds 1 MiB in all; a larger answer is not kept (the key is released instead). */
+const MAX_BODY_BYTES = 15 * PIECE_BYTES;
+/** Every storage call of a request gets this long. */
+const STORAGE_TIMEOUT_MS = 5_000;
+
+/**
+ * The idempotency keys' table (default `idempotency`, in the AzureWebJobsStorage account): one row per
+ * caller and key (PartitionKey the caller's id, RowKey the key, both escaped), holding the request's
+ * fingerprint, its state (`running` until `leaseUntil`, or `done` with the answer) and when it expires.
+ * A key is claimed by creating its row, which only one request can do; a row whose lease ran out (its
+ * request died with its instance) or whose retention passed is taken over with an ETag-guarded write,
+ * so two retries racing for it cannot both run.
+ */
+export class TableIdempotencyStore implements IdempotencyStore {
+  #client: TableClient | undefined;
+  #created: Promise<void> | undefined;
+
+  constructor(
+    private readonly options: {
+      storage: StorageConfig;
+      tableName: string;
+      identityClientId?: string;
+      retentionMs: number;
+      /** How long a running request holds its key before a retry may take it over. */
+      leaseMs: number;
+      now?: () => number;
+    },
+  ) {}
+
+  async begin(callerId: string, key: string, fingerprint: string): Promise<Claim> {
+    const client = await this.#table();
+    const now = this.#now();
+    const row = { partitionKey: escapeRowKey(callerId), rowKey: escapeRowKey(key) };
+    const running = { ...row, fingerprint, state: "running", leaseUntil: now + this.options.leaseMs, expiresAt: now + this.options.retentionMs };
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        const created = await client.createEntity(running, { abortSignal: timeout() });
+        return { kind: "claimed", etag: created.etag as string };
+      } catch (error) {
+        if (statusOf(error) !== 409) throw error;
+      }
+      let entity: Record<string, unknown> & { etag: string };
+      try {
+        entity = await client.getEntity<Record<string, unknown>>(row.partitionKey, row.rowKey, { abortSignal: timeout() });
+      } catch (error) {
+        if (statusOf(error) === 404) continue; // deleted between the two calls: try to create it again
+        throw error;
+      }
+      const expired = Number(entity.expiresAt) <= now;
+      const abandoned = entity.state === "running" && Number(entity.leaseUntil) <= now;
+      if (expired || abandoned) {
+        try {
+          const taken = await client.updateEntity(running, "Replace", { etag: entity.etag, abortSignal: timeout() });
+          return { kind: "claimed", etag: taken.etag as string };
+        } catch (error) {
+          if (statusOf(error) === 412 || statusOf(error) === 404) continue; // another request took it first
+          throw error;
+        }
+      }
+      if (entity.fingerprint !== fingerprint) return { kind: "reused" };
+      if (entity.state === "running")
+        return { kind: "running", retryAfterSeconds: Math.max(1, Math.min(30, Math.ceil((Number(entity.leaseUntil) - now) / 1000))) };
+      return { kind: "done", answer: answerOf(entity) };
+    }
+    return { kind: "running", retryAfterSeconds: 1 };
+  }
+
+  async finish(callerId: string, key: string, etag: string, answer: StoredAnswer): Promise<void> {
+    const bytes = Buffer.from(answer.body, "utf8");
+    if (bytes.length > MAX_BODY_BYTES) return this.release(callerId, key, etag);
+    const client = await this.#table();
+    const pieces: Record<string, Uint8Array> = {};
+    for (let i = 0; i * PIECE_BYTES < bytes.length; i++) pieces[`body${i}`] = bytes.subarray(i * PIECE_BYTES, (i + 1) * PIECE_BYTES);
+    const entity = {
+      partitionKey: escapeRowKey(callerId),
+      rowKey: escapeRowKey(key),
+      state: "done",
+      status: answer.status,
+      headers: JSON.stringify(answer.headers),
+      pieces: Object.keys(pieces).length,
+      ...pieces,
+    };
+    // Merge keeps the fingerprint and expiry written when the key was claimed.
+    await client.updateEntity(entity, "Merge", { etag, abortSignal: timeout() });
+  }
+
+  async release(callerId: string, key: string, etag: string): Promise<void> {
+    const client = await this.#table();
+    await client.deleteEntity(escapeRowKey(callerId), escapeRowKey(key), { etag, abortSignal: timeout() }).catch((error: unknown) => {
+      if (statusOf(error) !== 404 && statusOf(error) !== 412) throw error;
+    });
+  }
+
+  #now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+
+  async #table(): Promise<TableClient> {
+    this.#client ??= tableClient(this.options.storage, this.options.tableName, this.options.identityClientId);
+    const client = this.#client;
+    this.#created ??= client.createTable({ abortSignal: timeout() }).catch((error: unknown) => {
+      this.#created = undefined;
+      throw error;
+    });
+    await this.#created;
+    return client;
+  }
+}
+
+function answerOf(entity: Record<string, unknown>): StoredAnswer {
+  const pieces: Uint8Array[] = [];
+  for (let i = 0; i < Number(entity.pieces ?? 0); i++) pieces.push(entity[`body${i}`] as Uint8Array);
+  const body = Buffer.concat(pieces).toString("utf8");
+  return { status: Number(entity.status), headers: JSON.parse(String(entity.headers ?? "{}")) as Record<string, string>, body };
+}
+
+function statusOf(error: unknown): number | undefined {
+  const status = (error as { statusCode?: unknown } | null)?.statusCode;
+  return typeof status === "number" ? status : undefined;
+}
+
+const timeout = () => AbortSignal.timeout(STORAGE_TIMEOUT_MS);
