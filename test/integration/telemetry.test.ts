@@ -66,7 +66,12 @@ async function runScenario(overrides: Record<string, string>): Promise<Run> {
       { traceparent: `00-${TRACE_ID}-00f067aa0ba902b7-01` },
     );
     await call("stream", "/chat/completions", { messages: [{ role: "user", content: PROMPT }], stream: true, stream_options: { include_usage: true } });
-    await call("tools", "/chat", { messages: [{ role: "user", content: "What's the next flight from Miami to Seattle?" }], server_tools: ["get_flight_info"] });
+    await call(
+      "tools",
+      "/chat",
+      { messages: [{ role: "user", content: "What's the next flight from Miami to Seattle?" }], server_tools: ["get_flight_info"] },
+      { "x-ms-workflow-run-id": "08584522853349171093447457271CU00", "x-ms-workflow-name": "order-summary", "x-ms-client-tracking-id": "order-4711" },
+    );
     await call("streamTools", "/chat/stream", {
       messages: [{ role: "user", content: "What's the next flight from Miami to Seattle?" }],
       server_tools: ["get_flight_info"],
@@ -112,6 +117,16 @@ describe("telemetry, content capture off (the default)", () => {
       expect(request?.data?.baseData?.name).toMatch(/^POST \/api\/(chat|chat\/stream|chat\/completions)$/);
       expect(props(request as Envelope)["app.caller.id"]).toBe("key:dev");
     }
+  });
+
+  it("records a Logic Apps workflow's run, name and client tracking id on the request it sent", () => {
+    const request = requestFor(run, run.answers.tools?.requestId ?? null) as Envelope;
+    expect(props(request)).toMatchObject({
+      "app.workflow.run_id": "08584522853349171093447457271CU00",
+      "app.workflow.name": "order-summary",
+      "app.workflow.client_tracking_id": "order-4711",
+    });
+    expect(props(requestFor(run, run.answers.json?.requestId ?? null) as Envelope)).not.toHaveProperty("app.workflow.run_id");
   });
 
   it("records a chat span per upstream attempt, under its request, with the GenAI attributes and the model's usage", () => {
