@@ -6,6 +6,7 @@ import { DirectInvoker, type FunctionsLibrary } from "./direct-invoker.js";
 import { FunctionsHost } from "./functions-host.js";
 import { entryPoints, routePrefix } from "./load-app.js";
 import { ProxyInvoker } from "./proxy-invoker.js";
+import { QueueTriggers, queueFunctions, queueOptions } from "./queue-trigger.js";
 
 /**
  * `node dist/dev/host/main.js [appRoot]`: a local stand-in for the Azure Functions host, for machines
@@ -54,19 +55,23 @@ async function main(): Promise<void> {
   });
   await core.runHooks("appStart", { hookData: {}, functionAppDirectory: appRoot, hostVersion: "local" });
   const url = await host.listen(port, bind);
+  const queued = queueFunctions(core);
+  const queues = new QueueTriggers(core, library, queueOptions(appRoot));
+  queues.start(queued);
 
   console.log("\nFunctions:\n");
   for (const fn of host.functions) {
     const methods = fn.methods ? [...fn.methods].join(",") : "ALL";
     console.log(`  ${fn.name}: [${methods}] ${url}/${fn.route.template}  (auth: ${fn.authLevel})`);
   }
+  for (const fn of queued) console.log(`  ${fn.name}: queueTrigger on ${fn.queueName} (connection: ${fn.connection})`);
   console.log(`\nHost listening on ${url} (${mode} invocation)`);
 
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.once(signal, () => {
       void (async () => {
         await core.runHooks("appTerminate", { hookData: {} });
-        await host.close();
+        await Promise.all([host.close(), queues.stop()]);
         process.exit(0);
       })();
     });
