@@ -178,6 +178,11 @@ export class QueueTriggers {
       expirationTime: message.expiresOn,
       nextVisibleTime: message.nextVisibleOn,
     };
+    if (message.dequeueCount > this.options.maxDequeueCount) {
+      // Taken that often without being settled: its runs kill the host. It is not run again.
+      await this.#poison(fn, queue, poison, message);
+      return;
+    }
     let failed = false;
     try {
       await this.#invoke(fn, parsed(text), triggerMetadata);
@@ -188,13 +193,22 @@ export class QueueTriggers {
     if (!failed) {
       await queue.deleteMessage(message.messageId, message.popReceipt);
     } else if (message.dequeueCount >= this.options.maxDequeueCount) {
-      await poison.createIfNotExists();
-      await poison.sendMessage(message.messageText);
-      await queue.deleteMessage(message.messageId, message.popReceipt);
-      this.core.log("warning", "system", `Message ${message.messageId} moved to ${fn.queueName}-poison after ${message.dequeueCount} tries.`);
+      await this.#poison(fn, queue, poison, message);
     } else {
       await queue.updateMessage(message.messageId, message.popReceipt, undefined, Math.ceil(this.options.visibilityTimeoutMs / 1000));
     }
+  }
+
+  async #poison(
+    fn: QueueFunction,
+    queue: QueueClient,
+    poison: QueueClient,
+    message: { messageId: string; popReceipt: string; messageText: string; dequeueCount: number },
+  ): Promise<void> {
+    await poison.createIfNotExists();
+    await poison.sendMessage(message.messageText);
+    await queue.deleteMessage(message.messageId, message.popReceipt);
+    this.core.log("warning", "system", `Message ${message.messageId} moved to ${fn.queueName}-poison after ${message.dequeueCount} tries.`);
   }
 
   async #invoke(fn: QueueFunction, input: unknown, triggerMetadata: Record<string, unknown>): Promise<void> {

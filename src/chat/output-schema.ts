@@ -75,6 +75,15 @@ const MAP_KEYWORDS = new Set(["properties", "patternProperties", "$defs", "defin
 const LOCAL_REF = /^#\/(\$defs|definitions)\/[^/]+$/;
 /** RE2's compiled size of one pattern: `[0-9]{1,100}` is about 300. */
 const RE2_MAX_PROGRAM = 2_000;
+const MAX_PATTERN_CHARS = 256;
+/** The sum of the upper bounds of a pattern's `{n}`, `{n,}` and `{n,m}`. */
+const MAX_PATTERN_REPEATS = 1_000;
+
+function repeatedBound(pattern: string): number {
+  let sum = 0;
+  for (const match of pattern.matchAll(/\{(\d+)(?:,(\d*))?\}/g)) sum += Math.max(Number(match[1]), Number(match[2] || 0));
+  return sum;
+}
 
 const cache = new Map<string, ValidateFunction>();
 
@@ -142,6 +151,11 @@ function checkSubset(root: Record<string, unknown>): void {
 
 function checkPattern(pattern: unknown, at: string, counts: { patterns: number }): void {
   if (typeof pattern !== "string") throw refused(at, "must be a string");
+  // Before compiling: RE2 refuses nested repeats but expands flat ones, so `.{1,1000}` many times over
+  // would cost seconds and hundreds of MB to compile only to be refused.
+  if (pattern.length > MAX_PATTERN_CHARS || repeatedBound(pattern) > MAX_PATTERN_REPEATS) {
+    throw refused(at, `must be at most ${MAX_PATTERN_CHARS} characters, with counted repeats ({n,m}) adding up to at most ${MAX_PATTERN_REPEATS}`);
+  }
   if (++counts.patterns > OUTPUT_SCHEMA_LIMITS.maxPatterns)
     throw refused("", `has more than ${OUTPUT_SCHEMA_LIMITS.maxPatterns} regular expressions (pattern, patternProperties)`);
   try {
@@ -191,6 +205,8 @@ function re2(pattern: string): Re2 {
   if (!compiled) {
     const { RE2JS } = require("re2js") as typeof import("re2js");
     compiled = RE2JS.compile(pattern);
+    // Only patterns the check accepts are kept; a refused one is not worth its memory.
+    if (compiled.programSize() > RE2_MAX_PROGRAM) return compiled;
     if (compiledPatterns.size >= OUTPUT_SCHEMA_LIMITS.cacheSize * OUTPUT_SCHEMA_LIMITS.maxPatterns) compiledPatterns.clear();
     compiledPatterns.set(pattern, compiled);
   }

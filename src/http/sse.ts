@@ -1,4 +1,5 @@
 import type { HttpResponseInit } from "@azure/functions";
+import { managedStream } from "../lib/managed-stream.js";
 import { PING, withHeartbeat } from "./heartbeat.js";
 
 /** Headers of every event stream; `X-Accel-Buffering: no` keeps proxies from holding frames back. */
@@ -48,7 +49,20 @@ export function sseEventResponse<T = SseEvent>(
   options: { heartbeatMs: number; headers?: Record<string, string>; toEvent?: (item: T) => SseEvent },
 ): HttpResponseInit {
   const toEvent = options.toEvent ?? ((item: T) => item as SseEvent);
-  return { status: 200, headers: { ...SSE_HEADERS, ...options.headers }, body: eventBytes(source, options.heartbeatMs, toEvent) };
+  const bytes = eventBytes(source, options.heartbeatMs, toEvent);
+  let started = false;
+  // A body left before its first read never reaches its source: release the source here instead.
+  const reads = {
+    next: () => {
+      started = true;
+      return bytes.next();
+    },
+    return: (value?: unknown) => bytes.return(value as undefined),
+  };
+  const body = managedStream(reads, () => {
+    if (!started) void source[Symbol.asyncIterator]().return?.();
+  });
+  return { status: 200, headers: { ...SSE_HEADERS, ...options.headers }, body };
 }
 
 async function* eventBytes<T>(source: AsyncIterable<T>, heartbeatMs: number, toEvent: (item: T) => SseEvent): AsyncGenerator<Uint8Array> {

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { TableClient } from "@azure/data-tables";
 import type { StorageConfig } from "../config/types.js";
 import { escapeRowKey } from "../storage/row-key.js";
@@ -39,7 +40,7 @@ const STORAGE_TIMEOUT_MS = 5_000;
 
 /**
  * The idempotency keys' table (default `idempotency`, in the AzureWebJobsStorage account): one row per
- * caller and key (PartitionKey the caller's id, RowKey the key, both escaped), holding the request's
+ * caller and key (PartitionKey the caller's id, escaped; RowKey the key's SHA-256), holding the request's
  * fingerprint, its state (`running` until `leaseUntil`, or `done` with the answer) and when it expires.
  * A key is claimed by creating its row, which only one request can do; a row whose lease ran out (its
  * request died with its instance) or whose retention passed is taken over with an ETag-guarded write,
@@ -64,7 +65,7 @@ export class TableIdempotencyStore implements IdempotencyStore {
   async begin(callerId: string, key: string, fingerprint: string): Promise<Claim> {
     const client = await this.#table();
     const now = this.#now();
-    const row = { partitionKey: escapeRowKey(callerId), rowKey: escapeRowKey(key) };
+    const row = rowOf(callerId, key);
     const running = { ...row, fingerprint, state: "running", leaseUntil: now + this.options.leaseMs, expiresAt: now + this.options.retentionMs };
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
@@ -106,8 +107,7 @@ export class TableIdempotencyStore implements IdempotencyStore {
     const pieces: Record<string, Uint8Array> = {};
     for (let i = 0; i * PIECE_BYTES < bytes.length; i++) pieces[`body${i}`] = bytes.subarray(i * PIECE_BYTES, (i + 1) * PIECE_BYTES);
     const entity = {
-      partitionKey: escapeRowKey(callerId),
-      rowKey: escapeRowKey(key),
+      ...rowOf(callerId, key),
       state: "done",
       status: answer.status,
       headers: JSON.stringify(answer.headers),
@@ -120,7 +120,8 @@ export class TableIdempotencyStore implements IdempotencyStore {
 
   async release(callerId: string, key: string, etag: string): Promise<void> {
     const client = await this.#table();
-    await client.deleteEntity(escapeRowKey(callerId), escapeRowKey(key), { etag, abortSignal: timeout() }).catch((error: unknown) => {
+    const row = rowOf(callerId, key);
+    await client.deleteEntity(row.partitionKey, row.rowKey, { etag, abortSignal: timeout() }).catch((error: unknown) => {
       if (statusOf(error) !== 404 && statusOf(error) !== 412) throw error;
     });
   }
@@ -139,6 +140,14 @@ export class TableIdempotencyStore implements IdempotencyStore {
     await this.#created;
     return client;
   }
+}
+
+/**
+ * The caller's id as the partition (escaped for Table Storage), the key as the SHA-256 of it: a key may
+ * be 255 characters of anything printable, more than a RowKey holds once `/`, `#` or `?` are escaped.
+ */
+function rowOf(callerId: string, key: string): { partitionKey: string; rowKey: string } {
+  return { partitionKey: escapeRowKey(callerId), rowKey: createHash("sha256").update(key).digest("base64url") };
 }
 
 function answerOf(entity: Record<string, unknown>): StoredAnswer {

@@ -173,12 +173,18 @@ function charged(chunks: AsyncIterable<ChatCompletionChunk>, ticket: MeterTicket
   let usage: WireUsage | undefined;
   /** Chunks that carried answer text or tool calls: about a token each. */
   let sent = 0;
+  const inner = chunks[Symbol.asyncIterator]();
   async function* counting() {
-    for await (const chunk of chunks) {
+    for await (const chunk of { [Symbol.asyncIterator]: () => inner }) {
       if (chunk.usage) usage = chunk.usage;
       if (chunk.choices.some((choice) => choice.delta?.content || choice.delta?.tool_calls)) sent += 1;
       yield chunk;
     }
   }
-  return managedStream(counting(), () => ticket.settle(usage, sent));
+  // Returned unread, a generator never reaches the stream it wraps: the cleanup returns it (a second
+  // return of a finished stream changes nothing), so its upstream connection is released too.
+  return managedStream(counting(), () => {
+    ticket.settle(usage, sent);
+    void inner.return?.();
+  });
 }

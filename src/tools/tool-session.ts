@@ -173,10 +173,16 @@ function refused(call: WireToolCall, error: string): ToolStep {
 
 async function withTimeout<T>(run: (signal: AbortSignal) => Promise<T>, timeoutMs: number, outer: AbortSignal): Promise<T> {
   const controller = new AbortController();
-  const onAbort = () => controller.abort();
-  outer.addEventListener("abort", onAbort, { once: true });
+  let onAbort = () => controller.abort();
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
+    // The request's own end abandons the tool too, whether or not it heeds its signal.
+    onAbort = () => {
+      reject(new ToolError("Not finished: the request ended first."));
+      controller.abort();
+    };
+    if (outer.aborted) onAbort();
+    else outer.addEventListener("abort", onAbort, { once: true });
     timer = setTimeout(() => {
       // Settle first: a tool that answers as it is aborted must not win the race.
       reject(new ToolError(`The tool did not answer within ${timeoutMs} ms.`));

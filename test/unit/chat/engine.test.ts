@@ -314,7 +314,8 @@ describe("openChat: the server-tool loop", () => {
     const stuck: ServerTool = { ...flightTool().tool, execute: (_args, signal) => settleAfter(60_000, signal) };
     const model = new FakeModel("mistral-large", [{ stream: "tool-call" }, { stream: "after-tool" }]);
     const { parts } = await run(body, runtime(new ModelRegistry([model]), { tools: [stuck] }), { stream: true, deadlineAt: Date.now() + 100 });
-    expect(parts.find((p) => p.type === "tool_result")).toMatchObject({ content: { finished: false } });
+    // Abandoned at the deadline, as one that ignored its signal would be: what it answers as it is aborted does not count.
+    expect(parts.find((p) => p.type === "tool_result")).toMatchObject({ error: "Not finished: the request ended first." });
     expect(terminal(parts)).toHaveLength(1);
     expect(failed(parts)).toMatchObject({ status: 504, code: "upstream_timeout" });
     // The second call found the deadline passed: it played no turn.

@@ -63,6 +63,9 @@ describe("caller output schemas", () => {
     expect(refusal({ type: "string", pattern: "(?=a)a" }).detail).toContain("lookaround");
     expect(refusal({ type: "string", pattern: "(a)\\1" }).detail).toContain("backreferences");
     expect(refusal({ patternProperties: { "(?<=x)y": { type: "string" } } }).detail).toContain("lookaround");
+    // Refused before RE2 compiles it: expanding these repeats would cost seconds and hundreds of MB.
+    expect(refusal({ type: "string", pattern: ".{1,1000}".repeat(40) }).detail).toContain("counted repeats");
+    expect(refusal({ type: "string", pattern: "a".repeat(257) }).detail).toContain("at most 256 characters");
   });
 
   it("bounds size, depth, references, subschemas and patterns", () => {

@@ -218,4 +218,20 @@ describe("POST /api/chat/stream's bytes, from recorded model streams", () => {
     expect(text).toBe("");
     expect(response.jsonBody).toMatchObject({ code: "upstream_unavailable", request_id: "inv-sse-1" });
   });
+
+  it("releases its source when the body is left before its first read", async () => {
+    let released = false;
+    const source: AsyncIterable<SseEvent> = {
+      [Symbol.asyncIterator]: () => ({
+        next: async () => ({ done: false as const, value: { event: "x", data: 1 } }),
+        return: async () => {
+          released = true;
+          return { done: true as const, value: undefined };
+        },
+      }),
+    };
+    const response = sseEventResponse(source, { heartbeatMs: 1_000 });
+    await (response.body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]().return?.();
+    expect(released).toBe(true);
+  });
 });

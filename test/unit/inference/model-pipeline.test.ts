@@ -141,4 +141,29 @@ describe("ModelPipeline", () => {
     for await (const _ of chunks) break;
     expect(quota.settled).toEqual([{ usage: undefined, chunks: 1 }]);
   });
+
+  it("a metered stream left unread releases the model's stream under it, not only its quota", async () => {
+    let released = false;
+    const inner: ModelPort = {
+      ...adapter().port,
+      async stream() {
+        return {
+          [Symbol.asyncIterator]() {
+            return {
+              next: async () => ({ done: false as const, value: chunk("x") }),
+              return: async () => {
+                released = true;
+                return { done: true as const, value: undefined };
+              },
+            };
+          },
+        };
+      },
+    };
+    const quota = meter();
+    const chunks = await new ModelPipeline(inner, policy).stream({ messages: [] }, { meter: quota.value });
+    await chunks[Symbol.asyncIterator]().return?.();
+    expect(quota.settled).toEqual([{ usage: undefined, chunks: 0 }]);
+    expect(released).toBe(true);
+  });
 });

@@ -122,4 +122,13 @@ describe("ToolSession", () => {
     expect(most).toBe(3);
     expect(results.flat().every((item) => item.step.result === "ok")).toBe(true);
   });
+
+  it("abandons a tool that ignores its signal when the request ends, without waiting for its own timeout", async () => {
+    const session = new ToolSession(registry, ["stuck"], { ...limits, timeoutMs: 60_000 });
+    const request = new AbortController();
+    setTimeout(() => request.abort(), 20);
+    const items = [];
+    for await (const item of session.run([call("a", "stuck")], request.signal)) items.push(item);
+    expect(items[0]?.step.error).toMatch(/request ended first/);
+  });
 });
