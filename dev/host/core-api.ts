@@ -88,6 +88,26 @@ export class CoreApi {
     for (const hook of [...(this.hooks.get(name) ?? [])]) await hook(context);
   }
 
+  /**
+   * Calls a function as the worker does, between the app's pre- and post-invocation hooks (which may
+   * change its inputs, its callback, its result or its error); throws the error the hooks leave.
+   */
+  async invoke(callback: FunctionCallback, context: unknown, inputs: unknown[]): Promise<unknown> {
+    const pre = { hookData: {}, invocationContext: context, inputs, functionCallback: callback };
+    await this.runHooks("preInvocation", pre);
+    let result: unknown;
+    let error: unknown;
+    try {
+      result = await pre.functionCallback(...pre.inputs, context);
+    } catch (thrown) {
+      error = thrown;
+    }
+    const post = { hookData: pre.hookData, invocationContext: context, inputs: pre.inputs, result, error };
+    await this.runHooks("postInvocation", post);
+    if (post.error) throw post.error;
+    return post.result;
+  }
+
   /** Makes `require('@azure/functions-core')` answer with this API, as the worker does. */
   install(): void {
     const api = this.module;

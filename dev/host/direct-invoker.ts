@@ -63,27 +63,16 @@ export class DirectInvoker implements Invoker {
       logHandler: (level: string, ...args: unknown[]) => this.core.log(level as never, "user", `[${fn.name}] ${args.map(String).join(" ")}`),
     });
 
-    const pre = { hookData: {}, invocationContext: context, inputs: [request], functionCallback: fn.registration.callback };
-    await this.core.runHooks("preInvocation", pre);
-    let result: unknown;
-    let error: unknown;
-    try {
-      result = await pre.functionCallback(...pre.inputs, context);
-    } catch (thrown) {
-      error = thrown;
-    }
-    const post = { hookData: pre.hookData, invocationContext: context, inputs: pre.inputs, result, error };
-    await this.core.runHooks("postInvocation", post);
-    if (post.error) throw post.error;
+    const result = await this.core.invoke(fn.registration.callback, context, [request]);
 
     // A function may answer without reading the whole body (a 413): the rest is not read, and the
     // connection closes after the answer so the client does not send its next request into it.
     if (!req.complete) res.shouldKeepAlive = false;
-    const finite = finiteAnswer(post.result, HttpResponse);
+    const finite = finiteAnswer(result, HttpResponse);
     if (finite) return writeFinite(res, finite);
-    const streamed = streamedAnswer(post.result, HttpResponse);
+    const streamed = streamedAnswer(result, HttpResponse);
     if (streamed) return writeStreamed(res, streamed);
-    const response = post.result instanceof HttpResponse ? post.result : new HttpResponse(post.result ?? {});
+    const response = result instanceof HttpResponse ? result : new HttpResponse(result ?? {});
     await write(res, response);
   }
 }

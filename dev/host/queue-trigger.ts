@@ -220,18 +220,7 @@ export class QueueTriggers {
       options: { trigger: fn.trigger, extraInputs: [], extraOutputs: [] },
       logHandler: (level: string, ...args: unknown[]) => this.core.log(level as never, "user", `[${fn.name}] ${args.map(String).join(" ")}`),
     });
-    const pre = { hookData: {}, invocationContext: context, inputs: [input], functionCallback: fn.registration.callback };
-    await this.core.runHooks("preInvocation", pre);
-    let result: unknown;
-    let error: unknown;
-    try {
-      result = await pre.functionCallback(...pre.inputs, context);
-    } catch (thrown) {
-      error = thrown;
-    }
-    const post = { hookData: pre.hookData, invocationContext: context, inputs: pre.inputs, result, error };
-    await this.core.runHooks("postInvocation", post);
-    if (post.error) throw post.error;
+    await this.core.invoke(fn.registration.callback, context, [input]);
   }
 
   #queue(fn: QueueFunction, name: string): QueueClient {

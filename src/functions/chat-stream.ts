@@ -1,16 +1,13 @@
 import { app, type HttpHandler, type InvocationContext } from "@azure/functions";
 import type { ChatPart } from "../chat/chat-parts.js";
-import { openChat } from "../chat/engine.js";
 import { CHAT_MAX_BODY_BYTES, prepareChat } from "../chat/prepare.js";
-import { callerDeadline } from "../http/caller-deadline.js";
-import { fallbackAllowed } from "../http/fallback.js";
 import { ALL_METHODS, callerHandler } from "../http/handler.js";
 import { refuseStreamWithKey } from "../http/idempotency.js";
 import { logProblem } from "../http/log-problem.js";
+import { openRouteChat } from "../http/open-route-chat.js";
 import { problemBody } from "../http/problem-response.js";
 import { readJsonBody } from "../http/read-json-body.js";
 import { type SseEvent, sseEventResponse } from "../http/sse.js";
-import { toProblem } from "../lib/to-problem.js";
 import { getRuntime, type Runtime } from "../runtime.js";
 import { countStreamProblem } from "../telemetry/count-problem.js";
 
@@ -24,17 +21,7 @@ export function chatStreamHandler(runtime: Runtime): HttpHandler {
     async (request, { requestId, meter, caller, invocation }) => {
       refuseStreamWithKey(request);
       const prepared = await prepareChat(await readJsonBody(request, CHAT_MAX_BODY_BYTES), runtime, { meter, callerId: caller.id });
-      const run = await openChat(prepared, {
-        models: runtime.models,
-        allowFallback: fallbackAllowed(request),
-        stream: true,
-        // One deadline for the request: a fallback gets what is left of it, not a fresh budget.
-        deadlineAt: Date.now() + runtime.config.modelTimeoutMs,
-        signal: callerDeadline(request),
-        warn: (message) => invocation.warn(message),
-      }).catch((error: unknown) => {
-        throw toProblem(error, { route: "app" });
-      });
+      const run = await openRouteChat(prepared, request, runtime, { stream: true, warn: (message) => invocation.warn(message) });
       const toEvent = (part: ChatPart) => chatEvent(part, requestId, invocation);
       return sseEventResponse(run.parts, { heartbeatMs: runtime.config.streamHeartbeatMs, headers: { "x-model-deployment": run.alias }, toEvent });
     },

@@ -1,10 +1,9 @@
 import { app, type HttpHandler, type HttpRequest } from "@azure/functions";
-import { collectChat, openChat } from "../chat/engine.js";
+import { collectChat } from "../chat/engine.js";
 import { CHAT_MAX_BODY_BYTES, prepareChat } from "../chat/prepare.js";
-import { callerDeadline } from "../http/caller-deadline.js";
-import { fallbackAllowed } from "../http/fallback.js";
 import { ALL_METHODS, callerHandler } from "../http/handler.js";
 import { idempotencyKey, idempotent } from "../http/idempotency.js";
+import { openRouteChat } from "../http/open-route-chat.js";
 import { problemResponse } from "../http/problem-response.js";
 import { readJsonBody } from "../http/read-json-body.js";
 import { HttpProblem } from "../lib/problem.js";
@@ -37,17 +36,7 @@ export function chatHandler(runtime: Runtime): HttpHandler {
         extensions: { param: "stream", rule: "route" },
       });
     }
-    const run = await openChat(prepared, {
-      models: runtime.models,
-      allowFallback: fallbackAllowed(request),
-      stream: false,
-      // One deadline for the request: a fallback gets what is left of it, not a fresh budget.
-      deadlineAt: Date.now() + runtime.config.modelTimeoutMs,
-      signal: callerDeadline(request),
-      warn: who.warn,
-    }).catch((error: unknown) => {
-      throw toProblem(error, { route: "app" });
-    });
+    const run = await openRouteChat(prepared, request, runtime, { stream: false, warn: who.warn });
     return { status: 200, headers: { "x-model-deployment": run.alias }, jsonBody: await collectChat(run.parts) };
   }
 }
