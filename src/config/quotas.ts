@@ -9,7 +9,6 @@ const AZURE_DEPLOYMENT_LIMITS: QuotaLimits = { requestsPerMinute: 1_000, tokensP
 /** One caller may use half a deployment by default: no single caller can starve the others. */
 const DEFAULT_CALLER_LIMITS: QuotaLimits = { requestsPerMinute: 500, tokensPerMinute: 100_000 };
 const MAX_PER_MINUTE = 100_000_000;
-const TABLE_NAME = /^[A-Za-z][A-Za-z0-9]{2,62}$/;
 const OVERRIDE = /^([A-Za-z0-9._-]{1,64}):(\d+)\/(\d+)$/;
 
 /**
@@ -19,8 +18,7 @@ const OVERRIDE = /^([A-Za-z0-9._-]{1,64}):(\d+)\/(\d+)$/;
  */
 export function readQuotas(settings: SettingsReader, deploymentPrefixes: Readonly<Record<string, string>>, keyNames: readonly string[]): QuotaConfig {
   const enabled = settings.oneOf("QUOTAS", ["on", "off"] as const, "on") === "on";
-  const table = settings.string("QUOTA_TABLE", { required: false }) ?? "quotas";
-  if (!TABLE_NAME.test(table)) settings.problem("QUOTA_TABLE must be 3 to 63 letters and digits, starting with a letter");
+  const table = settings.tableName("QUOTA_TABLE", "quotas");
   const caller = limits(settings, "QUOTA_CALLER_", DEFAULT_CALLER_LIMITS);
   const perKey: Record<string, QuotaLimits> = {};
   for (const entry of settings.list("CALLER_QUOTAS", { required: false })) {

@@ -4,6 +4,7 @@
  */
 export type Env = Readonly<Record<string, string | undefined>>;
 
+const TABLE_NAME = /^[A-Za-z][A-Za-z0-9]{2,62}$/;
 const KEY_VAULT_REFERENCE = /^\s*@Microsoft\.KeyVault\s*\(/i;
 
 export class SettingsReader {
@@ -66,6 +67,13 @@ export class SettingsReader {
       return fallback;
     }
     return value;
+  }
+
+  /** A Table Storage table's name: 3 to 63 letters and digits, starting with a letter. */
+  tableName(name: string, fallback: string): string {
+    const table = this.string(name, { required: false }) ?? fallback;
+    if (!TABLE_NAME.test(table)) this.problem(`${name} must be 3 to 63 letters and digits, starting with a letter`);
+    return table;
   }
 
   /** `true` or `false`, any case (App Service writes its own flags as `True`). */

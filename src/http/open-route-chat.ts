@@ -2,7 +2,6 @@ import type { HttpRequest } from "@azure/functions";
 import { type ChatRun, openChat } from "../chat/engine.js";
 import type { PreparedChat } from "../chat/prepare.js";
 import type { ModelRegistry } from "../inference/index.js";
-import { toProblem } from "../lib/to-problem.js";
 import { callerDeadline } from "./caller-deadline.js";
 import { fallbackAllowed } from "./fallback.js";
 
@@ -10,7 +9,7 @@ import { fallbackAllowed } from "./fallback.js";
  * Opens an app-contract chat for a request: one deadline for all of it, `MODEL_TIMEOUT_MS` from now (a
  * fallback gets what is left, not a fresh budget), the caller's own deadline and fallback choice from
  * its headers, failed attempts reported to `warn`. A failure before the model accepted the request is
- * thrown as the caller's problem.
+ * thrown as it is: the handler wrapper turns it into the caller's problem, as everything else.
  */
 export function openRouteChat(
   prepared: PreparedChat,
@@ -25,7 +24,5 @@ export function openRouteChat(
     deadlineAt: Date.now() + runtime.config.modelTimeoutMs,
     signal: callerDeadline(request),
     warn: options.warn,
-  }).catch((error: unknown) => {
-    throw toProblem(error, { route: "app" });
   });
 }

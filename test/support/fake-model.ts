@@ -103,6 +103,17 @@ export function completionFrom(chunks: readonly ChatCompletionChunk[]): ChatComp
 }
 
 /** A ModelPort that replays recorded answers from a script of turns and records every call it gets. */
+/** The app's default limits on server-run tools, for tests that prepare chats of their own. */
+export const TOOL_LIMITS = {
+  timeoutMs: 1_000,
+  maxOutputBytes: 16_384,
+  maxIterations: 5,
+  maxCallsPerTurn: 8,
+  maxCallsPerRequest: 32,
+  maxConcurrent: 4,
+  maxConcurrentPerInstance: 64,
+};
+
 export class FakeModel implements ModelPort {
   readonly alias: string;
   readonly calls: SentCall[] = [];

@@ -11,7 +11,7 @@ import { type Admission, estimatePromptTokens, type QuotaCounter, type QuotaRema
 import type { ServerTool } from "../../../src/tools/server-tool.js";
 import { ToolRegistry } from "../../../src/tools/tool-registry.js";
 import { seed } from "../../support/emulator.js";
-import { FakeModel, recordedUsage, type StreamName, type Turn, upstreamFailure } from "../../support/fake-model.js";
+import { FakeModel, recordedUsage, type StreamName, TOOL_LIMITS, type Turn, upstreamFailure } from "../../support/fake-model.js";
 
 const WINDOW = "202601010000";
 
@@ -110,15 +110,7 @@ function metered(turns: Turn[], options: { quotas?: QuotaConfig; maxRetries?: nu
     tools: new ToolRegistry([flightTool]),
     config: {
       maxTokens: 4_096,
-      tools: {
-        timeoutMs: 1_000,
-        maxOutputBytes: 16_384,
-        maxIterations: 5,
-        maxCallsPerTurn: 8,
-        maxCallsPerRequest: 32,
-        maxConcurrent: 4,
-        maxConcurrentPerInstance: 64,
-      },
+      tools: TOOL_LIMITS,
     },
   };
   const open = async (body: unknown, stream: boolean) =>

@@ -20,21 +20,12 @@ import {
   recordedToolCalls,
   recordedUsage,
   type StreamName,
+  TOOL_LIMITS,
   type Turn,
   upstreamFailure,
   withText,
   withToolCallIds,
 } from "../../support/fake-model.js";
-
-const TOOL_LIMITS = {
-  timeoutMs: 1_000,
-  maxOutputBytes: 16_384,
-  maxIterations: 5,
-  maxCallsPerTurn: 8,
-  maxCallsPerRequest: 32,
-  maxConcurrent: 4,
-  maxConcurrentPerInstance: 64,
-};
 
 /** The test's own server tool, under the name the recorded tool call uses; it records its calls. */
 function flightTool() {
