@@ -135,9 +135,18 @@ var names = {
   hubKeyVault: '${abbrs.keyVault}hub-${resourceToken}'
 }
 
-// The Flex Consumption package container, and the table of the quota counters (QUOTA_TABLE).
+// The Flex Consumption package container, the table of the quota counters (QUOTA_TABLE), and the table of
+// Idempotency-Keys and the answers kept for them (IDEMPOTENCY_TABLE).
 var deploymentContainerName = 'app-package'
 var quotaTableName = 'quotas'
+var idempotencyTableName = 'idempotency'
+// Chat jobs (POST /api/chat/jobs): the queue its queue-triggered function reads (JOB_QUEUE), the table of the
+// jobs' state (JOB_TABLE), and the container of requests and results too large for a table row (JOB_CONTAINER).
+// After maxDequeueCount failed runs the Functions host moves a message to `<queue>-poison`, made here too.
+var jobQueueName = 'chat-jobs'
+var jobPoisonQueueName = '${jobQueueName}-poison'
+var jobTableName = 'chatjobs'
+var jobContainerName = 'chat-jobs'
 // The secret CALLER_KEYS refers to. Provisioning never writes it, so it never overwrites the operator's keys.
 var callerKeysSecretName = 'caller-keys'
 var corsOrigins = filter(map(split(corsAllowedOrigins, ','), origin => trim(origin)), origin => !empty(origin))
@@ -183,9 +192,16 @@ module storage 'modules/storage.bicep' = {
     tags: tags
     containers: [
       deploymentContainerName
+      jobContainerName
+    ]
+    queues: [
+      jobQueueName
+      jobPoisonQueueName
     ]
     tables: [
       quotaTableName
+      idempotencyTableName
+      jobTableName
     ]
   }
 }
@@ -288,6 +304,12 @@ var appSettings = union(extraAppSettings, modelAppSettings, {
   CALLER_KEYS: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.uri}secrets/${callerKeysSecretName})'
   QUOTAS: quotas
   QUOTA_TABLE: quotaTableName
+  IDEMPOTENCY_TABLE: idempotencyTableName
+  // The job queue, table and container, in the host's storage account: the app derives the queue and blob
+  // endpoints from AzureWebJobsStorage__accountName and reaches them with the same identity.
+  JOB_QUEUE: jobQueueName
+  JOB_TABLE: jobTableName
+  JOB_CONTAINER: jobContainerName
   CORS_ALLOWED_ORIGINS: join(corsOrigins, ',')
   CORS_ALLOW_CREDENTIALS: corsCredentials ? 'true' : 'false'
   APPLICATIONINSIGHTS_CONNECTION_STRING: monitoring.outputs.connectionString

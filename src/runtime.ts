@@ -4,6 +4,8 @@ import { type IdempotencyStore, TableIdempotencyStore } from "./idempotency/idem
 import { ModelRegistry } from "./inference/index.js";
 import { ModelInfoCache } from "./inference/model-info-cache.js";
 import { authsFor } from "./inference/model-registry.js";
+import { JobQueue } from "./jobs/job-queue.js";
+import { TableJobStore } from "./jobs/job-store.js";
 import { type QuotaStore, TableQuotaStore } from "./quotas/index.js";
 import { StorageProbe } from "./storage/storage-probe.js";
 import { httpTool } from "./tools/http-tool.js";
@@ -22,6 +24,8 @@ export interface Runtime {
   tools: ToolRegistry;
   /** Idempotency-Key: the keys and kept answers. */
   idempotency: IdempotencyStore;
+  /** Chat jobs: their rows and blobs, and the queue they wait in. */
+  jobs: { store: TableJobStore; queue: JobQueue };
 }
 
 /** A running request holds its key this much past the longest a model call may take. */
@@ -54,6 +58,15 @@ export function createRuntime(config: AppConfig): Runtime {
       retentionMs: config.idempotency.retentionMs,
       leaseMs: config.modelTimeoutMs + IDEMPOTENCY_LEASE_MARGIN_MS,
     }),
+    jobs: {
+      store: new TableJobStore({ storage: config.storage, identityClientId: config.identityClientId, jobs: config.jobs }),
+      queue: new JobQueue({
+        storage: config.storage,
+        identityClientId: config.identityClientId,
+        queue: config.jobs.queue,
+        retentionMs: config.jobs.retentionMs,
+      }),
+    },
   };
 }
 

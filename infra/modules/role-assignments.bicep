@@ -17,6 +17,7 @@ param foundryAccountName string = ''
 var roles = {
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
+  storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
   keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
   keyVaultSecretsOfficer: 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
@@ -40,7 +41,8 @@ resource foundry 'Microsoft.CognitiveServices/accounts@2026-07-01' existing = if
 }
 
 // Storage Blob Data Owner (b7e6dc6d-f1e8-4753-8033-0f276bb0955b) on the app's storage: the Functions host keeps
-// its keys and leases in blobs (AzureWebJobsStorage__*), and Flex Consumption reads the deployment package.
+// its keys and leases in blobs (AzureWebJobsStorage__*), Flex Consumption reads the deployment package, and the
+// app writes and reads the chat jobs' large requests and results in their container (JOB_CONTAINER).
 resource appBlobDataOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(storage.id, appPrincipalId, roles.storageBlobDataOwner)
   scope: storage
@@ -52,12 +54,27 @@ resource appBlobDataOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' =
 }
 
 // Storage Table Data Contributor (0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3) on the app's storage: the quota counters
-// (QUOTA_TABLE) and the host's diagnostic events are tables. No queue role: no function is queue-triggered.
+// (QUOTA_TABLE), the Idempotency-Keys (IDEMPOTENCY_TABLE), the chat jobs (JOB_TABLE) and the host's diagnostic
+// events are tables.
 resource appTableDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(storage.id, appPrincipalId, roles.storageTableDataContributor)
   scope: storage
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageTableDataContributor)
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// Storage Queue Data Contributor (974c5e8b-45b9-4653-ba55-5f855dd0fb88) on the app's storage: the chat job queue
+// (JOB_QUEUE). The app enqueues jobs, and the queue trigger reads and deletes messages and moves those that keep
+// failing to the poison queue (`<queue>-poison`). The job table and container need no role of their own: Blob
+// Data Owner and Table Data Contributor above cover them.
+resource appQueueDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, appPrincipalId, roles.storageQueueDataContributor)
+  scope: storage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageQueueDataContributor)
     principalId: appPrincipalId
     principalType: 'ServicePrincipal'
   }

@@ -1,4 +1,4 @@
-metadata description = 'A storage account reached by identity only (no shared key), with the containers and tables named.'
+metadata description = 'A storage account reached by identity only (no shared key), with the containers, queues and tables named.'
 
 @description('Name of the account: 3 to 24 lowercase letters and digits.')
 param name string
@@ -8,6 +8,9 @@ param tags object = {}
 
 @description('Blob containers to create.')
 param containers string[] = []
+
+@description('Queues to create.')
+param queues string[] = []
 
 @description('Tables to create.')
 param tables string[] = []
@@ -48,6 +51,18 @@ resource blobContainers 'Microsoft.Storage/storageAccounts/blobServices/containe
     properties: {
       publicAccess: 'None'
     }
+  }
+]
+
+resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2026-04-01' = {
+  parent: account
+  name: 'default'
+}
+
+resource storageQueues 'Microsoft.Storage/storageAccounts/queueServices/queues@2026-04-01' = [
+  for queue in queues: {
+    parent: queueService
+    name: queue
   }
 ]
 

@@ -22,6 +22,8 @@ export interface ChatCall {
   deadlineAt: number;
   /** The caller's own deadline or departure. */
   signal?: AbortSignal;
+  /** Each model call's budget, when not the deployment's own (a queued job's calls get the job's). */
+  callBudgetMs?: number;
   /** Where failed model attempts are reported. */
   warn?: (message: string) => void;
 }
@@ -33,7 +35,7 @@ export interface ChatRun {
 }
 
 /**
- * The one chat engine behind /api/chat, /api/chat/stream and (later) queued jobs. It makes the first
+ * The one chat engine behind /api/chat, /api/chat/stream and queued jobs (/api/chat/jobs). It makes the first
  * model call, on the deployment asked for or its fallback, and resolves once that call was accepted:
  * a failure up to here is thrown (a route answers it as a plain HTTP error). Everything after comes
  * as parts, ending in exactly one `done` or `error`: the server-tool loop (each turn's calls run, their
@@ -46,6 +48,7 @@ export async function openChat(prepared: PreparedChat, call: ChatCall): Promise<
     extraParameters: prepared.extraParameters,
     signal: call.signal,
     deadlineAt: call.deadlineAt,
+    ...(call.callBudgetMs !== undefined ? { budgetMs: call.callBudgetMs } : {}),
     meter: prepared.meter,
     callerId: prepared.callerId,
     warn: call.warn,

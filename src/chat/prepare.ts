@@ -29,7 +29,6 @@ export interface PreparedChat {
   callerId: string;
 }
 
-/** Checks an app-contract body and gets everything ready to call the model; a 4xx problem for a bad body. */
 /** What preparing a chat needs: the deployments, the server tools, and the limits of both. */
 export interface ChatRuntime {
   models: ModelRegistry;
@@ -37,6 +36,7 @@ export interface ChatRuntime {
   config: Pick<AppConfig, "maxTokens" | "tools">;
 }
 
+/** Checks an app-contract body and gets everything ready to call the model; a 4xx problem for a bad body. */
 export async function prepareChat(body: unknown, runtime: ChatRuntime, caller: { meter: ModelMeter | undefined; callerId: string }): Promise<PreparedChat> {
   const models = runtime.models;
   const request = await validateChatRequest(body);

@@ -5,6 +5,7 @@ import { deploymentSettingPrefix, readDeployments } from "./deployments.js";
 import { readFallbacks } from "./fallbacks.js";
 import { readHttpTools } from "./http-tools.js";
 import { readIdempotency } from "./idempotency.js";
+import { readJobs } from "./jobs.js";
 import { readPublicHost } from "./public-host.js";
 import { readQuotas } from "./quotas.js";
 import { Secret } from "./secret.js";
@@ -71,6 +72,7 @@ export function loadConfig(env: Env): AppConfig {
   const identityClientId = settings.string("AZURE_CLIENT_ID", { required: false });
   const publicHost = readPublicHost(settings);
   const idempotency = readIdempotency(settings);
+  const jobs = readJobs(settings);
 
   if (settings.problems.length > 0) throw new ConfigError(settings.problems);
   return deepFreeze({
@@ -95,6 +97,7 @@ export function loadConfig(env: Env): AppConfig {
     storage: storage as StorageConfig,
     publicHost,
     idempotency,
+    jobs,
   });
 }
 

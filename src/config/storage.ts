@@ -43,13 +43,42 @@ function readIdentityStorage(settings: SettingsReader): StorageConfig | undefine
   const clientId = settings.string("AzureWebJobsStorage__clientId", { required: false });
   let tableEndpoint: string;
   if (tableUri !== undefined) {
-    const url = URL.canParse(tableUri) ? new URL(tableUri) : undefined;
-    if (url?.protocol !== "https:" || url.search || url.hash) return settings.problem("AzureWebJobsStorage__tableServiceUri must be an https URL");
-    tableEndpoint = url.href.replace(/\/+$/, "");
+    const url = serviceUri(settings, "AzureWebJobsStorage__tableServiceUri", tableUri);
+    if (url === undefined) return undefined;
+    tableEndpoint = url;
   } else {
     if (!ACCOUNT_NAME.test(account ?? ""))
       return settings.problem("AzureWebJobsStorage__accountName must be a storage account name (3 to 24 lowercase letters and digits)");
     tableEndpoint = `https://${account}.table.core.windows.net`;
   }
-  return { kind: "identity", tableEndpoint, ...(clientId ? { clientId } : {}) };
+  const queueEndpoint = otherService(settings, "queue", account, tableEndpoint);
+  const blobEndpoint = otherService(settings, "blob", account, tableEndpoint);
+  return {
+    kind: "identity",
+    tableEndpoint,
+    ...(queueEndpoint ? { queueEndpoint } : {}),
+    ...(blobEndpoint ? { blobEndpoint } : {}),
+    ...(clientId ? { clientId } : {}),
+  };
+}
+
+/**
+ * The queue or blob service, as the Functions host finds it: its own `__queueServiceUri` or
+ * `__blobServiceUri`, else from the account name, else beside a `*.table.core.windows.net` table
+ * service. Without one, the jobs that need it answer 503 (readiness names the gap).
+ */
+function otherService(settings: SettingsReader, service: "queue" | "blob", account: string | undefined, tableEndpoint: string): string | undefined {
+  const name = `AzureWebJobsStorage__${service}ServiceUri`;
+  const own = settings.string(name, { required: false });
+  if (own !== undefined) return serviceUri(settings, name, own);
+  if (account !== undefined && ACCOUNT_NAME.test(account)) return `https://${account}.${service}.core.windows.net`;
+  const table = new URL(tableEndpoint);
+  if (table.hostname.endsWith(".table.core.windows.net")) return `https://${table.hostname.replace(".table.", `.${service}.`)}`;
+  return undefined;
+}
+
+function serviceUri(settings: SettingsReader, name: string, value: string): string | undefined {
+  const url = URL.canParse(value) ? new URL(value) : undefined;
+  if (url?.protocol !== "https:" || url.search || url.hash) return settings.problem(`${name} must be an https URL`);
+  return url.href.replace(/\/+$/, "");
 }

@@ -1,4 +1,5 @@
 import type { IdempotencyConfig } from "./idempotency.js";
+import type { JobsConfig } from "./jobs.js";
 import type { Secret } from "./secret.js";
 
 /** How the app authenticates to one model deployment. */
@@ -48,7 +49,14 @@ export interface HttpToolsConfig {
 export type StorageConfig =
   | { readonly kind: "connectionString"; readonly connectionString: Secret }
   /** `clientId`: the user-assigned identity to use; without it, the app's (AZURE_CLIENT_ID). */
-  | { readonly kind: "identity"; readonly tableEndpoint: string; readonly clientId?: string };
+  | {
+      readonly kind: "identity";
+      readonly tableEndpoint: string;
+      /** The queue and blob services: from the account name, or their own `__queueServiceUri`/`__blobServiceUri`. */
+      readonly queueEndpoint?: string;
+      readonly blobEndpoint?: string;
+      readonly clientId?: string;
+    };
 
 export interface QuotaLimits {
   readonly requestsPerMinute: number;
@@ -141,4 +149,6 @@ export interface AppConfig {
   readonly publicHost: { readonly host: string; readonly scheme: "http" | "https" };
   /** Idempotency-Key: where keys and kept answers live, and for how long. */
   readonly idempotency: IdempotencyConfig;
+  /** Chat jobs (/api/chat/jobs): their queue, table and container, and how they run. */
+  readonly jobs: JobsConfig;
 }

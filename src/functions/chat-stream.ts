@@ -5,9 +5,9 @@ import { ALL_METHODS, callerHandler } from "../http/handler.js";
 import { refuseStreamWithKey } from "../http/idempotency.js";
 import { logProblem } from "../http/log-problem.js";
 import { openRouteChat } from "../http/open-route-chat.js";
-import { problemBody } from "../http/problem-response.js";
 import { readJsonBody } from "../http/read-json-body.js";
 import { type SseEvent, sseEventResponse } from "../http/sse.js";
+import { problemBody } from "../lib/problem.js";
 import { getRuntime, type Runtime } from "../runtime.js";
 import { countStreamProblem } from "../telemetry/count-problem.js";
 

@@ -3,7 +3,7 @@ import type { AppConfig } from "../config/index.js";
 import { managedStream } from "../lib/managed-stream.js";
 import { HttpProblem, unauthorized } from "../lib/problem.js";
 import { toProblem } from "../lib/to-problem.js";
-import { CallerMeter } from "../quotas/caller-meter.js";
+import { type CallerMeter, callerMeterFor } from "../quotas/caller-meter.js";
 import type { QuotaStore } from "../quotas/index.js";
 import { problemCategory, type RequestInfo, type RequestSpan, telemetry } from "../telemetry/telemetry.js";
 import { authenticateCaller, type Caller } from "./caller-auth.js";
@@ -143,9 +143,7 @@ export function callerHandler<R extends HandlerRuntime>(runtime: R, handler: Han
       const caller = authenticateCaller(request, { keys: callerKeys, platformAuth });
       if (!caller) throw unresolvedSettings.includes("CALLER_KEYS") ? callerKeysUnavailable() : unauthorized();
       context.span.setCaller(caller.id);
-      const { quotas, config } = context.runtime;
-      const answerReserve = Math.min(config.quotas.answerReserveTokens, config.maxTokens);
-      const meter = quotas ? new CallerMeter(quotas, config.quotas, caller, answerReserve, (line) => context.invocation.warn(line)) : undefined;
+      const meter = callerMeterFor(context.runtime.quotas, context.runtime.config, caller, (line) => context.invocation.warn(line));
       const response = await handler(request, { ...context, caller, meter });
       return meter ? withHeaders(response, meter.headers()) : response;
     },

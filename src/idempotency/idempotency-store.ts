@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { TableClient } from "@azure/data-tables";
 import type { StorageConfig } from "../config/types.js";
+import { fromPieces, PIECE_BYTES, storageStatus as statusOf, toPieces } from "../storage/entity-pieces.js";
 import { escapeRowKey } from "../storage/row-key.js";
 import { tableClient } from "../storage/table-clients.js";
 
@@ -28,11 +29,6 @@ export interface IdempotencyStore {
   release(callerId: string, key: string, etag: string): Promise<void>;
 }
 
-/**
- * A table property holds 64 KiB: a body is kept as binary pieces of its UTF-8 bytes (binary, not
- * strings, so no multi-byte character is ever cut or re-encoded on the way).
- */
-const PIECE_BYTES = 60_000;
 /** An entity holds 1 MiB in all; a larger answer is not kept (the key is released instead). */
 const MAX_BODY_BYTES = 15 * PIECE_BYTES;
 /** Every storage call of a request gets this long. */
@@ -101,18 +97,14 @@ export class TableIdempotencyStore implements IdempotencyStore {
   }
 
   async finish(callerId: string, key: string, etag: string, answer: StoredAnswer): Promise<void> {
-    const bytes = Buffer.from(answer.body, "utf8");
-    if (bytes.length > MAX_BODY_BYTES) return this.release(callerId, key, etag);
+    if (Buffer.byteLength(answer.body, "utf8") > MAX_BODY_BYTES) return this.release(callerId, key, etag);
     const client = await this.#table();
-    const pieces: Record<string, Uint8Array> = {};
-    for (let i = 0; i * PIECE_BYTES < bytes.length; i++) pieces[`body${i}`] = bytes.subarray(i * PIECE_BYTES, (i + 1) * PIECE_BYTES);
     const entity = {
       ...rowOf(callerId, key),
       state: "done",
       status: answer.status,
       headers: JSON.stringify(answer.headers),
-      pieces: Object.keys(pieces).length,
-      ...pieces,
+      ...toPieces("body", answer.body),
     };
     // Merge keeps the fingerprint and expiry written when the key was claimed.
     await client.updateEntity(entity, "Merge", { etag, abortSignal: timeout() });
@@ -151,15 +143,7 @@ function rowOf(callerId: string, key: string): { partitionKey: string; rowKey: s
 }
 
 function answerOf(entity: Record<string, unknown>): StoredAnswer {
-  const pieces: Uint8Array[] = [];
-  for (let i = 0; i < Number(entity.pieces ?? 0); i++) pieces.push(entity[`body${i}`] as Uint8Array);
-  const body = Buffer.concat(pieces).toString("utf8");
-  return { status: Number(entity.status), headers: JSON.parse(String(entity.headers ?? "{}")) as Record<string, string>, body };
-}
-
-function statusOf(error: unknown): number | undefined {
-  const status = (error as { statusCode?: unknown } | null)?.statusCode;
-  return typeof status === "number" ? status : undefined;
+  return { status: Number(entity.status), headers: JSON.parse(String(entity.headers ?? "{}")) as Record<string, string>, body: fromPieces("body", entity) };
 }
 
 const timeout = () => AbortSignal.timeout(STORAGE_TIMEOUT_MS);

@@ -122,7 +122,7 @@ export class ModelPipeline implements ModelPort {
    */
   async #withRetries<T>(callerOptions: ModelCallOptions, attempt: (options: ModelCallOptions) => Promise<T>): Promise<T> {
     const now = this.#options.now ?? Date.now;
-    const deadline = Math.min(callerOptions.deadlineAt ?? Number.POSITIVE_INFINITY, now() + this.#options.budgetMs);
+    const deadline = Math.min(callerOptions.deadlineAt ?? Number.POSITIVE_INFINITY, now() + (callerOptions.budgetMs ?? this.#options.budgetMs));
     const options = { ...callerOptions, deadlineAt: deadline };
     for (let tries = 0; ; tries++) {
       try {

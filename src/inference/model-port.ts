@@ -8,6 +8,11 @@ export interface ModelCallOptions {
   extraParameters?: ExtraParametersMode;
   /** When the whole call must be over (epoch ms): no attempt, and no stream, runs past it. */
   deadlineAt?: number;
+  /**
+   * One call's budget, all attempts and a stream to its end, when it is not the deployment's
+   * (MODEL_TIMEOUT_MS): a queued job's calls may take as long as the job.
+   */
+  budgetMs?: number;
   /** The caller's quotas, when they are enforced. */
   meter?: ModelMeter;
   /** Who asked, so that one caller's failures alone cannot open a deployment's circuit for everyone. */

@@ -15,12 +15,19 @@ export const PROBLEM_CATALOG = {
   },
   request_exceeds_quota: { status: 400, title: "Bad Request", meaning: "The request alone would use more tokens than a minute's budget allows." },
   unauthorized: { status: 401, title: "Unauthorized", meaning: "No caller key, or a wrong one." },
+  job_not_found: {
+    status: 404,
+    title: "Not Found",
+    meaning: "No job of this caller has this id: it never existed, expired, or is another caller's (the same answer for all three).",
+  },
   method_not_allowed: { status: 405, title: "Method Not Allowed", meaning: "The route does not answer this method; `Allow` lists those it does." },
   request_in_progress: {
     status: 409,
     title: "Conflict",
     meaning: "The first request with this `Idempotency-Key` is still running; ask again after `Retry-After`.",
   },
+  job_cancelled: { status: 409, title: "Conflict", meaning: "The job was cancelled (`DELETE`) before it finished; it has no result." },
+  job_finished: { status: 409, title: "Conflict", meaning: "The job has finished, so it cannot be cancelled; its result stays readable until it expires." },
   payload_too_large: { status: 413, title: "Payload Too Large", meaning: "The body, one message or the number of messages is over the limit." },
   unsupported_media_type: { status: 415, title: "Unsupported Media Type", meaning: "The body is not `application/json`." },
   idempotency_key_reused: { status: 422, title: "Unprocessable Content", meaning: "This `Idempotency-Key` was used with another request body." },
@@ -33,6 +40,11 @@ export const PROBLEM_CATALOG = {
   rate_limited: { status: 429, title: "Too Many Requests", meaning: "The model throttled the request; retry after `Retry-After`." },
   aborted: { status: 499, title: "Client Closed Request", meaning: "The caller went away before the answer was ready." },
   internal_error: { status: 500, title: "Internal Server Error", meaning: "A failure inside this app; it is logged with the request id." },
+  job_abandoned: {
+    status: 500,
+    title: "Internal Server Error",
+    meaning: "Every run of the job was cut off (`JOB_MAX_ATTEMPTS` workers died on it, or its message could not be processed); submit it again.",
+  },
   bad_upstream_response: { status: 502, title: "Bad Gateway", meaning: "The model answered something unusable: no choices, no event stream, invalid JSON." },
   invalid_model_output: { status: 502, title: "Bad Gateway", meaning: "In JSON mode, the model's answer is not JSON or does not match the caller's schema." },
   upstream_auth_failed: { status: 502, title: "Bad Gateway", meaning: "The model refused this app's credentials (never shown as the caller's 401)." },
@@ -54,6 +66,11 @@ export const PROBLEM_CATALOG = {
     status: 503,
     title: "Service Unavailable",
     meaning: "`Idempotency-Key`s cannot be checked (their table cannot be reached); the request was not run.",
+  },
+  jobs_unavailable: {
+    status: 503,
+    title: "Service Unavailable",
+    meaning: "The jobs' queue, table or container cannot be reached; nothing was queued (a `POST`) or read (a `GET`).",
   },
   quota_unavailable: { status: 503, title: "Service Unavailable", meaning: "The quota counters cannot be reached; quotas fail closed." },
   model_credential_unavailable: {

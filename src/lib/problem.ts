@@ -71,3 +71,16 @@ export const tooManyTokens = (ceiling: number) =>
     detail: `max_tokens may be at most ${ceiling} here.`,
     extensions: { param: "max_tokens", rule: "maximum" },
   });
+
+/** A problem's body (RFC 9457), with the request's id: what problem+json answers, a stream's `error` event and a failed job carry. */
+export function problemBody(problem: HttpProblem, requestId: string): Record<string, unknown> {
+  return {
+    type: problemType(problem.code),
+    title: problem.title,
+    status: problem.status,
+    detail: problem.detail,
+    code: problem.code,
+    request_id: requestId,
+    ...problem.extensions,
+  };
+}

@@ -10,6 +10,15 @@ export interface MeteredCaller {
   keyName?: string;
 }
 
+/** Tokens reserved for one model call on a deployment, in a minute's window: plain data, kept with a queued job. */
+export interface Reservation {
+  alias: string;
+  window: string;
+  /** The prompt's estimate, charged when a call reports no usage. */
+  prompt: number;
+  reserved: number;
+}
+
 /** Where failed charges are reported; never with a key or a storage URL. */
 export type MeterLog = (message: string) => void;
 
@@ -39,9 +48,16 @@ export class CallerMeter implements ModelMeter {
   }
 
   async admit(alias: string, body: ChatCompletionsBody, signal?: AbortSignal): Promise<MeterTicket> {
-    const deploymentLimits = this.#quotas.deployments[alias];
-    const counters = [{ key: this.#callerKey, limits: this.#callerLimits }];
-    if (deploymentLimits) counters.push({ key: `deployment:${alias}`, limits: deploymentLimits });
+    return this.ticketFor(await this.reserve(alias, body, signal));
+  }
+
+  /**
+   * Admission without the call: the tokens are reserved now (or a 429 thrown), and the reservation,
+   * plain data, can be kept and turned into the call's ticket later by `ticketFor` (a queued job's
+   * first model call uses the reservation made when it was submitted).
+   */
+  async reserve(alias: string, body: ChatCompletionsBody, signal?: AbortSignal): Promise<Reservation> {
+    const counters = this.#counters(alias);
     const prompt = estimatePromptTokens(body.messages, Array.isArray(body.tools) ? body.tools : undefined);
     const reserved = prompt + (typeof body.max_tokens === "number" ? body.max_tokens : this.#answerReserve);
     let admission: Admission;
@@ -52,18 +68,31 @@ export class CallerMeter implements ModelMeter {
     }
     this.#remaining = admission.remaining[this.#callerKey];
     if (!admission.admitted) throw this.#refusal(admission, alias, reserved);
-    const keys = counters.map((c) => c.key);
+    return { alias, window: admission.window, prompt, reserved };
+  }
+
+  /** The call's ticket for a reservation: settled, it charges the difference from what was reserved. */
+  ticketFor(reservation: Reservation): MeterTicket {
+    const { alias, window, prompt, reserved } = reservation;
+    const keys = this.#counters(alias).map((c) => c.key);
     return {
       settle: (usage: WireUsage | undefined, streamedChunks: number) => {
         // Without reported usage (a failed call, a stream cut short): the prompt and what was sent.
         const used = usage?.total_tokens ?? prompt + streamedChunks;
         const delta = used - reserved;
         if (delta === 0) return;
-        this.#store.charge(keys, admission.window, delta).catch((error: unknown) => {
+        this.#store.charge(keys, window, delta).catch((error: unknown) => {
           this.#log(`Quota charge of ${delta} tokens was lost: ${error instanceof Error ? error.message : "unknown error"}`);
         });
       },
     };
+  }
+
+  #counters(alias: string): { key: string; limits: QuotaLimits }[] {
+    const deploymentLimits = this.#quotas.deployments[alias];
+    const counters = [{ key: this.#callerKey, limits: this.#callerLimits }];
+    if (deploymentLimits) counters.push({ key: `deployment:${alias}`, limits: deploymentLimits });
+    return counters;
   }
 
   /** `x-ratelimit-*` for the caller's own budget after the last admission, as OpenAI's API sends them. */
@@ -104,6 +133,17 @@ export class CallerMeter implements ModelMeter {
       },
     });
   }
+}
+
+/** A caller's meter, when quotas are on: what a request (or a queued job's run) is counted with. */
+export function callerMeterFor(
+  store: QuotaStore | undefined,
+  config: { quotas: QuotaConfig; maxTokens: number },
+  caller: MeteredCaller,
+  log: MeterLog,
+): CallerMeter | undefined {
+  if (!store) return undefined;
+  return new CallerMeter(store, config.quotas, caller, Math.min(config.quotas.answerReserveTokens, config.maxTokens), log);
 }
 
 /** Fail closed: without the shared counters nobody's spending can be bounded. */

@@ -11,7 +11,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ["http", "openapi"],
   ["chat", "dropin", "health"],
   ["inference", "tools"],
-  ["quotas", "idempotency"],
+  ["quotas", "idempotency", "jobs"],
   ["storage", "telemetry"],
   ["credentials"],
   ["config"],

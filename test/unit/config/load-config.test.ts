@@ -174,6 +174,29 @@ describe("loadConfig", () => {
     expect(problemsOf({ ...validEnv(), TOOL_MAX_CONCURRENCY: "0" })).toEqual(["TOOL_MAX_CONCURRENCY must be a whole number from 1 to 64"]);
   });
 
+  it("reads the jobs' settings: defaults, and names it refuses", () => {
+    expect(loadConfig(validEnv()).jobs).toEqual({
+      queue: "chat-jobs",
+      table: "chatjobs",
+      container: "chat-jobs",
+      retryAfterSeconds: 5,
+      retentionMs: 24 * 3_600_000,
+      maxAttempts: 3,
+      timeoutMs: 600_000,
+      leaseMs: 30_000,
+    });
+    const own = loadConfig({ ...validEnv(), JOB_QUEUE: "jobs-a1", JOB_RETRY_AFTER_SECONDS: "2", JOB_MAX_ATTEMPTS: "1", JOB_RETENTION_HOURS: "1" }).jobs;
+    expect(own).toMatchObject({ queue: "jobs-a1", retryAfterSeconds: 2, maxAttempts: 1, retentionMs: 3_600_000 });
+    expect(problemsOf({ ...validEnv(), JOB_QUEUE: "Chat_Jobs", JOB_CONTAINER: "a--b", JOB_TIMEOUT_MS: "1800000", JOB_LEASE_MS: "100" })).toEqual([
+      "JOB_QUEUE must be 3 to 56 lowercase letters, digits and single hyphens",
+      "JOB_CONTAINER must be 3 to 63 lowercase letters, digits and single hyphens",
+      "JOB_TIMEOUT_MS must be a whole number from 1000 to 1500000",
+      "JOB_LEASE_MS must be a whole number from 3000 to 600000",
+    ]);
+    // The poison queue's name must still be a queue's.
+    expect(problemsOf({ ...validEnv(), JOB_QUEUE: "q".repeat(57) })).toHaveLength(1);
+  });
+
   it("requires MODEL_DEPLOYMENTS with at least one valid, unique alias", () => {
     expect(problemsOf({ ...validEnv(), MODEL_DEPLOYMENTS: undefined })).toContain("MODEL_DEPLOYMENTS is required but not set");
     expect(problemsOf({ ...validEnv(), MODEL_DEPLOYMENTS: " , " })).toContain("MODEL_DEPLOYMENTS must list at least one value");
@@ -212,9 +235,29 @@ describe("loadConfig", () => {
       AzureWebJobsStorage__credential: "managedidentity",
       AzureWebJobsStorage__clientId: "cid",
     });
-    expect(byAccount.storage).toEqual({ kind: "identity", tableEndpoint: "https://stapp01.table.core.windows.net", clientId: "cid" });
+    expect(byAccount.storage).toEqual({
+      kind: "identity",
+      tableEndpoint: "https://stapp01.table.core.windows.net",
+      queueEndpoint: "https://stapp01.queue.core.windows.net",
+      blobEndpoint: "https://stapp01.blob.core.windows.net",
+      clientId: "cid",
+    });
     const byUri = loadConfig({ ...env, AzureWebJobsStorage__tableServiceUri: "https://127.0.0.1:10012/devstoreaccount1/" });
     expect(byUri.storage).toEqual({ kind: "identity", tableEndpoint: "https://127.0.0.1:10012/devstoreaccount1" });
+    const byUris = loadConfig({
+      ...env,
+      AzureWebJobsStorage__tableServiceUri: "https://stapp02.table.core.windows.net",
+      AzureWebJobsStorage__blobServiceUri: "https://127.0.0.1:10010/devstoreaccount1",
+    });
+    expect(byUris.storage).toEqual({
+      kind: "identity",
+      tableEndpoint: "https://stapp02.table.core.windows.net",
+      queueEndpoint: "https://stapp02.queue.core.windows.net",
+      blobEndpoint: "https://127.0.0.1:10010/devstoreaccount1",
+    });
+    expect(problemsOf({ ...env, AzureWebJobsStorage__accountName: "stapp01", AzureWebJobsStorage__queueServiceUri: "http://plain" })).toEqual([
+      "AzureWebJobsStorage__queueServiceUri must be an https URL",
+    ]);
     expect(problemsOf(env)).toEqual(["AzureWebJobsStorage is required but not set (or AzureWebJobsStorage__accountName, for a connection by identity)"]);
     expect(problemsOf({ ...env, AzureWebJobsStorage__accountName: "Not_Valid" })).toEqual([
       "AzureWebJobsStorage__accountName must be a storage account name (3 to 24 lowercase letters and digits)",

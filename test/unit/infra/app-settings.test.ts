@@ -151,6 +151,36 @@ describe.each(["foundry", "serverless"])("app settings with modelHosting=%s", (h
     expect(Object.keys(settings).filter((name) => /^MODEL_\w+_KEY$/.test(name))).toEqual([]);
   });
 
+  it("name the job queue and its poison queue, the job, idempotency and quota tables and the job container, all made in the app's storage account", async () => {
+    const { deployment, env } = await load();
+    expect(env.JOB_QUEUE).toBe("chat-jobs");
+    expect(env.JOB_TABLE).toBe("chatjobs");
+    expect(env.JOB_CONTAINER).toBe("chat-jobs");
+    expect(env.IDEMPOTENCY_TABLE).toBe("idempotency");
+    expect(env.QUOTA_TABLE).toBe("quotas");
+    const QUEUES = "Microsoft.Storage/storageAccounts/queueServices/queues";
+    const appStorage = deployment.main.module("storage");
+    const made = (type: string) => deployment.resources.filter((r) => r.context === appStorage && r.decl.type === type);
+    const account = made("Microsoft.Storage/storageAccounts");
+    expect(account.map((r) => r.name)).toEqual([env.AzureWebJobsStorage__accountName]);
+    // The Functions host moves a message that keeps failing to `<queue>-poison`.
+    expect(made(QUEUES).map((r) => r.name)).toEqual([env.JOB_QUEUE, `${env.JOB_QUEUE}-poison`]);
+    expect(made("Microsoft.Storage/storageAccounts/tableServices/tables").map((r) => r.name)).toEqual([env.QUOTA_TABLE, env.IDEMPOTENCY_TABLE, env.JOB_TABLE]);
+    const containers = made("Microsoft.Storage/storageAccounts/blobServices/containers");
+    expect(containers.map((r) => r.name)).toEqual(["app-package", env.JOB_CONTAINER]);
+    for (const container of containers) {
+      expect(evaluate(valueAt(container.decl.body, "properties.publicAccess") as Node, container.scope), container.label).toBe("None");
+    }
+    // The model hub's own storage gets no queue: only the app's jobs use one.
+    const queuesElsewhere = deployment.resources.filter((r) => r.context !== appStorage && r.decl.type === QUEUES);
+    expect(queuesElsewhere.map((r) => r.label)).toEqual([]);
+  });
+
+  it("leave a run's time limit to host.json: no AzureFunctionsJobHost__* setting overrides its functionTimeout", async () => {
+    const { settings } = await load();
+    expect(Object.keys(settings).filter((name) => /^AzureFunctionsJobHost__/i.test(name))).toEqual([]);
+  });
+
   it("make CALLER_KEYS a Key Vault reference to a secret in the app's vault", async () => {
     const { settings } = await load();
     expect(settings.CALLER_KEYS).toBe("@Microsoft.KeyVault(SecretUri=⟨vault.properties.vaultUri⟩secrets/caller-keys)");

@@ -8,6 +8,7 @@ import { evaluate, ResourceRef, show } from "./support/evaluate.js";
 const ROLES: Readonly<Record<string, string>> = {
   "b7e6dc6d-f1e8-4753-8033-0f276bb0955b": "Storage Blob Data Owner",
   "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3": "Storage Table Data Contributor",
+  "974c5e8b-45b9-4653-ba55-5f855dd0fb88": "Storage Queue Data Contributor",
   "4633458b-17de-408a-b874-0445c86b69e6": "Key Vault Secrets User",
   "b86a8fe4-44ce-4948-aee5-eccb2c155cd7": "Key Vault Secrets Officer",
   "3913510d-42f4-4e42-8a64-420c390055eb": "Monitoring Metrics Publisher",
@@ -54,6 +55,7 @@ describe("role assignments", () => {
     expect(grants(await assignments("foundry"))).toEqual([
       { role: "Storage Blob Data Owner", principal: "app", scope: "Microsoft.Storage/storageAccounts" },
       { role: "Storage Table Data Contributor", principal: "app", scope: "Microsoft.Storage/storageAccounts" },
+      { role: "Storage Queue Data Contributor", principal: "app", scope: "Microsoft.Storage/storageAccounts" },
       { role: "Key Vault Secrets User", principal: "app", scope: "Microsoft.KeyVault/vaults" },
       { role: "Monitoring Metrics Publisher", principal: "app", scope: "Microsoft.Insights/components" },
       { role: "Cognitive Services User", principal: "app", scope: "Microsoft.CognitiveServices/accounts" },
@@ -66,6 +68,7 @@ describe("role assignments", () => {
     expect(roles).toEqual([
       "app: Storage Blob Data Owner",
       "app: Storage Table Data Contributor",
+      "app: Storage Queue Data Contributor",
       "app: Key Vault Secrets User",
       "app: Monitoring Metrics Publisher",
     ]);

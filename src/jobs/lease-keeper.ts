@@ -1,0 +1,55 @@
+import type { TableJobStore } from "./job-store.js";
+import type { JobLease } from "./job-types.js";
+
+/** How often a running job is renewed at most: also how soon a cancel reaches the model call. */
+const MAX_BEAT_MS = 2_000;
+
+/**
+ * Keeps a run's lease while it runs, renewing it every beat (a third of the lease, at most 2 s). The
+ * same write finds out when the job was cancelled or taken over: `signal` is then aborted, which
+ * aborts the run's model call and tools. `stop` ends the beats and says whether the lease is still
+ * this run's (only then may the run write its outcome).
+ */
+export class LeaseKeeper {
+  readonly #controller = new AbortController();
+  readonly #timer: NodeJS.Timeout;
+  #state: "held" | "cancelled" | "lost" = "held";
+  #beat: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly store: Pick<TableJobStore, "renew">,
+    private readonly lease: JobLease,
+    leaseMs: number,
+    private readonly warn: (message: string) => void,
+  ) {
+    this.#timer = setInterval(
+      () => {
+        this.#beat = this.#beat.then(() => this.#renew());
+      },
+      Math.min(MAX_BEAT_MS, Math.floor(leaseMs / 3)),
+    );
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  async stop(): Promise<"held" | "cancelled" | "lost"> {
+    clearInterval(this.#timer);
+    await this.#beat;
+    return this.#state;
+  }
+
+  async #renew(): Promise<void> {
+    if (this.#state !== "held") return;
+    try {
+      this.#state = await this.store.renew(this.lease);
+    } catch (error) {
+      // Storage unreachable: the lease holds until it runs out; the next beat tries again.
+      this.warn(`Job ${this.lease.id}: its lease could not be renewed: ${error instanceof Error ? error.message : "unknown error"}`);
+      return;
+    }
+    if (this.#state !== "held")
+      this.#controller.abort(new DOMException(`The job was ${this.#state === "cancelled" ? "cancelled" : "taken over"}.`, "AbortError"));
+  }
+}
