@@ -18,6 +18,8 @@ export interface QueueOptions {
   /** How long a message whose function failed stays invisible before it is tried again. */
   visibilityTimeoutMs: number;
   batchSize: number;
+  /** When this few of a queue's messages are still running, the next batch is fetched (the host's default: half a batch). */
+  newBatchThreshold: number;
   /** Tries before a message goes to `<queue>-poison`. */
   maxDequeueCount: number;
   messageEncoding: "base64" | "none";
@@ -33,6 +35,7 @@ interface HostJsonQueues {
   maxPollingInterval?: string | number;
   visibilityTimeout?: string | number;
   batchSize?: number;
+  newBatchThreshold?: number;
   maxDequeueCount?: number;
   messageEncoding?: string;
 }
@@ -49,6 +52,7 @@ export function queueOptions(appRoot: string, env: NodeJS.ProcessEnv = process.e
     maxPollingIntervalMs: duration(queues.maxPollingInterval, 2_000),
     visibilityTimeoutMs: duration(queues.visibilityTimeout, 0),
     batchSize: queues.batchSize ?? 16,
+    newBatchThreshold: queues.newBatchThreshold ?? Math.floor((queues.batchSize ?? 16) / 2),
     maxDequeueCount: queues.maxDequeueCount ?? 5,
     messageEncoding: queues.messageEncoding?.toLowerCase() === "none" ? "none" : "base64",
     leaseMs: Number(env.FUNCTIONS_HOST_QUEUE_LEASE_MS ?? 600_000),
@@ -93,7 +97,8 @@ export function queueFunctions(core: CoreApi): QueueFunction[] {
 
 /**
  * Runs queue-triggered functions as the Functions host does: polls each queue (backing off while it
- * is empty), takes up to `batchSize` messages at a time, invisible for the lease while they run, and
+ * is empty), takes up to `batchSize` messages at a time (and the next batch once no more than
+ * `newBatchThreshold` of them still run), invisible for the lease while they run, and
  * calls the function with the message (decoded from base64 unless host.json says `none`, and parsed
  * when it is JSON). A message whose function succeeds is deleted; one that fails becomes visible again
  * after `visibilityTimeout`, and once it has been taken `maxDequeueCount` times it moves, as it was,
@@ -132,6 +137,7 @@ export class QueueTriggers {
 
   async #poll(fn: QueueFunction, queue: QueueClient, poison: QueueClient): Promise<void> {
     let wait = 100;
+    const running = new Set<Promise<void>>();
     while (!this.#stopped) {
       try {
         await queue.createIfNotExists();
@@ -141,13 +147,16 @@ export class QueueTriggers {
         });
         if (messages.length > 0) {
           wait = 100;
-          const batch = messages.map((message) =>
-            this.#track(this.#process(fn, queue, poison, message)).catch((error: unknown) => {
+          for (const message of messages) {
+            const work = this.#track(this.#process(fn, queue, poison, message)).catch((error: unknown) => {
               // The message was not settled: it comes back when its lease runs out.
               this.core.log("warning", "system", `Message ${message.messageId} of ${fn.queueName} was not settled: ${(error as Error).message}`);
-            }),
-          );
-          await Promise.all(batch);
+            });
+            running.add(work);
+            void work.finally(() => running.delete(work));
+          }
+          // As the host does: the next batch is fetched once no more than newBatchThreshold still run.
+          while (running.size > this.options.newBatchThreshold) await Promise.race(running);
           continue;
         }
       } catch (error) {

@@ -131,6 +131,7 @@ export class TableJobStore {
 
   /** Ends a run with its outcome; false when the job was cancelled or taken over meanwhile (nothing written). */
   async finish(lease: JobLease, status: "succeeded" | "failed", result: JobResult): Promise<boolean> {
+    const payload = await this.#payload("result", lease.id, result.body);
     const row = {
       partitionKey: escapeRowKey(lease.callerId),
       rowKey: lease.id,
@@ -138,7 +139,7 @@ export class TableJobStore {
       leaseUntil: 0,
       resultStatus: result.status,
       resultHeaders: JSON.stringify(result.headers),
-      ...(await this.#payload("result", lease.id, result.body)),
+      ...payload,
     };
     try {
       const written = await (await this.#rows()).updateEntity(row, "Merge", { etag: lease.etag, abortSignal: timeout() });
@@ -147,6 +148,8 @@ export class TableJobStore {
     } catch (error) {
       const code = storageStatus(error);
       if (code !== 412 && code !== 404) throw error;
+      // Refused, so no row names this write's result blob (if it made one).
+      if (typeof payload.resultBlob === "string") await (await this.#blobs()).deleteBlob(payload.resultBlob, { abortSignal: timeout() }).catch(() => undefined);
       return false;
     }
   }
@@ -213,7 +216,9 @@ export class TableJobStore {
   /** `text` as the row's pieces, or as a blob the row names when it is too long for the row. */
   async #payload(name: "request" | "result", id: string, text: string): Promise<Record<string, unknown>> {
     if (Buffer.byteLength(text, "utf8") <= INLINE_BYTES) return toPieces(name, text);
-    const blob = `${id}/${name}.json`;
+    // A result's blob is named for this write: a worker that lost the job (its finish refused) must not
+    // overwrite the blob of the worker that won it.
+    const blob = name === "request" ? `${id}/request.json` : `${id}/result-${randomUUID()}.json`;
     await (await this.#blobs())
       .getBlockBlobClient(blob)
       .upload(text, Buffer.byteLength(text, "utf8"), { blobHTTPHeaders: { blobContentType: "application/json" }, abortSignal: timeout() });

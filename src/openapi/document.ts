@@ -28,6 +28,14 @@ const Info = Type.Object({
 
 const Health = Type.Object({ status: Type.Literal("ok") });
 
+const JobId = Type.String({ description: "The job's id (a UUID); the last segment of its Location." });
+const JobAccepted = Type.Object({
+  id: JobId,
+  status: Type.Literal("queued"),
+  created: Type.Integer({ description: "Unix time, in seconds." }),
+});
+const JobPending = Type.Object({ id: JobId, status: Type.Union([Type.Literal("queued"), Type.Literal("running")]) });
+
 /**
  * One message with every role's fields, for the document: the request checks each message against its
  * role's own schema, which Swagger 2.0 (no oneOf) cannot express.
@@ -44,6 +52,34 @@ const AnyMessage = Type.Object(
 );
 
 const schema = (s: unknown) => toSwaggerSchema(JSON.parse(JSON.stringify(s)) as JsonSchema);
+const chatRequestBody = { name: "body", in: "body", required: true, schema: { $ref: "#/definitions/ChatRequest" } };
+const chatAnswer = (description: string) => ({ description, schema: { $ref: "#/definitions/ChatResponse" } });
+const idempotencyKey = (description: string) => ({
+  name: "Idempotency-Key",
+  in: "header",
+  required: false,
+  type: "string",
+  maxLength: 255,
+  "x-ms-summary": "Idempotency key",
+  description,
+});
+const jobIdParameter = {
+  name: "id",
+  in: "path",
+  required: true,
+  type: "string",
+  "x-ms-summary": "Job id",
+  description: "The job's id, from the body of the 202 that accepted it (the last segment of its Location).",
+};
+/** The 202 of the asynchronous request-reply pattern: where to poll, and when. */
+const pending = (description: string, body: unknown) => ({
+  description,
+  schema: schema(body),
+  headers: {
+    Location: { type: "string", description: "The job's absolute URL: GET it for its status, then its answer." },
+    "Retry-After": { type: "integer", description: "Seconds to wait before polling Location again." },
+  },
+});
 const problemRef = { $ref: "#/definitions/Problem" };
 const errors = (...statuses: number[]) =>
   Object.fromEntries(statuses.map((status) => [String(status), { description: DESCRIPTIONS[status], schema: problemRef }]));
@@ -86,20 +122,63 @@ export function openApiDocument(host: string, scheme: "http" | "https"): Record<
           "x-ms-summary": "Chat completion",
           security: [{ api_key: [] }],
           parameters: [
-            { name: "body", in: "body", required: true, schema: { $ref: "#/definitions/ChatRequest" } },
-            {
-              name: "Idempotency-Key",
-              in: "header",
-              required: false,
-              type: "string",
-              maxLength: 255,
-              "x-ms-summary": "Idempotency key",
-              description: "Makes retries safe: the same key and body within a day get the first answer back; the model is called once.",
-            },
+            chatRequestBody,
+            idempotencyKey("Makes retries safe: the same key and body within a day get the first answer back; the model is called once."),
           ],
           responses: {
-            200: { description: "The model's answer.", schema: { $ref: "#/definitions/ChatResponse" } },
+            200: chatAnswer("The model's answer."),
             ...errors(400, 401, 409, 413, 415, 422, 429, 502, 503, 504),
+          },
+        },
+      },
+      "/chat/jobs": {
+        post: {
+          operationId: "SubmitChatJob",
+          summary: "Chat completion (asynchronous)",
+          description:
+            "Queues a chat completion as a job and answers 202 Accepted with Location and Retry-After: the asynchronous pattern, " +
+            "which Logic Apps follows by itself, polling Location until the job is done. The action's outputs are then the model's " +
+            "answer (200), or the job's problem with its own status. The body is checked and the caller's quota admitted first.",
+          "x-ms-summary": "Chat completion (asynchronous)",
+          security: [{ api_key: [] }],
+          parameters: [
+            chatRequestBody,
+            idempotencyKey("Makes retries safe: the same key and body within a day get the same job back; the model is called once."),
+          ],
+          responses: {
+            200: chatAnswer("The model's answer, once the job is done: what polling Location ends with."),
+            202: pending("The job is queued: poll Location after Retry-After.", JobAccepted),
+            ...errors(400, 401, 409, 413, 415, 422, 429, 500, 502, 503, 504),
+          },
+        },
+      },
+      "/chat/jobs/{id}": {
+        get: {
+          operationId: "GetChatJob",
+          summary: "Get a chat job",
+          description:
+            "While the job is queued or running, 202 with its status, Location and Retry-After; when it is done, exactly what " +
+            "/api/chat would have answered: 200 with the model's answer, or the problem with its own status. 409 job_cancelled " +
+            "for a cancelled job.",
+          "x-ms-summary": "Get a chat job",
+          security: [{ api_key: [] }],
+          parameters: [jobIdParameter],
+          responses: {
+            200: chatAnswer("The job is done: the model's answer."),
+            202: pending("The job is queued or running: poll again after Retry-After.", JobPending),
+            ...errors(400, 401, 404, 409, 422, 429, 500, 502, 503, 504),
+          },
+        },
+        delete: {
+          operationId: "CancelChatJob",
+          summary: "Cancel a chat job",
+          description: "Cancels a queued or running job (its running model call is aborted); 409 job_finished once it has finished.",
+          "x-ms-summary": "Cancel a chat job",
+          security: [{ api_key: [] }],
+          parameters: [jobIdParameter],
+          responses: {
+            204: { description: "The job is cancelled (or already was)." },
+            ...errors(401, 404, 409, 503),
           },
         },
       },

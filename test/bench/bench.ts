@@ -2,6 +2,7 @@ import { Agent, request } from "node:http";
 import { resolve } from "node:path";
 import { freePort, type Service, spawnService, waitUntilReady } from "../../dev/stack/processes.js";
 import { faultRun } from "./fault-run.js";
+import { jobsLoadRows, jobsRun, measureJobsLoad } from "./jobs-run.js";
 import { type LoadResult, percentile, runLoad, type Target, timedRequest } from "./load.js";
 import { cpuTimeMs, residentMiB } from "./process-stats.js";
 import { appRoot, emulatorSettings, hostSettings, printTable, startEmulatorService, startHost } from "./services.js";
@@ -11,7 +12,7 @@ import { quotasVariant, telemetryVariant, type Variant } from "./variants.js";
  * `npm run bench`: the drop-in route through the local functions host against the model emulator
  * directly, on this machine. Each service runs in its own process; the load comes from this one.
  * Options: --quick (fewer requests, for a smoke run), --streams N (open streams for the memory figure),
- * --faults (the fault run instead: see fault-run.ts).
+ * --faults (the fault run instead: see fault-run.ts), --jobs (the jobs' load run alone: see jobs-run.ts).
  *
  * The main figures are the proxy's own cost, quotas off. Two variants follow, each measured the same
  * way against the same emulator: quotas on (counters in Azurite) and telemetry on (a local ingestion
@@ -83,6 +84,7 @@ async function main(): Promise<void> {
     const floors = { node: await measureFloor("node", emulatorUrl, direct), platform: await measureFloor("platform", emulatorUrl, direct) };
     const quotas = await measureVariant(await quotasVariant(), settings, direct, proxied);
     const telemetry = await measureVariant(await telemetryVariant(), settings, direct, proxied);
+    const jobs = await measureJobsLoad(quick ? 50 : 200);
 
     for (const [name, result] of Object.entries({ c1Direct, c1Proxied, c50Direct, c50Proxied, ttfbDirect, ttfbProxied })) {
       if (result.failures > 0) throw new Error(`${name}: ${result.failures} of ${result.requests} requests failed`);
@@ -108,6 +110,7 @@ async function main(): Promise<void> {
       ["with telemetry on: start-up to first 200 (median)", `${telemetry.startupMs.toFixed(0)} ms`],
       ["with telemetry on: added latency p50, concurrency 1", ms(added(telemetry.c1Proxied, telemetry.c1Direct, 50))],
       ["with telemetry on: CPU per request, concurrency 50", ms(telemetry.cpuPerRequest)],
+      ...jobsLoadRows(jobs),
     ]);
     console.log(`\nDirect to the emulator: p50 ${ms(percentile(c1Direct.latenciesMs, 50))} at concurrency 1. ${quick ? "Quick run: figures are rough." : ""}`);
   } finally {
@@ -247,7 +250,7 @@ const added = (through: LoadResult, direct: LoadResult, p: number) => percentile
 const ms = (value: number) => `${value.toFixed(3)} ms`;
 const rps = (result: LoadResult) => (result.requests / (result.elapsedMs / 1000)).toFixed(0);
 
-(args.includes("--faults") ? faultRun() : main()).catch((error: Error) => {
+(args.includes("--faults") ? faultRun() : args.includes("--jobs") ? jobsRun() : main()).catch((error: Error) => {
   console.error(`bench failed: ${error.message}`);
   process.exit(1);
 });

@@ -13,8 +13,8 @@ export interface Variant {
   stop(): Promise<void>;
 }
 
-/** Quotas on, their counters in an Azurite of the bench's own (limits far above the load). */
-export async function quotasVariant(): Promise<Variant> {
+/** An Azurite of the bench's own, in memory, on free ports. */
+export async function startAzurite(): Promise<{ connectionString: string; stop: () => Promise<void> }> {
   const ports = { blob: await freePort(), queue: await freePort(), table: await freePort() };
   const azurite: Service = spawnService(
     "azurite",
@@ -34,16 +34,22 @@ export async function quotasVariant(): Promise<Variant> {
     { env: process.env, echo: false, cwd: appRoot },
   );
   await waitUntilReady(azurite, () => answers(`http://127.0.0.1:${ports.table}/devstoreaccount1?restype=service&comp=properties`).catch(() => false));
+  return { connectionString: azuriteConnectionString(ports), stop: () => azurite.stop() };
+}
+
+/** Quotas on, their counters in an Azurite of the bench's own (limits far above the load). */
+export async function quotasVariant(): Promise<Variant> {
+  const azurite = await startAzurite();
   return {
     settings: {
       QUOTAS: "on",
-      AzureWebJobsStorage: azuriteConnectionString(ports),
+      AzureWebJobsStorage: azurite.connectionString,
       QUOTA_CALLER_REQUESTS_PER_MINUTE: "100000000",
       QUOTA_CALLER_TOKENS_PER_MINUTE: "100000000",
       MODEL_MISTRAL_LARGE_REQUESTS_PER_MINUTE: "100000000",
       MODEL_MISTRAL_LARGE_TOKENS_PER_MINUTE: "100000000",
     },
-    stop: () => azurite.stop(),
+    stop: azurite.stop,
   };
 }
 

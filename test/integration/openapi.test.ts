@@ -20,13 +20,18 @@ describe("GET /api/openapi.json", () => {
     await expect(SwaggerParser.validate(structuredClone(doc))).resolves.toBeTruthy();
   });
 
-  it("describes /chat, /info and /health with operation ids, labels and the api-key security", async () => {
+  it("describes /chat, /chat/jobs, /info and /health with operation ids, labels and the api-key security", async () => {
     const doc = await document();
     expect(doc.host).toBe(new URL(hostUrl).host);
     expect(doc.basePath).toBe("/api");
     expect(doc.securityDefinitions).toEqual({ api_key: { type: "apiKey", in: "header", name: "api-key", description: "A caller key." } });
-    expect(Object.keys(doc.paths).sort()).toEqual(["/chat", "/health", "/info"]);
+    expect(Object.keys(doc.paths).sort()).toEqual(["/chat", "/chat/jobs", "/chat/jobs/{id}", "/health", "/info"]);
     expect(doc.paths["/chat"].post).toMatchObject({ operationId: "Chat", "x-ms-summary": "Chat completion", security: [{ api_key: [] }] });
+    expect(doc.paths["/chat/jobs"].post).toMatchObject({ operationId: "SubmitChatJob", security: [{ api_key: [] }] });
+    expect(doc.paths["/chat/jobs"].post.responses[200].schema).toEqual({ $ref: "#/definitions/ChatResponse" });
+    expect(Object.keys(doc.paths["/chat/jobs"].post.responses[202].headers)).toEqual(["Location", "Retry-After"]);
+    expect(doc.paths["/chat/jobs/{id}"].get.operationId).toBe("GetChatJob");
+    expect(doc.paths["/chat/jobs/{id}"].delete.operationId).toBe("CancelChatJob");
     expect(doc.paths["/info"].get.operationId).toBe("GetModelInfo");
     expect(doc.paths["/health"].get.security).toBeUndefined();
   });
