@@ -22,7 +22,7 @@ export interface JobChat {
  * The model is asked for streams, so a long answer is bounded by the silence between its chunks and
  * by the job's deadline, not by one attempt's timeout.
  */
-export async function runJobChat(run: JobRun, job: JobChat): Promise<{ status: "succeeded" | "failed"; result: JobResult }> {
+export async function runJobChat(run: JobRun, job: JobChat): Promise<{ status: "succeeded" | "failed"; result: JobResult; problem?: HttpProblem }> {
   try {
     const prepared = await prepareChat(JSON.parse(run.request) as unknown, job.runtime, { meter: job.meter, callerId: run.callerId });
     const chat = await openChat(prepared, {
@@ -38,7 +38,8 @@ export async function runJobChat(run: JobRun, job: JobChat): Promise<{ status: "
     const headers = { "content-type": "application/json", "x-model-deployment": chat.alias };
     return { status: "succeeded", result: { status: 200, headers, body: JSON.stringify(answer) } };
   } catch (error) {
-    return { status: "failed", result: problemResult(toProblem(error, { route: "app" }), run.requestId) };
+    const problem = toProblem(error, { route: "app" });
+    return { status: "failed", result: problemResult(problem, run.requestId), problem };
   }
 }
 

@@ -5,6 +5,7 @@ import { LeaseKeeper } from "../jobs/lease-keeper.js";
 import { callerMeterFor } from "../quotas/caller-meter.js";
 import { PrepaidMeter, reservationOf } from "../quotas/prepaid-meter.js";
 import { getRuntime, type Runtime } from "../runtime.js";
+import { problemCategory, telemetry } from "../telemetry/telemetry.js";
 
 /**
  * The job worker, triggered by the jobs' queue: takes the job (an ETag-guarded move to running), runs
@@ -34,13 +35,21 @@ export function chatJobWorker(runtime: Runtime): StorageQueueHandler {
     context.log(`Job ${run.id}: run ${run.attempt} of at most ${runtime.config.jobs.maxAttempts}.`);
     const keeper = new LeaseKeeper(store, lease, runtime.config.jobs.leaseMs, warn);
     const caller = callerMeterFor(runtime.quotas, runtime.config, { id: run.callerId, ...(run.keyName ? { keyName: run.keyName } : {}) }, warn);
-    const outcome = await runJobChat(run, {
-      runtime,
-      meter: caller ? new PrepaidMeter(caller, reservationOf(run.reservation), run.attempt > 1) : undefined,
-      deadlineAt: Date.now() + runtime.config.jobs.timeoutMs,
-      signal: keeper.signal,
-      warn,
-    });
+    const span = telemetry().job({ queue: runtime.config.jobs.queue, id: run.id, attempt: run.attempt, requestId: run.requestId });
+    span.setCaller(run.callerId);
+    const outcome = await telemetry().within(span, () =>
+      runJobChat(run, {
+        runtime,
+        meter: caller ? new PrepaidMeter(caller, reservationOf(run.reservation), run.attempt > 1) : undefined,
+        deadlineAt: Date.now() + runtime.config.jobs.timeoutMs,
+        signal: keeper.signal,
+        warn,
+      }),
+    );
+    span.answered(outcome.result.status, outcome.problem?.code);
+    const category = outcome.problem ? problemCategory(outcome.problem.status, outcome.problem.code) : undefined;
+    if (category && outcome.problem) span.problem(category, outcome.problem.code);
+    span.end();
     const state = await keeper.stop();
     if (state !== "held") {
       context.log(`Job ${run.id}: ${state === "cancelled" ? "cancelled while it ran" : "taken over by another worker"}; its outcome is not written.`);

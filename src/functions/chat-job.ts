@@ -32,7 +32,7 @@ export function chatJobHandler(runtime: Runtime): HttpHandler {
       if (view.status === "cancelled") throw jobCancelled();
       return jobOutcome(view);
     },
-    { methods: ["GET", "DELETE"] },
+    { methods: ["GET", "DELETE"], route: "/api/chat/jobs/{id}" },
   );
 }
 

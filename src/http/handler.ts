@@ -41,6 +41,8 @@ export interface HandlerOptions {
    * (The function must be registered for every method for the 405 to be ours: the host answers 404.)
    */
   methods?: readonly string[];
+  /** The route's template, for a route with parameters: telemetry names its requests by it, not by each path. */
+  route?: string;
 }
 
 /** Every method, for functions that answer 405 themselves. */
@@ -62,6 +64,7 @@ export function anonymousHandler<R extends HandlerRuntime>(runtime: R, handler: 
     const span = telemetry().request({
       method: request.method,
       path: pathOf(request.url),
+      ...(options.route ? { route: options.route } : {}),
       traceParent: invocation.traceContext?.traceParent,
       clientRequestId: clientRequestId(request),
       workflow: workflowOf(request),

@@ -1,6 +1,7 @@
+import { createHash } from "node:crypto";
 import type { Attributes, Context, Counter, Histogram, Span, Tracer } from "@opentelemetry/api";
 import type { ChatCompletion, ChatCompletionChunk, WireUsage } from "../lib/wire.js";
-import type { AttemptInfo, AttemptSpan, ProblemCategory, RequestInfo, RequestSpan, Telemetry, ToolSpan } from "./telemetry.js";
+import type { AttemptInfo, AttemptSpan, JobInfo, ProblemCategory, RequestInfo, RequestSpan, Telemetry, ToolSpan } from "./telemetry.js";
 import { parseTraceParent } from "./trace-parent.js";
 
 type Api = typeof import("@opentelemetry/api");
@@ -49,13 +50,13 @@ export class OtelTelemetry implements Telemetry {
     const parent = remoteParent(api, info.traceParent);
     const holder: CallerHolder = {};
     const span = this.#tracer.startSpan(
-      `${info.method} ${info.path}`,
+      `${info.method} ${info.route ?? info.path}`,
       {
         kind: api.SpanKind.SERVER,
         attributes: {
           "http.request.method": info.method,
           "url.path": info.path,
-          "http.route": info.path,
+          "http.route": info.route ?? info.path,
           ...(info.clientRequestId ? { "app.client_request_id": info.clientRequestId } : {}),
           ...(info.workflow?.runId ? { "app.workflow.run_id": info.workflow.runId } : {}),
           ...(info.workflow?.name ? { "app.workflow.name": info.workflow.name } : {}),
@@ -66,6 +67,33 @@ export class OtelTelemetry implements Telemetry {
     );
     const context = api.trace.setSpan(parent, span).setValue(this.#callerKey, holder);
     return new OtelRequestSpan(api, span, context, holder, (category, code) => this.#count(category, code, holder.id));
+  }
+
+  job(info: JobInfo): RequestSpan {
+    const api = this.#api;
+    // A parent in the submitting request's trace (its id is the trace id): the run is part of that
+    // operation. The parent span id is the job's own, so each job's runs hang together.
+    const parentSpanId = createHash("sha256").update(info.id).digest("hex").slice(0, 16);
+    const parent = remoteParent(api, /^[0-9a-f]{32}$/.test(info.requestId) ? `00-${info.requestId}-${parentSpanId}-01` : undefined);
+    const holder: CallerHolder = {};
+    const span = this.#tracer.startSpan(
+      `process ${info.queue}`,
+      {
+        kind: api.SpanKind.CONSUMER,
+        attributes: {
+          // Application Insights names a request it gets from a consumer span only by this attribute.
+          "ai.operation.name": `process ${info.queue}`,
+          "messaging.operation.type": "process",
+          "messaging.destination.name": info.queue,
+          "app.job.id": info.id,
+          "app.job.attempt": info.attempt,
+          "app.job.request_id": info.requestId,
+        },
+      },
+      parent,
+    );
+    const context = api.trace.setSpan(parent, span).setValue(this.#callerKey, holder);
+    return new OtelRequestSpan(api, span, context, holder, (category, code) => this.#count(category, code, holder.id), "app.job.status_code");
   }
 
   within<T>(span: RequestSpan, fn: () => Promise<T>): Promise<T> {
@@ -164,6 +192,8 @@ class OtelRequestSpan implements RequestSpan {
     readonly context: Context,
     private readonly holder: CallerHolder,
     readonly problem: (category: ProblemCategory, code: string) => void,
+    /** Where the answer's status goes: a job's run is no HTTP request, so not `http.response.status_code`. */
+    private readonly statusAttribute = "http.response.status_code",
   ) {}
 
   setCaller(id: string): void {
@@ -172,7 +202,7 @@ class OtelRequestSpan implements RequestSpan {
   }
 
   answered(status: number, problemCode?: string): void {
-    this.span.setAttribute("http.response.status_code", status);
+    this.span.setAttribute(this.statusAttribute, status);
     if (problemCode) this.span.setAttribute("error.type", problemCode);
     if (status >= 500) this.span.setStatus({ code: this.api.SpanStatusCode.ERROR });
   }

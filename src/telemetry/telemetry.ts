@@ -3,14 +3,27 @@ import type { ChatCompletion, ChatCompletionChunk, ChatCompletionsBody } from ".
 /** What the request span knows when it starts. */
 export interface RequestInfo {
   method: string;
-  /** The path, e.g. `/api/chat`: our routes have no parameters, so it is the route. */
+  /** The path, e.g. `/api/chat`. */
   path: string;
+  /** The route's template when it has parameters (`/api/chat/jobs/{id}`): what requests are named and grouped by. */
+  route?: string;
   /** The host's `traceparent` for this invocation: the request span is its child. */
   traceParent: string | undefined;
   /** The caller's own `x-request-id`, kept as an attribute to search by. */
   clientRequestId: string | undefined;
   /** A Logic Apps workflow's run, name and client tracking id, when it called: to find its requests by. */
   workflow?: { runId?: string; name?: string; clientTrackingId?: string };
+}
+
+/** What a queued job's run span knows when it starts. */
+export interface JobInfo {
+  /** The queue it came from. */
+  queue: string;
+  id: string;
+  /** Which run of the job this is, 1 for the first. */
+  attempt: number;
+  /** The submitting request's id (its trace id): the run joins that operation, so the id a user quotes finds it. */
+  requestId: string;
 }
 
 /** The server span of one invocation. */
@@ -65,6 +78,8 @@ export interface Telemetry {
   request(info: RequestInfo): RequestSpan;
   /** Runs `fn` inside `span`'s context, so spans started in it are its children. */
   within<T>(span: RequestSpan, fn: () => Promise<T>): Promise<T>;
+  /** The span of one run of a queued job: as a request's, for the worker's invocation. */
+  job(info: JobInfo): RequestSpan;
   chatAttempt(info: AttemptInfo): AttemptSpan;
   tool(name: string, callId: string, args: string): ToolSpan;
   /** A retry, fallback or breaker decision, as an event on the current span. */
@@ -82,6 +97,7 @@ const NOOP_TOOL: ToolSpan = { end() {} };
 export const NO_TELEMETRY: Telemetry = {
   request: () => NOOP_REQUEST,
   within: (_span, fn) => fn(),
+  job: () => NOOP_REQUEST,
   chatAttempt: () => NOOP_ATTEMPT,
   tool: () => NOOP_TOOL,
   event() {},

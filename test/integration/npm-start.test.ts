@@ -44,6 +44,15 @@ describe("npm start", () => {
         body: JSON.stringify({ messages: [{ role: "user", content: "How many languages are in the world?" }] }),
       });
       expect(chat.status).toBe(200);
+      // The job worker runs too: a queued job ends with its answer.
+      const job = await fetch(`${api}/chat/jobs`, {
+        method: "POST",
+        headers: { "api-key": "dev-key", "content-type": "application/json" },
+        body: JSON.stringify({ messages: [{ role: "user", content: "How many languages are in the world?" }] }),
+      });
+      expect(job.status).toBe(202);
+      const location = job.headers.get("location") as string;
+      await expect.poll(async () => (await fetch(location, { headers: { "api-key": "dev-key" } })).status, { timeout: 20_000, interval: 250 }).toBe(200);
       const info = await fetch(`${api}/info`, { headers: { "api-key": "dev-key" } });
       expect(((await info.json()) as { deployments: unknown[] }).deployments).toHaveLength(2);
       expect((await fetch(`${api}/info`)).status).toBe(401);

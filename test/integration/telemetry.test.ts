@@ -18,6 +18,7 @@ import { settingsFor, startHost } from "../support/host.js";
 const CANARY = `canary-${randomBytes(10).toString("hex")}`;
 const PROMPT = `Prompt-${randomBytes(6).toString("hex")} how many languages are there`;
 const TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
+const JOB_QUEUE = `telemetry-${randomBytes(4).toString("hex")}`;
 
 type Host = Awaited<ReturnType<typeof startHost>>;
 
@@ -49,6 +50,9 @@ async function runScenario(overrides: Record<string, string>): Promise<Run> {
     // The SDK's own usage statistics would go to Microsoft's endpoint: not from a test.
     APPLICATION_INSIGHTS_NO_STATSBEAT: "true",
     NODE_EXTRA_CA_CERTS: certificate.caFile,
+    JOB_QUEUE: JOB_QUEUE,
+    JOB_TABLE: `telemetryjobs${randomBytes(4).toString("hex")}`,
+    JOB_RETRY_AFTER_SECONDS: "1",
     ...overrides,
   });
   const host: Host = await startHost(settings);
@@ -82,6 +86,9 @@ async function runScenario(overrides: Record<string, string>): Promise<Run> {
     await call("throttled", "/chat/completions", { messages: [{ role: "user", content: PROMPT }], max_tokens: 5 });
     await fault([{ status: 500, times: 2 }]);
     await call("failed", "/chat/completions", { messages: [{ role: "user", content: PROMPT }], max_tokens: 5 });
+    await call("job", "/chat/jobs", { messages: [{ role: "user", content: PROMPT }], max_tokens: 5 });
+    const location = `${host.url}/api/chat/jobs/${answers.job?.json.id}`;
+    for (let i = 0; i < 100 && (await fetch(location, { headers: { "api-key": "dev-key" } })).status === 202; i++) await new Promise((r) => setTimeout(r, 100));
   } finally {
     // Stopping the host runs the app's terminate hook, which flushes what is buffered.
     await host.stop();
@@ -114,9 +121,29 @@ describe("telemetry, content capture off (the default)", () => {
       const request = requestFor(run, answer.requestId);
       expect(request, `request ${answer.requestId}`).toBeDefined();
       expect(String(request?.data?.baseData?.responseCode)).toBe(String(answer.status));
-      expect(request?.data?.baseData?.name).toMatch(/^POST \/api\/(chat|chat\/stream|chat\/completions)$/);
+      expect(request?.data?.baseData?.name).toMatch(/^POST \/api\/(chat|chat\/stream|chat\/completions|chat\/jobs)$/);
       expect(props(request as Envelope)["app.caller.id"]).toBe("key:dev");
     }
+  });
+
+  it("records a job's run in its submitting request's operation, with its model call under it", () => {
+    const submitted = run.answers.job;
+    const runs = ofType(run, "RequestData").filter((e) => e.data?.baseData?.name === `process ${JOB_QUEUE}`);
+    expect(runs).toHaveLength(1);
+    const jobRun = runs[0] as Envelope;
+    expect(jobRun.tags?.["ai.operation.id"]).toBe(submitted?.requestId);
+    expect(props(jobRun)).toMatchObject({
+      "app.job.id": submitted?.json.id,
+      "app.job.attempt": "1",
+      "app.job.request_id": submitted?.requestId,
+      "app.caller.id": "key:dev",
+    });
+    expect(props(jobRun)["app.job.status_code"]).toBe("200");
+    // A job's polls are one operation name, not one per job.
+    const polls = ofType(run, "RequestData").filter((e) => String(e.data?.baseData?.name).startsWith("GET /api/chat/jobs"));
+    expect(new Set(polls.map((e) => e.data?.baseData?.name))).toEqual(new Set(["GET /api/chat/jobs/{id}"]));
+    const attempts = dependenciesOf(run, submitted?.requestId ?? null).filter((d) => d.tags?.["ai.operation.parentId"] === jobRun.data?.baseData?.id);
+    expect(attempts.map((d) => d.data?.baseData?.name)).toEqual(["chat Mistral-Large"]);
   });
 
   it("records a Logic Apps workflow's run, name and client tracking id on the request it sent", () => {
