@@ -20,15 +20,16 @@ export interface Readiness {
 
 const CHECK_TIMEOUT_MS = 5_000;
 
-/** Runs every readiness check at once: configuration, each model deployment's /info, and storage. */
-/** What readiness checks: the settings, each deployment's credential and model, and storage. */
+/** What readiness checks: the settings, each deployment's credential and model, storage and the jobs' queue. */
 export interface ReadinessTargets {
   config: AppConfig;
   credentials: ReadonlyMap<string, ModelAuth>;
   models: ModelRegistry;
   storage: StorageProbe;
+  jobs: { queue: { check(signal: AbortSignal): Promise<void> } };
 }
 
+/** Runs every readiness check at once. */
 export async function checkReadiness(runtime: ReadinessTargets): Promise<Readiness> {
   const checks = await Promise.all([
     // The settings were validated at start-up; what can still make the app useless is having no callers.
@@ -46,6 +47,8 @@ export async function checkReadiness(runtime: ReadinessTargets): Promise<Readine
     ...[...runtime.credentials].map(([alias, auth]) => run(`credential:${alias}`, (signal) => auth.check(signal))),
     ...runtime.models.all().map((port) => run(`model:${port.alias}`, (signal) => port.info({ signal }))),
     run("storage", (signal) => runtime.storage.check(signal)),
+    // Its own check: the queue is another service of the account, with a role of its own in Azure.
+    run("queue", (signal) => runtime.jobs.queue.check(signal)),
   ]);
   return { status: checks.every((c) => c.status === "ok") ? "ready" : "not_ready", checks };
 }

@@ -28,6 +28,19 @@ export class JobQueue {
     });
   }
 
+  /**
+   * Readiness: the queue can be read with the app's credentials (a peek, the call the worker's role
+   * allows). A queue not created yet (locally, before the first job) still proves the service answers.
+   */
+  async check(signal: AbortSignal): Promise<void> {
+    this.#client ??= queueClient(this.options.storage, this.options.queue, this.options.identityClientId);
+    try {
+      await this.#client.peekMessages({ numberOfMessages: 1, abortSignal: signal });
+    } catch (error) {
+      if ((error as { statusCode?: unknown }).statusCode !== 404) throw error;
+    }
+  }
+
   async #queue(): Promise<QueueClient> {
     this.#client ??= queueClient(this.options.storage, this.options.queue, this.options.identityClientId);
     const client = this.#client;

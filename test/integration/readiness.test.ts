@@ -36,6 +36,7 @@ describe("readiness with failing dependencies", () => {
     expect(byName["model:mistral-large"].status).toBe("ok");
     expect(byName["model:mistral-small"]).toMatchObject({ status: "failed", detail: "upstream_unreachable: The model endpoint could not be reached." });
     expect(byName.storage).toMatchObject({ status: "failed" });
+    expect(byName.queue).toMatchObject({ status: "failed" });
     const text = JSON.stringify(body);
     expect(text).not.toMatch(/localhost|127\.0\.0\.1|emulator-key|AccountKey/);
   });

@@ -20,6 +20,8 @@ const signingKey = randomBytes(32).toString("hex");
 let dir: string;
 let azurite: Service;
 let tablePort: number;
+let queuePort: number;
+let blobPort: number;
 let identity: ManagedIdentityEndpoint;
 let caFile: string;
 
@@ -38,6 +40,8 @@ beforeAll(async () => {
   await writeFile(join(dir, "cert.pem"), certificate.cert);
   await writeFile(join(dir, "key.pem"), certificate.key);
   tablePort = await freePort();
+  queuePort = await freePort();
+  blobPort = await freePort();
   azurite = spawnService(
     "azurite",
     [
@@ -53,9 +57,9 @@ beforeAll(async () => {
       "--key",
       join(dir, "key.pem"),
       "--blobPort",
-      String(await freePort()),
+      String(blobPort),
       "--queuePort",
-      String(await freePort()),
+      String(queuePort),
       "--tablePort",
       String(tablePort),
     ],
@@ -77,6 +81,8 @@ describe("storage by managed identity", () => {
     const emulator = await startEmulator();
     const settings = settingsFor(inject("stackSettings"), emulator.url, {
       AzureWebJobsStorage__tableServiceUri: `https://127.0.0.1:${tablePort}/devstoreaccount1`,
+      AzureWebJobsStorage__queueServiceUri: `https://127.0.0.1:${queuePort}/devstoreaccount1`,
+      AzureWebJobsStorage__blobServiceUri: `https://127.0.0.1:${blobPort}/devstoreaccount1`,
       AzureWebJobsStorage__credential: "managedidentity",
       AzureWebJobsStorage__clientId: APP,
       CALLER_QUOTAS: "dev:10/100000",
@@ -89,6 +95,7 @@ describe("storage by managed identity", () => {
       const ready = await fetch(`${host.url}/api/health/ready`);
       const { checks } = (await ready.json()) as { checks: { name: string; status: string; detail?: string }[] };
       expect(checks.find((c) => c.name === "storage")).toMatchObject({ status: "ok" });
+      expect(checks.find((c) => c.name === "queue")).toMatchObject({ status: "ok" });
       const ask = () => postJson(`${host.url}/api/chat/completions`, { messages: [{ role: "user", content: "Hi" }], max_tokens: 5 }, { "api-key": "dev-key" });
       const first = await ask();
       const second = await ask();
@@ -97,6 +104,13 @@ describe("storage by managed identity", () => {
       expect(first.response.headers.get("x-ratelimit-remaining-requests")).toBe("9");
       expect(second.response.headers.get("x-ratelimit-remaining-requests")).toBe("8");
       expect(identity.requests().map((r) => [r.resource, r.clientId, r.status])).toContainEqual(["https://storage.azure.com", APP, 200]);
+      // A job is queued, and its row written, with the same token. (The local host's queue trigger reads
+      // by connection string only, so this host does not run it: it stays queued.)
+      const job = await postJson(`${host.url}/api/chat/jobs`, { messages: [{ role: "user", content: "Hi" }], max_tokens: 5 }, { "api-key": "dev-key" });
+      expect(job.status).toBe(202);
+      const polled = await fetch(job.response.headers.get("location") as string, { headers: { "api-key": "dev-key" } });
+      expect(polled.status).toBe(202);
+      expect(await polled.json()).toEqual({ id: job.json.id, status: "queued" });
     } finally {
       await host.stop();
       await emulator.close();

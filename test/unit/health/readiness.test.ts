@@ -11,6 +11,7 @@ interface Parts {
   credential?: () => Promise<void>;
   info?: () => Promise<unknown>;
   storage?: () => Promise<void>;
+  queue?: () => Promise<void>;
 }
 
 function runtime(parts: Parts): Runtime {
@@ -23,6 +24,7 @@ function runtime(parts: Parts): Runtime {
     credentials: new Map([["m", { check: parts.credential ?? (async () => undefined) }]]),
     models: { all: () => [{ alias: "m", info: parts.info ?? (async () => ({})) }] },
     storage: { check: parts.storage ?? (async () => undefined) },
+    jobs: { queue: { check: parts.queue ?? (async () => undefined) } },
   } as unknown as Runtime;
 }
 
@@ -30,7 +32,7 @@ describe("checkReadiness", () => {
   it("is ready when every check passes", async () => {
     const readiness = await checkReadiness(runtime({}));
     expect(readiness.status).toBe("ready");
-    expect(readiness.checks.map((c) => `${c.name}:${c.status}`)).toEqual(["config:ok", "credential:m:ok", "model:m:ok", "storage:ok"]);
+    expect(readiness.checks.map((c) => `${c.name}:${c.status}`)).toEqual(["config:ok", "credential:m:ok", "model:m:ok", "storage:ok", "queue:ok"]);
   });
 
   it("names each failed check with a safe detail", async () => {
@@ -46,6 +48,9 @@ describe("checkReadiness", () => {
         storage: async () => {
           throw Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:10002"), { code: "ECONNREFUSED" });
         },
+        queue: async () => {
+          throw Object.assign(new Error("This request is not authorized to perform this operation using this permission."), { statusCode: 403 });
+        },
       }),
     );
     expect(readiness.status).toBe("not_ready");
@@ -58,6 +63,7 @@ describe("checkReadiness", () => {
       { name: "credential:m", status: "failed", detail: "MODEL_M_KEY_SECRET_URI: Key Vault denied access (403)" },
       { name: "model:m", status: "failed", detail: "unauthorized: Access denied." },
       { name: "storage", status: "failed", detail: "unreachable (ECONNREFUSED)" },
+      { name: "queue", status: "failed", detail: "the service answered 403" },
     ]);
   });
 
