@@ -7,6 +7,7 @@ import { FunctionsHost } from "./functions-host.js";
 import { entryPoints, routePrefix } from "./load-app.js";
 import { ProxyInvoker } from "./proxy-invoker.js";
 import { QueueTriggers, queueFunctions, queueOptions } from "./queue-trigger.js";
+import { TimerTriggers, timerFunctions } from "./timer-trigger.js";
 
 /**
  * `node dist/dev/host/main.js [appRoot]`: a local stand-in for the Azure Functions host, for machines
@@ -58,6 +59,9 @@ async function main(): Promise<void> {
   const queued = queueFunctions(core);
   const queues = new QueueTriggers(core, library, queueOptions(appRoot));
   queues.start(queued);
+  const timed = timerFunctions(core);
+  const timers = new TimerTriggers(core, library);
+  timers.start(timed);
 
   console.log("\nFunctions:\n");
   for (const fn of host.functions) {
@@ -65,13 +69,14 @@ async function main(): Promise<void> {
     console.log(`  ${fn.name}: [${methods}] ${url}/${fn.route.template}  (auth: ${fn.authLevel})`);
   }
   for (const fn of queued) console.log(`  ${fn.name}: queueTrigger on ${fn.queueName} (connection: ${fn.connection})`);
+  for (const fn of timed) console.log(`  ${fn.name}: timerTrigger on ${fn.schedule}`);
   console.log(`\nHost listening on ${url} (${mode} invocation)`);
 
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.once(signal, () => {
       void (async () => {
         await core.runHooks("appTerminate", { hookData: {} });
-        await Promise.all([host.close(), queues.stop()]);
+        await Promise.all([host.close(), queues.stop(), timers.stop()]);
         process.exit(0);
       })();
     });

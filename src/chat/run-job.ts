@@ -1,8 +1,9 @@
-import type { JobResult, JobRun } from "../jobs/job-types.js";
-import { HttpProblem, problemBody } from "../lib/problem.js";
+import type { JobRun } from "../jobs/job-types.js";
+import { HttpProblem } from "../lib/problem.js";
 import { toProblem } from "../lib/to-problem.js";
 import type { ModelMeter } from "../quotas/meter.js";
 import { collectChat, openChat } from "./engine.js";
+import type { ChatResponse } from "./from-wire.js";
 import { type ChatRuntime, prepareChat } from "./prepare.js";
 
 export interface JobChat {
@@ -16,13 +17,15 @@ export interface JobChat {
   warn: (message: string) => void;
 }
 
+/** What a job's run came to: the answer `/api/chat` would give (and which deployment gave it), or its problem. */
+export type JobChatOutcome = { answer: ChatResponse; alias: string } | { problem: HttpProblem };
+
 /**
- * Runs a queued job with the chat engine, as `/api/chat` would answer its body: the answer (200, with
- * `x-model-deployment`) or the problem (its own status, problem+json naming the submitting request).
- * The model is asked for streams, so a long answer is bounded by the silence between its chunks and
- * by the job's deadline, not by one attempt's timeout.
+ * Runs a queued job's `/api/chat` body with the chat engine. The model is asked for streams, so a long
+ * answer is bounded by the silence between its chunks and by the job's deadline, not by one attempt's
+ * timeout. Every failure comes back as the problem `/api/chat` would answer.
  */
-export async function runJobChat(run: JobRun, job: JobChat): Promise<{ status: "succeeded" | "failed"; result: JobResult; problem?: HttpProblem }> {
+export async function runJobChat(run: JobRun, job: JobChat): Promise<JobChatOutcome> {
   try {
     const prepared = await prepareChat(JSON.parse(run.request) as unknown, job.runtime, { meter: job.meter, callerId: run.callerId });
     const chat = await openChat(prepared, {
@@ -34,22 +37,10 @@ export async function runJobChat(run: JobRun, job: JobChat): Promise<{ status: "
       signal: job.signal,
       warn: job.warn,
     });
-    const answer = await collectChat(chat.parts);
-    const headers = { "content-type": "application/json", "x-model-deployment": chat.alias };
-    return { status: "succeeded", result: { status: 200, headers, body: JSON.stringify(answer) } };
+    return { answer: await collectChat(chat.parts), alias: chat.alias };
   } catch (error) {
-    const problem = toProblem(error, { route: "app" });
-    return { status: "failed", result: problemResult(problem, run.requestId), problem };
+    return { problem: toProblem(error, { route: "app" }) };
   }
-}
-
-/** A problem as a job's result: the status, its headers and its problem+json body. */
-export function problemResult(problem: HttpProblem, requestId: string): JobResult {
-  return {
-    status: problem.status,
-    headers: { "content-type": "application/problem+json", ...problem.headers },
-    body: JSON.stringify(problemBody(problem, requestId)),
-  };
 }
 
 /** The end of a job whose runs kept being cut off. */

@@ -16,7 +16,8 @@ export function chatJobHandler(runtime: Runtime): HttpHandler {
   return callerHandler(
     runtime,
     async (request, { caller }) => {
-      const id = request.params.id ?? "";
+      // Ids are made lower-case; one a client upper-cased is still the same job.
+      const id = (request.params.id ?? "").toLowerCase();
       if (!JOB_ID.test(id)) throw jobNotFound();
       const { store } = runtime.jobs;
       if (request.method === "DELETE") {
@@ -28,7 +29,7 @@ export function chatJobHandler(runtime: Runtime): HttpHandler {
       const view = await jobStorage(store.read(caller.id, id));
       if (view === undefined) throw jobNotFound();
       if (view.status === "queued" || view.status === "running")
-        return jobPending({ id, status: view.status }, jobLocation(request), runtime.config.jobs.retryAfterSeconds);
+        return jobPending({ id, status: view.status }, jobLocation(runtime.config.publicHost, id), runtime.config.jobs.retryAfterSeconds);
       if (view.status === "cancelled") throw jobCancelled();
       return jobOutcome(view);
     },

@@ -45,8 +45,9 @@ export function chatJobsHandler(runtime: Runtime): HttpHandler {
     // is queued; the worker's first call uses this reservation instead of being admitted again.
     const reservation = meter ? await meter.reserve(prepared.port.alias, prepared.body) : undefined;
     const { store, queue } = runtime.jobs;
+    let job: { id: string; created: number } | undefined;
     try {
-      const job = await jobStorage(
+      job = await jobStorage(
         store.create({
           callerId: caller.id,
           ...(caller.keyName !== undefined ? { keyName: caller.keyName } : {}),
@@ -57,14 +58,19 @@ export function chatJobsHandler(runtime: Runtime): HttpHandler {
         }),
       );
       await jobStorage(queue.send({ callerId: caller.id, id: job.id }));
-      invocation.log(`Job ${job.id} queued.`);
-      return jobPending({ id: job.id, status: "queued", created: job.created }, jobLocation(request, job.id), runtime.config.jobs.retryAfterSeconds);
     } catch (error) {
-      // Not queued: the tokens reserved for it go back. (A row written before the queue failed is never
-      // run and expires with the others; its id was never given out.)
+      // Not queued, as far as this request can tell: a message that did arrive (its answer lost) finds the
+      // job cancelled and does nothing. The tokens reserved for it go back.
+      if (job) await store.cancel(caller.id, job.id).catch(() => undefined);
       if (reservation && meter) meter.ticketFor(reservation).settle({ prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 }, 0);
       throw error;
     }
+    invocation.log(`Job ${job.id} queued.`);
+    return jobPending(
+      { id: job.id, status: "queued", created: job.created },
+      jobLocation(runtime.config.publicHost, job.id),
+      runtime.config.jobs.retryAfterSeconds,
+    );
   }
 }
 

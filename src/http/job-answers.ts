@@ -1,12 +1,16 @@
-import type { HttpRequest, HttpResponseInit } from "@azure/functions";
-import type { JobView } from "../jobs/job-types.js";
+import type { HttpResponseInit } from "@azure/functions";
+import type { JobChatOutcome } from "../chat/run-job.js";
+import type { JobResult, JobView } from "../jobs/job-types.js";
 import { HttpProblem } from "../lib/problem.js";
+import { problemResponse } from "./problem-response.js";
 
-/** The job's own URL, absolute, as the caller reached the app: what `Location` says and polls go to. */
-export function jobLocation(request: HttpRequest, id?: string): string {
-  const url = new URL(request.url);
-  const path = url.pathname.replace(/\/+$/, "");
-  return `${url.origin}${id === undefined ? path : `${path}/${encodeURIComponent(id)}`}`;
+/**
+ * The job's own URL, absolute: what `Location` says and polls go to. Built on the app's public host
+ * (WEBSITE_HOSTNAME), never on the request's `Host`, which a caller writes (and a replayed
+ * Idempotency-Key answer would repeat).
+ */
+export function jobLocation(publicHost: { host: string; scheme: string }, id: string): string {
+  return `${publicHost.scheme}://${publicHost.host}/api/chat/jobs/${encodeURIComponent(id)}`;
 }
 
 /** 202 Accepted: the job is queued or running; poll `Location` after `Retry-After`. */
@@ -23,6 +27,21 @@ export function jobOutcome(view: JobView): HttpResponseInit {
   const result = view.result;
   if (result === undefined) throw new Error(`Job ${view.id} is ${view.status} without a result.`);
   return { status: result.status, headers: result.headers, body: result.body };
+}
+
+/** A run's outcome as the job keeps it: exactly the answer, or the problem, `/api/chat` would have answered. */
+export function jobResult(outcome: JobChatOutcome, requestId: string): { status: "succeeded" | "failed"; result: JobResult } {
+  if ("answer" in outcome) {
+    const headers = { "content-type": "application/json", "x-model-deployment": outcome.alias };
+    return { status: "succeeded", result: { status: 200, headers, body: JSON.stringify(outcome.answer) } };
+  }
+  return { status: "failed", result: problemResult(outcome.problem, requestId) };
+}
+
+/** A problem as a job's result: its problem+json answer, kept as text. */
+export function problemResult(problem: HttpProblem, requestId: string): JobResult {
+  const response = problemResponse(problem, requestId);
+  return { status: response.status as number, headers: response.headers as Record<string, string>, body: JSON.stringify(response.jsonBody) };
 }
 
 export const jobNotFound = () =>

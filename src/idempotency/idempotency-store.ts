@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { TableClient } from "@azure/data-tables";
 import type { StorageConfig } from "../config/types.js";
+import { dateTime } from "../storage/date-time.js";
 import { fromPieces, PIECE_BYTES, storageStatus as statusOf, toPieces } from "../storage/entity-pieces.js";
 import { escapeRowKey } from "../storage/row-key.js";
 import { tableClient } from "../storage/table-clients.js";
@@ -27,6 +28,8 @@ export interface IdempotencyStore {
   begin(callerId: string, key: string, fingerprint: string): Promise<Claim>;
   finish(callerId: string, key: string, etag: string, answer: StoredAnswer): Promise<void>;
   release(callerId: string, key: string, etag: string): Promise<void>;
+  /** Deletes the keys and answers past their retention; how many. */
+  purgeExpired(signal?: AbortSignal): Promise<number>;
 }
 
 /** An entity holds 1 MiB in all; a larger answer is not kept (the key is released instead). */
@@ -62,7 +65,13 @@ export class TableIdempotencyStore implements IdempotencyStore {
     const client = await this.#table();
     const now = this.#now();
     const row = rowOf(callerId, key);
-    const running = { ...row, fingerprint, state: "running", leaseUntil: now + this.options.leaseMs, expiresAt: now + this.options.retentionMs };
+    const running = {
+      ...row,
+      fingerprint,
+      state: "running",
+      leaseUntil: new Date(now + this.options.leaseMs),
+      expiresAt: new Date(now + this.options.retentionMs),
+    };
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
         const created = await client.createEntity(running, { abortSignal: timeout() });
@@ -116,6 +125,23 @@ export class TableIdempotencyStore implements IdempotencyStore {
     await client.deleteEntity(row.partitionKey, row.rowKey, { etag, abortSignal: timeout() }).catch((error: unknown) => {
       if (statusOf(error) !== 404 && statusOf(error) !== 412) throw error;
     });
+  }
+
+  async purgeExpired(signal?: AbortSignal): Promise<number> {
+    const client = await this.#table();
+    let deleted = 0;
+    for await (const entity of client.listEntities<Record<string, unknown>>({
+      queryOptions: { filter: `expiresAt le ${dateTime(this.#now())}` },
+      abortSignal: signal,
+    })) {
+      const row = entity as Record<string, unknown> & { etag: string; partitionKey: string; rowKey: string };
+      // Conditional: a key a retry has just taken over again is not deleted under it.
+      await client.deleteEntity(row.partitionKey, row.rowKey, { etag: row.etag, abortSignal: timeout() }).then(
+        () => deleted++,
+        () => undefined,
+      );
+    }
+    return deleted;
   }
 
   #now(): number {

@@ -4,10 +4,11 @@ import type { ContainerClient } from "@azure/storage-blob";
 import type { JobsConfig } from "../config/jobs.js";
 import type { StorageConfig } from "../config/types.js";
 import { containerClient } from "../storage/blob-clients.js";
+import { dateTime } from "../storage/date-time.js";
 import { fromPieces, storageStatus, toPieces } from "../storage/entity-pieces.js";
 import { escapeRowKey } from "../storage/row-key.js";
 import { tableClient } from "../storage/table-clients.js";
-import { FINAL, type JobClaim, type JobLease, type JobResult, type JobStatus, type JobView, type NewJob } from "./job-types.js";
+import { FINAL, type JobClaim, type JobLease, type JobMessage, type JobResult, type JobStatus, type JobView, type NewJob } from "./job-types.js";
 
 /**
  * A request or result longer than this goes to a blob: an entity holds 1 MiB in all, and a row holds
@@ -54,7 +55,7 @@ export class TableJobStore {
       callerId: job.callerId,
       status: "queued" satisfies JobStatus,
       created,
-      expiresAt: now + this.options.jobs.retentionMs,
+      expiresAt: new Date(now + this.options.jobs.retentionMs),
       attempts: 0,
       allowFallback: job.allowFallback,
       requestId: job.requestId,
@@ -88,7 +89,15 @@ export class TableJobStore {
       const attempts = Number(entity.attempts ?? 0);
       const lease = { callerId, id, etag: entity.etag };
       if (attempts >= maxAttempts) return { kind: "exhausted", lease, requestId: String(entity.requestId) };
-      const running = { partitionKey: escapeRowKey(callerId), rowKey: id, status: "running", attempts: attempts + 1, leaseUntil: now + leaseMs };
+      const runId = randomUUID();
+      const running = {
+        partitionKey: escapeRowKey(callerId),
+        rowKey: id,
+        status: "running",
+        attempts: attempts + 1,
+        leaseUntil: new Date(now + leaseMs),
+        runId,
+      };
       try {
         const written = await (await this.#rows()).updateEntity(running, "Merge", { etag: entity.etag, abortSignal: timeout() });
         const request = entity.requestBlob ? await this.#readBlob(String(entity.requestBlob)) : fromPieces("request", entity);
@@ -102,7 +111,7 @@ export class TableJobStore {
           ...(typeof entity.keyName === "string" ? { keyName: entity.keyName } : {}),
           ...(typeof entity.reservation === "string" ? { reservation: entity.reservation } : {}),
         };
-        return { kind: "run", run, lease: { ...lease, etag: written.etag as string } };
+        return { kind: "run", run, lease: { ...lease, etag: written.etag as string, runId } };
       } catch (error) {
         if (storageStatus(error) !== 412) throw error;
       }
@@ -116,17 +125,8 @@ export class TableJobStore {
    * until it runs out, and the caller tries again at its next beat.
    */
   async renew(lease: JobLease): Promise<"held" | "cancelled" | "lost"> {
-    const row = { partitionKey: escapeRowKey(lease.callerId), rowKey: lease.id, leaseUntil: this.#now() + this.options.jobs.leaseMs };
-    try {
-      const written = await (await this.#rows()).updateEntity(row, "Merge", { etag: lease.etag, abortSignal: timeout() });
-      lease.etag = written.etag as string;
-      return "held";
-    } catch (error) {
-      const status = storageStatus(error);
-      if (status !== 412 && status !== 404) throw error;
-    }
-    const now = await this.#get(lease.callerId, lease.id);
-    return now?.status === "cancelled" ? "cancelled" : "lost";
+    const row = { partitionKey: escapeRowKey(lease.callerId), rowKey: lease.id, leaseUntil: new Date(this.#now() + this.options.jobs.leaseMs) };
+    return this.#writeIfOurs(lease, row, "held");
   }
 
   /** Ends a run with its outcome; false when the job was cancelled or taken over meanwhile (nothing written). */
@@ -136,22 +136,42 @@ export class TableJobStore {
       partitionKey: escapeRowKey(lease.callerId),
       rowKey: lease.id,
       status,
-      leaseUntil: 0,
+      leaseUntil: new Date(0),
       resultStatus: result.status,
       resultHeaders: JSON.stringify(result.headers),
       ...payload,
     };
-    try {
-      const written = await (await this.#rows()).updateEntity(row, "Merge", { etag: lease.etag, abortSignal: timeout() });
-      lease.etag = written.etag as string;
-      return true;
-    } catch (error) {
-      const code = storageStatus(error);
-      if (code !== 412 && code !== 404) throw error;
-      // Refused, so no row names this write's result blob (if it made one).
-      if (typeof payload.resultBlob === "string") await (await this.#blobs()).deleteBlob(payload.resultBlob, { abortSignal: timeout() }).catch(() => undefined);
-      return false;
+    if ((await this.#writeIfOurs(lease, row, "written")) === "written") return true;
+    // Refused, so no row names this write's result blob (if it made one).
+    if (typeof payload.resultBlob === "string") await (await this.#blobs()).deleteBlob(payload.resultBlob, { abortSignal: timeout() }).catch(() => undefined);
+    return false;
+  }
+
+  /**
+   * A conditional write of the lease's row. When the ETag no longer matches, the row is read again: if it
+   * is still this run's (its token; the last write went through but its answer was lost), the write is
+   * made again on the new ETag; if the job was cancelled, or another run holds it, nothing is written.
+   */
+  async #writeIfOurs<T extends string>(lease: JobLease, row: Record<string, unknown>, written: T): Promise<T | "cancelled" | "lost"> {
+    for (let tries = 0; tries < TRIES; tries++) {
+      try {
+        const answer = await (await this.#rows()).updateEntity(row as { partitionKey: string; rowKey: string }, "Merge", {
+          etag: lease.etag,
+          abortSignal: timeout(),
+        });
+        lease.etag = answer.etag as string;
+        return written;
+      } catch (error) {
+        const status = storageStatus(error);
+        if (status !== 412 && status !== 404) throw error;
+      }
+      const now = await this.#get(lease.callerId, lease.id);
+      if (now?.status === "cancelled") return "cancelled";
+      const ours = lease.runId !== undefined && now?.status === "running" && now.runId === lease.runId;
+      if (!ours || now === undefined) return "lost";
+      lease.etag = now.etag;
     }
+    return "lost";
   }
 
   /** Cancels a queued or running job; a job already cancelled stays so, a finished one is left as it is. */
@@ -161,7 +181,7 @@ export class TableJobStore {
       if (entity === undefined) return "not_found";
       if (entity.status === "cancelled") return "cancelled";
       if (FINAL.has(entity.status as JobStatus)) return "finished";
-      const row = { partitionKey: escapeRowKey(callerId), rowKey: id, status: "cancelled", leaseUntil: 0 };
+      const row = { partitionKey: escapeRowKey(callerId), rowKey: id, status: "cancelled", leaseUntil: new Date(0) };
       try {
         await (await this.#rows()).updateEntity(row, "Merge", { etag: entity.etag, abortSignal: timeout() });
         return "cancelled";
@@ -184,6 +204,37 @@ export class TableJobStore {
       if (await this.finish({ callerId, id, etag: entity.etag }, "failed", result(String(entity.requestId)))) return "abandoned";
     }
     return "busy";
+  }
+
+  /**
+   * The sweeper's part (a timer, every few minutes): deletes expired jobs with their blobs, so nothing
+   * a caller sent or got is kept past the retention window whether or not it is read again; and
+   * returns the jobs no worker will otherwise finish: running with a lease that ran out a lease ago
+   * (its worker died and its message is gone), or queued for longer than `queuedGraceMs` (its message
+   * lost, e.g. to a poison queue whose handler could not reach storage). Their messages are sent again;
+   * a duplicate is harmless, as taking a job is a conditional write.
+   */
+  async sweep(queuedGraceMs: number, signal?: AbortSignal): Promise<{ deleted: number; stale: JobMessage[] }> {
+    const rows = await this.#rows();
+    const now = this.#now();
+    let deleted = 0;
+    const stale: JobMessage[] = [];
+    const lapsed = now - this.options.jobs.leaseMs;
+    const filter = [
+      `expiresAt le ${dateTime(now)}`,
+      `(status eq 'running' and leaseUntil lt ${dateTime(lapsed)})`,
+      `(status eq 'queued' and created lt ${Math.floor((now - queuedGraceMs) / 1000)})`,
+    ].join(" or ");
+    for await (const entity of rows.listEntities<Record<string, unknown>>({ queryOptions: { filter }, abortSignal: signal })) {
+      const row = entity as Entity;
+      if (Number(row.expiresAt) <= now) {
+        await this.#forget(row).catch(() => undefined);
+        deleted++;
+      } else if (typeof row.callerId === "string") {
+        stale.push({ callerId: row.callerId, id: String(row.rowKey) });
+      }
+    }
+    return { deleted, stale };
   }
 
   /** The row, or undefined when there is none or it expired (an expired one is deleted on the way). */

@@ -40,18 +40,23 @@ export interface JobRun extends NewJob {
   attempt: number;
 }
 
-/** A worker's hold on a running job: the row's ETag as last written by this worker. */
+/**
+ * A worker's hold on a job: the row's ETag as this worker last saw it, and, for a run, the run's own
+ * token (written when it took the job), which tells "my write's answer was lost" from "someone else
+ * wrote" when an ETag no longer matches.
+ */
 export interface JobLease {
   callerId: string;
   id: string;
   etag: string;
+  runId?: string;
 }
 
 /** What a worker finds when it takes a job's message. */
 export type JobClaim =
   /** The job is this worker's to run now. */
   | { kind: "run"; run: JobRun; lease: JobLease }
-  /** Its runs kept dying: this worker is to end it with `job_abandoned`. */
+  /** Its runs kept dying: this worker is to end it with `job_abandoned` (`lease`: the row as found, to end it conditionally). */
   | { kind: "exhausted"; lease: JobLease; requestId: string }
   /** Another worker runs it and is alive: look again after `retryInMs`. */
   | { kind: "busy"; retryInMs: number }

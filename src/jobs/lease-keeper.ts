@@ -1,11 +1,15 @@
+import { safeText } from "../lib/safe-text.js";
 import type { TableJobStore } from "./job-store.js";
 import type { JobLease } from "./job-types.js";
 
-/** How often a running job is renewed at most: also how soon a cancel reaches the model call. */
-const MAX_BEAT_MS = 2_000;
+/**
+ * How often a running job is renewed: also how soon a cancel reaches the model call. JOB_LEASE_MS is at
+ * least 10 s, so a lease outlives a renewal that takes a storage call's whole 5 s and the next one.
+ */
+const BEAT_MS = 2_000;
 
 /**
- * Keeps a run's lease while it runs, renewing it every beat (a third of the lease, at most 2 s). The
+ * Keeps a run's lease while it runs, renewing it every beat. The
  * same write finds out when the job was cancelled or taken over: `signal` is then aborted, which
  * aborts the run's model call and tools. `stop` ends the beats and says whether the lease is still
  * this run's (only then may the run write its outcome).
@@ -19,15 +23,11 @@ export class LeaseKeeper {
   constructor(
     private readonly store: Pick<TableJobStore, "renew">,
     private readonly lease: JobLease,
-    leaseMs: number,
     private readonly warn: (message: string) => void,
   ) {
-    this.#timer = setInterval(
-      () => {
-        this.#beat = this.#beat.then(() => this.#renew());
-      },
-      Math.min(MAX_BEAT_MS, Math.floor(leaseMs / 3)),
-    );
+    this.#timer = setInterval(() => {
+      this.#beat = this.#beat.then(() => this.#renew());
+    }, BEAT_MS);
   }
 
   get signal(): AbortSignal {
@@ -46,7 +46,7 @@ export class LeaseKeeper {
       this.#state = await this.store.renew(this.lease);
     } catch (error) {
       // Storage unreachable: the lease holds until it runs out; the next beat tries again.
-      this.warn(`Job ${this.lease.id}: its lease could not be renewed: ${error instanceof Error ? error.message : "unknown error"}`);
+      this.warn(`its lease could not be renewed: ${safeText(error instanceof Error ? error.message : "unknown error")}`);
       return;
     }
     if (this.#state !== "held")

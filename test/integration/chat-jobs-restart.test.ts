@@ -19,7 +19,7 @@ beforeAll(async () => {
   emulator = await startEmulator();
   settings = settingsFor(inject("stackSettings"), emulator.url, {
     FUNCTIONS_HOST_QUEUE_LEASE_MS: "2000",
-    JOB_LEASE_MS: "3000",
+    JOB_LEASE_MS: "10000",
     JOB_MAX_ATTEMPTS: "2",
     JOB_RETRY_AFTER_SECONDS: "1",
     JOB_QUEUE: `restart-${suffix}`,
@@ -66,7 +66,7 @@ async function untilFinal(location: string, timeoutMs = 60_000) {
 }
 
 describe("a job whose worker is killed", () => {
-  it("is run again by the next host, reaches one final state, and the rerun is not charged", async () => {
+  it("is run again by the next host, reaches one final state, and the rerun is not charged", { timeout: 90_000 }, async () => {
     emulator.emulator.reset();
     await slow(500);
     const submitted = await postJson(`${host.url}/api/chat/jobs`, hello, dev);
@@ -92,7 +92,7 @@ describe("a job whose worker is killed", () => {
     expect(await admittedRequests(settings.QUOTA_TABLE as string)).toBe(1);
   });
 
-  it("ends with job_abandoned once every run allowed (JOB_MAX_ATTEMPTS) was cut off", async () => {
+  it("ends with job_abandoned once every run allowed (JOB_MAX_ATTEMPTS) was cut off", { timeout: 90_000 }, async () => {
     emulator.emulator.reset();
     await slow(500);
     const submitted = await postJson(`${host.url}/api/chat/jobs`, hello, dev);

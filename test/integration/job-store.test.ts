@@ -187,6 +187,21 @@ describe("TableJobStore", () => {
     expect(await store.claim(CALLER, id)).toEqual({ kind: "gone" });
   });
 
+  it("keeps a run whose own write went through but whose answer was lost (a stale ETag, the row still its run's)", async () => {
+    const { id } = await store.create(newJob(chatBody("lost answer")));
+    const { lease } = expectRun(await store.claim(CALLER, id));
+    // The write reached the table, its answer did not: the worker still holds the ETag from before.
+    const stale = { ...lease };
+    expect(await store.renew(lease)).toBe("held");
+    expect(stale.etag).not.toBe(lease.etag);
+    expect(await store.renew(stale)).toBe("held");
+    expect(stale.etag).not.toBe(lease.etag);
+    expect(await store.finish(lease, "succeeded", answer("kept"))).toBe(true);
+    const view = await store.read(CALLER, id);
+    expect(view?.status).toBe("succeeded");
+    expect(JSON.parse(view?.result?.body ?? "{}").choices[0].message.content).toBe("kept");
+  });
+
   it("tells a worker whose job was taken over that it lost it, and its late finish changes nothing", async () => {
     const { id } = await store.create(newJob(chatBody("take over")));
     const first = expectRun(await store.claim(CALLER, id));
@@ -313,6 +328,38 @@ describe("TableJobStore", () => {
     expect(await store.claim(CALLER, small.id)).toEqual({ kind: "gone" });
     expect(await rowExists(CALLER, small.id)).toBe(false);
     expect(await store.cancel(CALLER, small.id)).toBe("not_found");
+  });
+
+  it("sweeps: deletes expired jobs with their blobs, and names the stranded ones (a dead run's, a long-queued one's), no others", async () => {
+    const GRACE_MS = 10 * 60_000;
+    const start = now;
+    const expiring = await store.create(newJob(chatBody("長".repeat(150_000))));
+    now = start + RETENTION_MS / 2;
+    const dead = await store.create(newJob(chatBody("dead run")));
+    expectRun(await store.claim(CALLER, dead.id));
+    const live = await store.create(newJob(chatBody("live run")));
+    const queuedLong = await store.create(newJob(chatBody("queued long")));
+    const finished = await store.create(newJob(chatBody("finished")));
+    expect(await store.finish(expectRun(await store.claim(CALLER, finished.id)).lease, "succeeded", answer("done"))).toBe(true);
+    now += GRACE_MS + 1;
+    const fresh = await store.create(newJob(chatBody("queued now")));
+    expectRun(await store.claim(CALLER, live.id));
+    // The dead run's lease ran out a lease ago; the live one was just taken.
+    now += LEASE_MS + 1;
+    await store.renew(expectRun(await store.claim(CALLER, (await store.create(newJob(chatBody("renewed")))).id)).lease);
+    const swept = await store.sweep(GRACE_MS);
+    const ids = swept.stale.map((message) => message.id);
+    expect(ids).toEqual(expect.arrayContaining([dead.id, queuedLong.id]));
+    for (const id of [live.id, fresh.id, finished.id]) expect(ids).not.toContain(id);
+    expect(swept.stale.find((message) => message.id === dead.id)).toEqual({ callerId: CALLER, id: dead.id });
+    expect(await rowExists(CALLER, expiring.id)).toBe(true);
+
+    now = start + RETENTION_MS + 1;
+    const later = await store.sweep(GRACE_MS);
+    expect(later.deleted).toBeGreaterThanOrEqual(1);
+    expect(await rowExists(CALLER, expiring.id)).toBe(false);
+    expect(await blobNames(expiring.id)).toEqual([]);
+    expect(await rowExists(CALLER, dead.id)).toBe(true);
   });
 
   it("abandons a queued or dead job with the given result, not a live one nor a final one", async () => {

@@ -28,7 +28,7 @@ describe("GET /api/health", () => {
 });
 
 describe("GET /api/health/ready", () => {
-  it("is ready when the configuration, both deployments and storage answer", async () => {
+  it("is ready when the configuration, both deployments, storage and the jobs' queue answer", async () => {
     const { response, json } = await get("/health/ready");
     expect(response.status).toBe(200);
     expect(json.status).toBe("ready");
@@ -39,6 +39,7 @@ describe("GET /api/health/ready", () => {
       ["model:mistral-large", "ok"],
       ["model:mistral-small", "ok"],
       ["storage", "ok"],
+      ["queue", "ok"],
     ]);
   });
 });

@@ -184,6 +184,7 @@ describe("loadConfig", () => {
       maxAttempts: 3,
       timeoutMs: 600_000,
       leaseMs: 30_000,
+      sweepSchedule: "0 */5 * * * *",
     });
     const own = loadConfig({ ...validEnv(), JOB_QUEUE: "jobs-a1", JOB_RETRY_AFTER_SECONDS: "2", JOB_MAX_ATTEMPTS: "1", JOB_RETENTION_HOURS: "1" }).jobs;
     expect(own).toMatchObject({ queue: "jobs-a1", retryAfterSeconds: 2, maxAttempts: 1, retentionMs: 3_600_000 });
@@ -191,7 +192,10 @@ describe("loadConfig", () => {
       "JOB_QUEUE must be 3 to 56 lowercase letters, digits and single hyphens",
       "JOB_CONTAINER must be 3 to 63 lowercase letters, digits and single hyphens",
       "JOB_TIMEOUT_MS must be a whole number from 1000 to 1500000",
-      "JOB_LEASE_MS must be a whole number from 3000 to 600000",
+      "JOB_LEASE_MS must be a whole number from 10000 to 600000",
+    ]);
+    expect(problemsOf({ ...validEnv(), JOB_SWEEP_SCHEDULE: "*/5 * * * *" })).toEqual([
+      "JOB_SWEEP_SCHEDULE must be an NCRONTAB expression of six fields, seconds first (e.g. 0 */5 * * * *)",
     ]);
     // The poison queue's name must still be a queue's.
     expect(problemsOf({ ...validEnv(), JOB_QUEUE: "q".repeat(57) })).toHaveLength(1);
