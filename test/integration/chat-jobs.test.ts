@@ -1,6 +1,8 @@
 import { createHash, randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, inject, it } from "vitest";
+import { Secret } from "../../src/config/secret.js";
+import { TableJobStore } from "../../src/jobs/job-store.js";
 import { postJson, seed } from "../support/emulator.js";
 import { useOwnApp } from "../support/host.js";
 import { admittedRequests } from "../support/quota-rows.js";
@@ -128,14 +130,21 @@ describe("chat jobs", () => {
     expect(modelCalls()).toHaveLength(1);
   });
 
-  it("another caller's job, an unknown id and a malformed one are the same 404; no result without credentials", async () => {
+  it("another caller's job, an expired one, an unknown id and a malformed one are the same 404; no result without credentials", async () => {
     const accepted = await submit(hello);
     const location = accepted.response.headers.get("location") as string;
     await untilDone(location);
     const theirs = await get(location, { "api-key": OTHER_KEY });
     const unknown = await get(`${app.host.url}/api/chat/jobs/${randomUUID()}`);
     const malformed = await get(`${app.host.url}/api/chat/jobs/not-a-job`);
-    for (const answer of [theirs, unknown, malformed]) {
+    // A job of this caller's, finished, but submitted longer ago than JOB_RETENTION_HOURS.
+    const old = await new TableJobStore({
+      storage: { kind: "connectionString", connectionString: new Secret(inject("storageConnectionString")) },
+      jobs: { table: `jobs${suffix}`, container: `jobs-${suffix}`, retentionMs: 24 * 3_600_000, maxAttempts: 3, leaseMs: 30_000 },
+      now: () => Date.now() - 25 * 3_600_000,
+    }).create({ callerId: "key:dev", request: JSON.stringify(hello), allowFallback: false, requestId: "0".repeat(32) });
+    const expired = await get(`${app.host.url}/api/chat/jobs/${old.id}`);
+    for (const answer of [theirs, unknown, malformed, expired]) {
       expect(answer.status).toBe(404);
       expect(answer.json.code).toBe("job_not_found");
       expect({ ...answer.json, request_id: "" }).toEqual({ ...theirs.json, request_id: "" });
@@ -189,10 +198,12 @@ describe("chat jobs", () => {
     expect((await get(doneLocation)).status).toBe(200);
   });
 
-  it("Idempotency-Key: a retried POST gets the same 202 and Location, and the job runs once", async () => {
+  it("Idempotency-Key: a retried POST gets the same 202 and Location; the job, its tools and its quota charge happen once", async () => {
     const key = `job-${randomUUID()}`;
-    const first = await submit(hello, { "idempotency-key": key });
-    const again = await submit(hello, { "idempotency-key": key });
+    const flights = { messages: seed("tools.request").messages, server_tools: ["get_flight_info"] };
+    const before = await admittedRequests(quotaTable);
+    const first = await submit(flights, { "idempotency-key": key });
+    const again = await submit(flights, { "idempotency-key": key });
     expect(again.status).toBe(202);
     expect(again.response.headers.get("idempotent-replayed")).toBe("true");
     expect(again.response.headers.get("location")).toBe(first.response.headers.get("location"));
@@ -200,9 +211,15 @@ describe("chat jobs", () => {
     const reused = await submit({ messages: [{ role: "user", content: "Another question" }] }, { "idempotency-key": key });
     expect(reused.status).toBe(422);
     expect(reused.json.code).toBe("idempotency_key_reused");
-    await untilDone(first.response.headers.get("location") as string);
+    const done = await untilDone(first.response.headers.get("location") as string);
+    expect(done.json.steps).toHaveLength(1);
     await sleep(500);
-    expect(modelCalls()).toHaveLength(1);
+    // One run: its two turns (the tool call, then the answer), and one admission (the second turn's own).
+    expect(modelCalls()).toHaveLength(2);
+    expect(await admittedRequests(quotaTable)).toBe(before + 2);
+    expect((await submit(flights, { "idempotency-key": key })).response.headers.get("location")).toBe(first.response.headers.get("location"));
+    await sleep(500);
+    expect(modelCalls()).toHaveLength(2);
   });
 
   it("charges the caller's quota once: the worker's first call uses the reservation made at submission", async () => {
