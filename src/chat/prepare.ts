@@ -10,9 +10,6 @@ import { toWireRequest } from "./to-wire.js";
 import { ToolCallIds } from "./tool-call-ids.js";
 import { validateChatRequest } from "./validate-request.js";
 
-/** A request body larger than this is refused before it is read to the end. */
-export const CHAT_MAX_BODY_BYTES = 256 * 1024;
-
 /** Everything a chat route needs to call the model, checked before anything is sent. */
 export interface PreparedChat {
   request: ChatRequest;
@@ -33,13 +30,13 @@ export interface PreparedChat {
 export interface ChatRuntime {
   models: ModelRegistry;
   tools: ToolRegistry;
-  config: Pick<AppConfig, "maxTokens" | "tools">;
+  config: Pick<AppConfig, "maxTokens" | "tools" | "chat">;
 }
 
 /** Checks an app-contract body and gets everything ready to call the model; a 4xx problem for a bad body. */
 export async function prepareChat(body: unknown, runtime: ChatRuntime, caller: { meter: ModelMeter | undefined; callerId: string }): Promise<PreparedChat> {
   const models = runtime.models;
-  const request = await validateChatRequest(body);
+  const request = await validateChatRequest(body, runtime.config.chat);
   if (request.max_tokens !== undefined && request.max_tokens > runtime.config.maxTokens) throw tooManyTokens(runtime.config.maxTokens);
   const validateOutput = outputValidator(request);
   const tools = toolSession(request, runtime);

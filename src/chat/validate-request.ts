@@ -3,7 +3,6 @@ import { HttpProblem } from "../lib/problem.js";
 import type { ChatMessage, ChatRequest } from "./schema.js";
 
 export const MAX_MESSAGES = 256;
-export const MAX_MESSAGE_BYTES = 64 * 1024;
 
 interface Validators {
   request: ValidateFunction<ChatRequest>;
@@ -35,9 +34,9 @@ function compiled(): Promise<Validators> {
  * Checks an app-contract request before anything reaches the model: sizes first (413), then the
  * schema and the rules between fields (400 naming the field and the rule).
  */
-export async function validateChatRequest(body: unknown): Promise<ChatRequest> {
+export async function validateChatRequest(body: unknown, limits: { maxMessageBytes: number }): Promise<ChatRequest> {
   if (!body || typeof body !== "object" || Array.isArray(body)) throw invalid("", "type", "The request body must be a JSON object.");
-  checkSizes(body as { messages?: unknown });
+  checkSizes(body as { messages?: unknown }, limits.maxMessageBytes);
   const { request: validateRequest, message: validateMessage, notExtra } = await compiled();
   if (!validateRequest(body)) throw fromAjv(validateRequest.errors?.[0]);
   const request = body;
@@ -52,14 +51,14 @@ export async function validateChatRequest(body: unknown): Promise<ChatRequest> {
   return request;
 }
 
-function checkSizes(body: { messages?: unknown }): void {
+function checkSizes(body: { messages?: unknown }, maxMessageBytes: number): void {
   if (!Array.isArray(body.messages)) return;
   if (body.messages.length > MAX_MESSAGES) {
     throw tooLarge("messages", `At most ${MAX_MESSAGES} messages are accepted; this request has ${body.messages.length}.`);
   }
   body.messages.forEach((message, index) => {
-    if (Buffer.byteLength(JSON.stringify(message) ?? "") > MAX_MESSAGE_BYTES) {
-      throw tooLarge(`messages[${index}]`, `messages[${index}] is larger than ${MAX_MESSAGE_BYTES} bytes.`);
+    if (Buffer.byteLength(JSON.stringify(message) ?? "") > maxMessageBytes) {
+      throw tooLarge(`messages[${index}]`, `messages[${index}] is larger than ${maxMessageBytes} bytes.`);
     }
   });
 }

@@ -1,4 +1,5 @@
 import { readCallerKeys } from "./caller-keys.js";
+import { readChatLimits } from "./chat-limits.js";
 import { ConfigError } from "./config-error.js";
 import { readCors } from "./cors.js";
 import { deploymentSettingPrefix, readDeployments } from "./deployments.js";
@@ -73,6 +74,7 @@ export function loadConfig(env: Env): AppConfig {
   const publicHost = readPublicHost(settings);
   const idempotency = readIdempotency(settings);
   const jobs = readJobs(settings);
+  const chat = readChatLimits(settings);
 
   if (settings.problems.length > 0) throw new ConfigError(settings.problems);
   return deepFreeze({
@@ -98,6 +100,7 @@ export function loadConfig(env: Env): AppConfig {
     publicHost,
     idempotency,
     jobs,
+    chat,
   });
 }
 

@@ -1,3 +1,4 @@
+import type { ChatLimits } from "./chat-limits.js";
 import type { IdempotencyConfig } from "./idempotency.js";
 import type { JobsConfig } from "./jobs.js";
 import type { Secret } from "./secret.js";
@@ -151,4 +152,6 @@ export interface AppConfig {
   readonly idempotency: IdempotencyConfig;
   /** Chat jobs (/api/chat/jobs): their queue, table and container, and how they run. */
   readonly jobs: JobsConfig;
+  /** How large an app-contract request and each of its messages may be. */
+  readonly chat: ChatLimits;
 }

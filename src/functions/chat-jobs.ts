@@ -1,5 +1,5 @@
 import { app, type HttpHandler, type HttpRequest } from "@azure/functions";
-import { CHAT_MAX_BODY_BYTES, prepareChat } from "../chat/prepare.js";
+import { prepareChat } from "../chat/prepare.js";
 import { fallbackAllowed } from "../http/fallback.js";
 import { ALL_METHODS, type AuthenticatedContext, callerHandler } from "../http/handler.js";
 import { idempotencyKey, idempotent } from "../http/idempotency.js";
@@ -22,7 +22,7 @@ export function chatJobsHandler(runtime: Runtime): HttpHandler {
     runtime,
     async (request, context) => {
       const key = idempotencyKey(request);
-      const body = await readJsonBody(request, CHAT_MAX_BODY_BYTES);
+      const body = await readJsonBody(request, runtime.config.chat.maxBodyBytes);
       const submit = () => submitJob(request, body, context);
       if (key === undefined) return submit();
       const render = (error: unknown) => problemResponse(toProblem(error, { route: "app" }), context.requestId);

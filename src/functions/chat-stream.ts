@@ -1,6 +1,6 @@
 import { app, type HttpHandler, type InvocationContext } from "@azure/functions";
 import type { ChatPart } from "../chat/chat-parts.js";
-import { CHAT_MAX_BODY_BYTES, prepareChat } from "../chat/prepare.js";
+import { prepareChat } from "../chat/prepare.js";
 import { ALL_METHODS, callerHandler } from "../http/handler.js";
 import { refuseStreamWithKey } from "../http/idempotency.js";
 import { logProblem } from "../http/log-problem.js";
@@ -20,7 +20,7 @@ export function chatStreamHandler(runtime: Runtime): HttpHandler {
     runtime,
     async (request, { requestId, meter, caller, invocation }) => {
       refuseStreamWithKey(request);
-      const prepared = await prepareChat(await readJsonBody(request, CHAT_MAX_BODY_BYTES), runtime, { meter, callerId: caller.id });
+      const prepared = await prepareChat(await readJsonBody(request, runtime.config.chat.maxBodyBytes), runtime, { meter, callerId: caller.id });
       const run = await openRouteChat(prepared, request, runtime, { stream: true, warn: (message) => invocation.warn(message) });
       const toEvent = (part: ChatPart) => chatEvent(part, requestId, invocation);
       return sseEventResponse(run.parts, { heartbeatMs: runtime.config.streamHeartbeatMs, headers: { "x-model-deployment": run.alias }, toEvent });

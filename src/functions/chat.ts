@@ -1,6 +1,6 @@
 import { app, type HttpHandler, type HttpRequest } from "@azure/functions";
 import { collectChat } from "../chat/engine.js";
-import { CHAT_MAX_BODY_BYTES, prepareChat } from "../chat/prepare.js";
+import { prepareChat } from "../chat/prepare.js";
 import { ALL_METHODS, callerHandler } from "../http/handler.js";
 import { idempotencyKey, idempotent } from "../http/idempotency.js";
 import { openRouteChat } from "../http/open-route-chat.js";
@@ -17,7 +17,7 @@ export function chatHandler(runtime: Runtime): HttpHandler {
     runtime,
     async (request, { meter, caller, invocation, requestId }) => {
       const key = idempotencyKey(request);
-      const body = await readJsonBody(request, CHAT_MAX_BODY_BYTES);
+      const body = await readJsonBody(request, runtime.config.chat.maxBodyBytes);
       const answer = () => chat(request, body, { meter, callerId: caller.id, warn: (message) => invocation.warn(message) });
       if (key === undefined) return answer();
       const render = (error: unknown) => problemResponse(toProblem(error, { route: "app" }), requestId);

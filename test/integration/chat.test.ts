@@ -6,7 +6,8 @@ import { useOwnApp } from "../support/host.js";
  * POST /api/chat, the app contract, against an emulator of this test's own so its request log shows
  * exactly what reached the model (nothing, for bad input).
  */
-const app = useOwnApp();
+// Limits set lower than the defaults, so that their settings are what the 413s below check.
+const app = useOwnApp({ CHAT_MAX_BODY_BYTES: "262144", CHAT_MAX_MESSAGE_BYTES: "65536" });
 let api: string;
 beforeAll(() => {
   api = `${app.host.url}/api/chat`;

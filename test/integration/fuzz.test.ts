@@ -917,8 +917,8 @@ function post(path: fc.Arbitrary<string>, body: fc.Arbitrary<unknown>, limitByte
   );
 }
 
-const chatRequests = post(fc.constant("/api/chat"), appBody, 256 * 1024);
-const streamRequests = post(fc.constant("/api/chat/stream"), appBody, 256 * 1024);
+const chatRequests = post(fc.constant("/api/chat"), appBody, 1024 * 1024);
+const streamRequests = post(fc.constant("/api/chat/stream"), appBody, 1024 * 1024);
 const dropInRequests = post(fc.constantFrom("/api/chat/completions", "/api/v1/chat/completions"), dropInBody, 1024 * 1024);
 const getRequests: fc.Arbitrary<FuzzRequest> = fc
   .tuple(

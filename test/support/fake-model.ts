@@ -104,6 +104,9 @@ export function completionFrom(chunks: readonly ChatCompletionChunk[]): ChatComp
 
 /** A ModelPort that replays recorded answers from a script of turns and records every call it gets. */
 /** The app's default limits on server-run tools, for tests that prepare chats of their own. */
+/** The request limits of a runtime in tests: the app's defaults. */
+export const CHAT_LIMITS = { maxBodyBytes: 1_048_576, maxMessageBytes: 1_048_576 };
+
 export const TOOL_LIMITS = {
   timeoutMs: 1_000,
   maxOutputBytes: 16_384,

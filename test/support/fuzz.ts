@@ -235,7 +235,7 @@ function parseJson(text: string): { value: unknown } | undefined {
 }
 
 /** The smallest body limit of any route (/api/chat's). */
-const SMALLEST_BODY_LIMIT = 256 * 1024;
+const SMALLEST_BODY_LIMIT = 1024 * 1024;
 
 /**
  * A body over every route's limit, refused with a 413 before it was read and the connection closed:

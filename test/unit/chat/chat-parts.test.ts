@@ -57,7 +57,7 @@ describe("toWireRequest", () => {
 describe("validateChatRequest", () => {
   const problem = async (body: unknown) => {
     try {
-      await validateChatRequest(body);
+      await validateChatRequest(body, { maxMessageBytes: 64 * 1024 });
     } catch (error) {
       expect(error).toBeInstanceOf(HttpProblem);
       return error as HttpProblem;

@@ -11,7 +11,7 @@ import { type Admission, estimatePromptTokens, type QuotaCounter, type QuotaRema
 import type { ServerTool } from "../../../src/tools/server-tool.js";
 import { ToolRegistry } from "../../../src/tools/tool-registry.js";
 import { seed } from "../../support/emulator.js";
-import { FakeModel, recordedUsage, type StreamName, TOOL_LIMITS, type Turn, upstreamFailure } from "../../support/fake-model.js";
+import { CHAT_LIMITS, FakeModel, recordedUsage, type StreamName, TOOL_LIMITS, type Turn, upstreamFailure } from "../../support/fake-model.js";
 
 const WINDOW = "202601010000";
 
@@ -111,6 +111,7 @@ function metered(turns: Turn[], options: { quotas?: QuotaConfig; maxRetries?: nu
     config: {
       maxTokens: 4_096,
       tools: TOOL_LIMITS,
+      chat: CHAT_LIMITS,
     },
   };
   const open = async (body: unknown, stream: boolean) =>

@@ -13,6 +13,7 @@ import { type ServerTool, ToolError } from "../../../src/tools/server-tool.js";
 import { ToolRegistry } from "../../../src/tools/tool-registry.js";
 import { seed } from "../../support/emulator.js";
 import {
+  CHAT_LIMITS,
   type ChunkEdit,
   FakeModel,
   recordedChunks,
@@ -50,7 +51,7 @@ function runtime(models: ModelRegistry, options: { tools?: ServerTool[]; maxIter
   return {
     models,
     tools: new ToolRegistry(options.tools ?? []),
-    config: { maxTokens: 4_096, tools: { ...TOOL_LIMITS, maxIterations: options.maxIterations ?? TOOL_LIMITS.maxIterations } },
+    config: { maxTokens: 4_096, chat: CHAT_LIMITS, tools: { ...TOOL_LIMITS, maxIterations: options.maxIterations ?? TOOL_LIMITS.maxIterations } },
   };
 }
 

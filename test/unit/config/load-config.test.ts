@@ -174,6 +174,19 @@ describe("loadConfig", () => {
     expect(problemsOf({ ...validEnv(), TOOL_MAX_CONCURRENCY: "0" })).toEqual(["TOOL_MAX_CONCURRENCY must be a whole number from 1 to 64"]);
   });
 
+  it("reads the request limits: a long document by default, the message limit never above the body's", () => {
+    expect(loadConfig(validEnv()).chat).toEqual({ maxBodyBytes: 1_048_576, maxMessageBytes: 1_048_576 });
+    expect(loadConfig({ ...validEnv(), CHAT_MAX_BODY_BYTES: "262144", CHAT_MAX_MESSAGE_BYTES: "65536" }).chat).toEqual({
+      maxBodyBytes: 262_144,
+      maxMessageBytes: 65_536,
+    });
+    expect(loadConfig({ ...validEnv(), CHAT_MAX_BODY_BYTES: "262144" }).chat.maxMessageBytes).toBe(262_144);
+    expect(problemsOf({ ...validEnv(), CHAT_MAX_BODY_BYTES: "262144", CHAT_MAX_MESSAGE_BYTES: "524288" })).toEqual([
+      "CHAT_MAX_MESSAGE_BYTES must not be larger than CHAT_MAX_BODY_BYTES",
+    ]);
+    expect(problemsOf({ ...validEnv(), CHAT_MAX_BODY_BYTES: "10" })).toEqual(["CHAT_MAX_BODY_BYTES must be a whole number from 65536 to 4194304"]);
+  });
+
   it("reads the jobs' settings: defaults, and names it refuses", () => {
     expect(loadConfig(validEnv()).jobs).toEqual({
       queue: "chat-jobs",
