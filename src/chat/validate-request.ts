@@ -94,7 +94,8 @@ export function fieldName(pointer: string): string {
     .reduce((name, part) => (/^\d+$/.test(part) ? `${name}[${part}]` : name ? `${name}.${part}` : part), "");
 }
 
-function fromAjv(error: ErrorObject | undefined, prefix = ""): HttpProblem {
+/** The first schema error as the 400 that names its field and rule. */
+export function fromAjv(error: ErrorObject | undefined, prefix = ""): HttpProblem {
   if (!error) return invalid(prefix, "schema", "The request does not match the contract.");
   const pointer = `${prefix}${error.instancePath}`;
   if (error.keyword === "additionalProperties") {

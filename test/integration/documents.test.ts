@@ -6,7 +6,7 @@ import { useOwnApp } from "../support/host.js";
 
 /**
  * The most common Logic Apps use, summarising a document, with the limits people deploy (the defaults):
- * a 200 KiB document in one message reaches the model whole, through /api/chat and as a job; a body
+ * a 200 KiB document in one message reaches the model whole, through /api/chat, Ask and a job; a body
  * past CHAT_MAX_BODY_BYTES is refused with a 413 before the model sees anything.
  */
 const suffix = randomUUID().slice(0, 8);
@@ -41,6 +41,14 @@ describe("a long document", () => {
     const answer = await postJson(`${app.host.url}/api/chat`, summarise, dev);
     expect(answer.status).toBe(200);
     expect(answer.json.message.content.length).toBeGreaterThan(0);
+    expect(sentContent()).toEqual([DOCUMENT]);
+  });
+
+  it("is summarised through Ask, the connector's simple operation", async () => {
+    const answer = await postJson(`${app.host.url}/api/ask`, { system: "Summarise the document in three sentences.", prompt: DOCUMENT }, dev);
+    expect(answer.status).toBe(200);
+    expect(answer.json.answer.length).toBeGreaterThan(0);
+    expect(answer.json.messages[1]).toEqual({ role: "user", content: DOCUMENT });
     expect(sentContent()).toEqual([DOCUMENT]);
   });
 
