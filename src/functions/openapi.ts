@@ -12,7 +12,7 @@ export const openapi = anonymousHandler(
     const { openApiDocument } = await import("../openapi/document.js");
     return { status: 200, headers: { "cache-control": "public, max-age=300" }, jsonBody: openApiDocument(host, scheme) };
   },
-  { methods: ["GET"] },
+  { methods: ["GET"], cors: "public" },
 );
 
 app.http("openapi", { route: "openapi.json", methods: ["GET", "OPTIONS"], authLevel: "anonymous", handler: openapi });

@@ -1,5 +1,6 @@
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import type { AppConfig } from "../config/index.js";
+import type { CorsConfig } from "../config/types.js";
 import { managedStream } from "../lib/managed-stream.js";
 import { HttpProblem, unauthorized } from "../lib/problem.js";
 import { toProblem } from "../lib/to-problem.js";
@@ -43,7 +44,14 @@ export interface HandlerOptions {
   methods?: readonly string[];
   /** The route's template, for a route with parameters: telemetry names its requests by it, not by each path. */
   route?: string;
+  /**
+   * `public`: any origin may read it, never with credentials (a document for tools such as the Azure
+   * portal's connector wizard), whatever CORS_ALLOWED_ORIGINS says for the API itself.
+   */
+  cors?: "public";
 }
+
+const PUBLIC_CORS: CorsConfig = { origins: "*", allowCredentials: false };
 
 /** Every method, for functions that answer 405 themselves. */
 export const ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"] as const;
@@ -73,11 +81,12 @@ export function anonymousHandler<R extends HandlerRuntime>(runtime: R, handler: 
     let problem: HttpProblem | undefined;
     let cors: Record<string, string> = {};
     try {
-      cors = corsHeaders(request, runtime.config.cors);
+      const policy = options.cors === "public" ? PUBLIC_CORS : runtime.config.cors;
+      cors = corsHeaders(request, policy);
       // Browsers ask before calling with keys or JSON; the answer comes before any authentication.
       if (isPreflight(request)) {
         cors = {};
-        response = preflightResponse(request, runtime.config.cors, methods ?? ["GET"]);
+        response = preflightResponse(request, policy, methods ?? ["GET"]);
       } else {
         if (methods && !methods.includes(request.method)) throw methodNotAllowed(methods);
         response = await telemetry().within(span, () => handler(request, { runtime, requestId, invocation, span }));
