@@ -1,6 +1,7 @@
 import type { ChatLimits } from "./chat-limits.js";
 import type { IdempotencyConfig } from "./idempotency.js";
 import type { JobsConfig } from "./jobs.js";
+import type { PublicHost } from "./public-host.js";
 import type { Secret } from "./secret.js";
 
 /** How the app authenticates to one model deployment. */
@@ -147,7 +148,7 @@ export interface AppConfig {
   readonly streamHeartbeatMs: number;
   readonly storage: StorageConfig;
   /** Where callers reach the app (WEBSITE_HOSTNAME), for the OpenAPI document. */
-  readonly publicHost: { readonly host: string; readonly scheme: "http" | "https" };
+  readonly publicHost: PublicHost;
   /** Idempotency-Key: where keys and kept answers live, and for how long. */
   readonly idempotency: IdempotencyConfig;
   /** Chat jobs (/api/chat/jobs): their queue, table and container, and how they run. */

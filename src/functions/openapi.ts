@@ -7,10 +7,9 @@ export const openapi = anonymousHandler(
   getRuntime(),
   async (_request, { runtime }) => {
     // The host comes from the platform's settings, not the request's headers: see readPublicHost.
-    const { host, scheme } = runtime.config.publicHost;
     // Loaded on first use: building the schemas costs start-up time every other route would pay.
     const { openApiDocument } = await import("../openapi/document.js");
-    return { status: 200, headers: { "cache-control": "public, max-age=300" }, jsonBody: openApiDocument(host, scheme) };
+    return { status: 200, headers: { "cache-control": "public, max-age=300" }, jsonBody: openApiDocument(runtime.config.publicHost) };
   },
   { methods: ["GET"], cors: "public" },
 );

@@ -5,12 +5,13 @@ import { HttpProblem } from "../lib/problem.js";
 import { problemResponse } from "./problem-response.js";
 
 /**
- * The job's own URL, absolute: what `Location` says and polls go to. Built on the app's public host
- * (WEBSITE_HOSTNAME), never on the request's `Host`, which a caller writes (and a replayed
- * Idempotency-Key answer would repeat).
+ * The job's own URL, absolute: what `Location` says and polls go to. Built on the app's public address
+ * (PUBLIC_BASE_URL or WEBSITE_HOSTNAME), never on the request's `Host`, which a caller writes (and a
+ * replayed Idempotency-Key answer would repeat).
  */
-export function jobLocation(publicHost: { host: string; scheme: string }, id: string): string {
-  return `${publicHost.scheme}://${publicHost.host}/api/chat/jobs/${encodeURIComponent(id)}`;
+export function jobLocation(publicHost: { host: string; scheme: string; basePath: string }, id: string): string {
+  const base = publicHost.basePath === "/" ? "" : publicHost.basePath;
+  return `${publicHost.scheme}://${publicHost.host}${base}/chat/jobs/${encodeURIComponent(id)}`;
 }
 
 /** 202 Accepted: the job is queued or running; poll `Location` after `Retry-After`. */

@@ -1,8 +1,10 @@
 /**
  * Turns a JSON Schema (as TypeBox writes it) into a Swagger 2.0 Schema Object, the dialect Logic Apps
  * custom connectors read: `const` becomes a one-value `enum`, unions of constants become an `enum`,
- * `null` in a union becomes `x-nullable`, other unions (which 2.0 cannot express) keep their first
- * form with the others described, and every property gets an `x-ms-summary` label for the designer.
+ * `null` in a union becomes `x-nullable`, a union of objects told apart by a constant `type` becomes
+ * one object whose `type` is an enum and which has every form's fields, other unions (which 2.0
+ * cannot express) keep their first form with the others described, and every property gets an
+ * `x-ms-summary` label (in title case) for the designer.
  */
 export type JsonSchema = Record<string, unknown>;
 
@@ -19,6 +21,7 @@ const KEPT = [
   "pattern",
   "minItems",
   "maxItems",
+  "uniqueItems",
   "enum",
   "default",
   "title",
@@ -56,6 +59,11 @@ function fromUnion(variants: JsonSchema[], parent: JsonSchema): JsonSchema {
   const nullable = variants.some((v) => v.type === "null");
   const forms = variants.filter((v) => v.type !== "null");
   const description = parent.description as string | undefined;
+  if (forms.length > 1 && forms.every(isTagged)) {
+    const out = toSwaggerSchema(mergeTagged(forms, description));
+    if (nullable) out["x-nullable"] = true;
+    return out;
+  }
   const constants = forms.filter((v) => v.const !== undefined);
   const others = forms.filter((v) => v.const === undefined);
   let out: JsonSchema;
@@ -76,19 +84,59 @@ function fromUnion(variants: JsonSchema[], parent: JsonSchema): JsonSchema {
   return out;
 }
 
+/** An object form with a constant `type`, e.g. `{type: "json_schema", json_schema: {...}}`. */
+function isTagged(schema: JsonSchema): boolean {
+  const type = (schema.properties as Record<string, JsonSchema> | undefined)?.type;
+  return schema.type === "object" && type?.const !== undefined;
+}
+
+/**
+ * The forms as one object (2.0 has no oneOf): `type` is the enum of their tags, every other field is
+ * optional and says which `type` it goes with; the request's own schema still checks each form.
+ */
+function mergeTagged(forms: JsonSchema[], description: string | undefined): JsonSchema {
+  const tags = forms.map((form) => (form.properties as Record<string, JsonSchema>).type?.const);
+  const properties: Record<string, JsonSchema> = { type: { anyOf: tags.map((tag) => ({ const: tag })) } };
+  for (const form of forms) {
+    for (const [name, property] of Object.entries(form.properties as Record<string, JsonSchema>)) {
+      if (name === "type" || properties[name]) continue;
+      const withIt = forms.filter((other) => (other.properties as Record<string, JsonSchema>)[name] !== undefined);
+      const only =
+        withIt.length === forms.length
+          ? ""
+          : `Only with type ${withIt.map((other) => JSON.stringify((other.properties as Record<string, JsonSchema>).type?.const)).join(" or ")}.`;
+      properties[name] = only ? { ...property, description: [property.description, only].filter(Boolean).join(" ") } : property;
+    }
+  }
+  const required = Object.keys(properties).filter((name) => forms.every((form) => ((form.required as string[] | undefined) ?? []).includes(name)));
+  return {
+    type: "object",
+    ...(description ? { description } : {}),
+    properties,
+    ...(required.length > 0 ? { required } : {}),
+    ...(forms.every((form) => form.additionalProperties === false) ? { additionalProperties: false } : {}),
+  };
+}
+
 function describeForm(schema: JsonSchema): string {
   if (schema.const !== undefined) return JSON.stringify(schema.const);
   if (schema.type === "object" && schema.properties) {
     const type = (schema.properties as Record<string, JsonSchema>).type;
     return type?.const !== undefined ? `an object with type ${JSON.stringify(type.const)}` : "an object";
   }
-  if (schema.type === "array") return "an array";
+  if (schema.type === "array") return typeof schema.maxItems === "number" ? `an array of at most ${schema.maxItems}` : "an array";
   return String(schema.type ?? "a value");
 }
 
-/** `max_tokens` -> `Max tokens`, unless the schema has a title. */
-function summary(name: string, schema: JsonSchema): string {
+/** Words a label spells in capitals. */
+const CAPITALS: Record<string, string> = { id: "ID", json: "JSON", url: "URL" };
+
+/** `max_tokens` -> `Max Tokens`, `tool_call_id` -> `Tool Call ID` (title case, as the designer wants), unless the schema has a title. */
+export function summary(name: string, schema: JsonSchema = {}): string {
   if (typeof schema.title === "string") return schema.title;
-  const words = name.replace(/_/g, " ");
-  return words.charAt(0).toUpperCase() + words.slice(1);
+  return name
+    .split("_")
+    .filter(Boolean)
+    .map((word) => CAPITALS[word] ?? word.charAt(0).toUpperCase() + word.slice(1))
+    .join(" ");
 }

@@ -54,7 +54,10 @@ describe("access with platform authentication off", () => {
 
   it("lets any origin read the OpenAPI document (the portal's connector wizard), never with credentials", async () => {
     const portal = "https://portal.azure.com";
-    const preflight = await fetch(`${app.host.url}/api/openapi.json`, { method: "OPTIONS", headers: { origin: portal, "access-control-request-method": "GET" } });
+    const preflight = await fetch(`${app.host.url}/api/openapi.json`, {
+      method: "OPTIONS",
+      headers: { origin: portal, "access-control-request-method": "GET" },
+    });
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get("access-control-allow-origin")).toBe("*");
     expect(preflight.headers.get("access-control-allow-credentials")).toBeNull();
@@ -63,7 +66,10 @@ describe("access with platform authentication off", () => {
     expect(document.headers.get("access-control-allow-origin")).toBe("*");
     expect(((await document.json()) as { swagger: string }).swagger).toBe("2.0");
     // The API itself still answers only the origins CORS_ALLOWED_ORIGINS names.
-    const api = await fetch(`${app.host.url}/api/chat/completions`, { method: "OPTIONS", headers: { origin: portal, "access-control-request-method": "POST" } });
+    const api = await fetch(`${app.host.url}/api/chat/completions`, {
+      method: "OPTIONS",
+      headers: { origin: portal, "access-control-request-method": "POST" },
+    });
     expect(api.status).toBe(403);
   });
 });

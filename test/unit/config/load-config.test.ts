@@ -165,12 +165,17 @@ describe("loadConfig", () => {
     const defaults = loadConfig(validEnv());
     expect(defaults.tools).toMatchObject({ maxCallsPerTurn: 8, maxCallsPerRequest: 32, maxConcurrent: 4, maxConcurrentPerInstance: 64 });
     expect(defaults.breaker.minCallers).toBe(2);
-    expect(defaults.publicHost).toEqual({ host: "localhost:7071", scheme: "http" });
+    expect(defaults.publicHost).toEqual({ host: "localhost:7071", scheme: "http", basePath: "/api" });
     const set = loadConfig({ ...validEnv(), TOOL_MAX_CALLS_PER_TURN: "2", BREAKER_MIN_CALLERS: "1", WEBSITE_HOSTNAME: "chat.azurewebsites.net" });
     expect(set.tools.maxCallsPerTurn).toBe(2);
     expect(set.breaker.minCallers).toBe(1);
-    expect(set.publicHost).toEqual({ host: "chat.azurewebsites.net", scheme: "https" });
+    expect(set.publicHost).toEqual({ host: "chat.azurewebsites.net", scheme: "https", basePath: "/api" });
     expect(problemsOf({ ...validEnv(), WEBSITE_HOSTNAME: "evil.example/x?" })).toEqual(["WEBSITE_HOSTNAME must be a host name, with a port or without"]);
+    // Behind a gateway or a custom domain: what the routes are reached as, whatever App Service says.
+    const gateway = loadConfig({ ...validEnv(), WEBSITE_HOSTNAME: "chat.azurewebsites.net", PUBLIC_BASE_URL: "https://api.contoso.com/ai/mistral/" });
+    expect(gateway.publicHost).toEqual({ host: "api.contoso.com", scheme: "https", basePath: "/ai/mistral" });
+    expect(problemsOf({ ...validEnv(), PUBLIC_BASE_URL: "http://api.contoso.com/ai" })).toEqual(["PUBLIC_BASE_URL must use https (http only for localhost)"]);
+    expect(problemsOf({ ...validEnv(), PUBLIC_BASE_URL: "https://api.contoso.com/ai?x=1" })).toHaveLength(1);
     expect(problemsOf({ ...validEnv(), TOOL_MAX_CONCURRENCY: "0" })).toEqual(["TOOL_MAX_CONCURRENCY must be a whole number from 1 to 64"]);
   });
 

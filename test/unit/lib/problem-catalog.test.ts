@@ -31,7 +31,9 @@ describe("the problem catalog", () => {
   });
 
   it("describes the OpenAPI document's error answers", () => {
-    const doc = openApiDocument("localhost", "http") as { paths: Record<string, Record<string, { responses: Record<string, { description: string }> }>> };
+    const doc = openApiDocument({ host: "localhost", scheme: "http" }) as {
+      paths: Record<string, Record<string, { responses: Record<string, { description: string }> }>>;
+    };
     const chat = doc.paths["/chat"]?.post?.responses ?? {};
     for (const [code, entry] of Object.entries(PROBLEM_CATALOG)) {
       const answer = chat[String(entry.status)];
