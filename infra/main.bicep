@@ -4,7 +4,7 @@ targetScope = 'subscription'
 
 metadata description = 'Mistral chat on Azure Functions: a Flex Consumption function app in front of Mistral models on Azure AI.'
 
-import { foundryModel, serverlessModel } from 'types.bicep'
+import { foundryModel, modelEndpoint, serverlessModel, stringMap } from 'types.bicep'
 
 @minLength(1)
 @maxLength(64)
@@ -87,7 +87,7 @@ param quotas string = 'on'
 param telemetryCaptureContent string = 'false'
 
 @description('Further app settings, e.g. `MODEL_FALLBACK` or `HTTP_TOOLS`. The settings this template manages win over these.')
-param extraAppSettings object = {}
+param extraAppSettings stringMap = {}
 
 @description('Node.js version of the function app.')
 @allowed([
@@ -264,13 +264,15 @@ module serverless 'modules/serverless-endpoints.bicep' = if (!useFoundry) {
   name: 'serverless-endpoints'
   scope: rg
   params: {
-    projectName: hub!.outputs.projectName
+    // Names, not outputs: known before the deployment, as What-If needs them.
+    projectName: names.project
     location: modelRegion
     tags: tags
     models: serverlessModels
     endpointNameSuffix: resourceToken
-    keyVaultName: keyVault.outputs.name
+    keyVaultName: names.keyVault
   }
+  dependsOn: [hub, keyVault]
 }
 
 // Per alias: endpoint, model, and how the app authenticates. Foundry: an Entra ID token, nothing secret.
@@ -285,9 +287,9 @@ var modelAppSettings = reduce(modelDeployments, {}, (settings, deployment) => un
 }, useFoundry ? {
   '${settingPrefix(deployment.alias)}SCOPE': 'https://cognitiveservices.azure.com/.default'
   // The app budgets tokens as the deployment's capacity allows, so it throttles before Azure does.
-  '${settingPrefix(deployment.alias)}TOKENS_PER_MINUTE': string(deployment.tokensPerMinute)
+  '${settingPrefix(deployment.alias)}TOKENS_PER_MINUTE': string(deployment.?tokensPerMinute ?? 0)
 } : {
-  '${settingPrefix(deployment.alias)}KEY_SECRET_URI': deployment.keySecretUri
+  '${settingPrefix(deployment.alias)}KEY_SECRET_URI': deployment.?keySecretUri ?? ''
 }))
 
 var appSettings = union(extraAppSettings, modelAppSettings, {
@@ -346,12 +348,16 @@ module roleAssignments 'modules/role-assignments.bicep' = {
   scope: rg
   params: {
     appPrincipalId: identity.outputs.principalId
+    appIdentityName: names.identity
     deployerPrincipalId: principalId
-    storageAccountName: storage.outputs.name
-    keyVaultName: keyVault.outputs.name
-    applicationInsightsName: monitoring.outputs.applicationInsightsName
-    foundryAccountName: useFoundry ? foundry!.outputs.name : ''
+    // Names, not outputs: known before the deployment, as What-If needs them.
+    storageAccountName: names.storage
+    keyVaultName: names.keyVault
+    applicationInsightsName: names.applicationInsights
+    useFoundry: useFoundry
+    foundryAccountName: names.foundry
   }
+  dependsOn: [storage, keyVault, monitoring, foundry]
 }
 
 // azd writes these to the environment (.azure/<env>/.env). URLs and names only: no key, no secret.
@@ -362,7 +368,7 @@ output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
 output FUNCTION_APP_URL string = functionApp.outputs.url
 output API_BASE_URL string = '${functionApp.outputs.url}/api'
 output MODEL_HOSTING string = modelHosting
-output MODEL_ENDPOINTS array = map(modelDeployments, deployment => {
+output MODEL_ENDPOINTS modelEndpoint[] = map(modelDeployments, deployment => {
   alias: deployment.alias
   endpoint: deployment.endpoint
 })

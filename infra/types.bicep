@@ -33,3 +33,28 @@ type serverlessModel = {
   @description('The model in the `azureml-mistral` registry, e.g. `Mistral-Large-2411`; the endpoint serves `azureml://registries/azureml-mistral/models/<model>`.')
   model: string
 }
+
+@export()
+@description('Tags, or app settings: names to string values.')
+type stringMap = {
+  *: string
+}
+
+@export()
+@description('A model deployment as the app is given it: where it is, the `model` it names, and its key (when it has one) as a Key Vault secret URI.')
+type modelDeployment = {
+  alias: string
+  endpoint: string
+  model: string
+  @description('The deployment\'s tokens per minute, when Azure sets it for the deployment.')
+  tokensPerMinute: int?
+  @description('Where its key is (never the key); serverless endpoints only.')
+  keySecretUri: string?
+}
+
+@export()
+@description('An alias and its endpoint, as azd records them.')
+type modelEndpoint = {
+  alias: string
+  endpoint: string
+}

@@ -1,9 +1,10 @@
 metadata description = 'A Foundry hub and its project: where serverless API endpoints live.'
+import { stringMap } from '../types.bicep'
 
 param hubName string
 param projectName string
 param location string
-param tags object = {}
+param tags stringMap = {}
 
 @description('Resource id of the hub\'s own storage account (shared key disabled).')
 param storageAccountId string

@@ -1,12 +1,12 @@
 metadata description = 'Mistral models on a Foundry (AI Services) resource: keyless, the app authenticates with Entra ID.'
 
-import { foundryModel } from '../types.bicep'
+import { foundryModel, modelDeployment, stringMap } from '../types.bicep'
 
 @description('Name of the resource; also its subdomain, <name>.services.ai.azure.com.')
 param name string
 
 param location string
-param tags object = {}
+param tags stringMap = {}
 
 @description('The deployments, one per model alias.')
 param models foundryModel[]
@@ -60,7 +60,7 @@ output id string = account.id
 output inferenceEndpoint string = inferenceEndpoint
 
 @description('Per alias: where the app sends requests and the `model` it names (the deployment). No keys: there are none.')
-output deployments array = [
+output deployments modelDeployment[] = [
   for (model, i) in models: {
     alias: model.alias
     endpoint: inferenceEndpoint

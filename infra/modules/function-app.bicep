@@ -1,9 +1,10 @@
 metadata description = 'The function app on Flex Consumption (Linux, Node.js), running as the user-assigned identity with the settings it is given.'
+import { stringMap } from '../types.bicep'
 
 param name string
 param planName string
 param location string
-param tags object = {}
+param tags stringMap = {}
 
 @description('Resource id of the user-assigned identity the app runs as.')
 param identityId string
@@ -38,7 +39,7 @@ param corsAllowedOrigins string[]
 param corsAllowCredentials bool
 
 @description('Every app setting, as name: value. They replace whatever the app had.')
-param appSettings object
+param appSettings stringMap
 
 resource plan 'Microsoft.Web/serverfarms@2025-03-01' = {
   name: planName

@@ -1,10 +1,11 @@
 metadata description = 'A Key Vault in RBAC mode with purge protection: access only through role assignments, and nothing in it can be destroyed before its retention ends.'
+import { stringMap } from '../types.bicep'
 
 @description('Name of the vault: 3 to 24 letters, digits and hyphens, starting with a letter.')
 param name string
 
 param location string
-param tags object = {}
+param tags stringMap = {}
 
 @minValue(7)
 @maxValue(90)

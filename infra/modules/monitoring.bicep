@@ -1,9 +1,10 @@
 metadata description = 'Log Analytics and Application Insights, both refusing keys: telemetry is accepted only with an Entra ID token.'
+import { stringMap } from '../types.bicep'
 
 param logAnalyticsName string
 param applicationInsightsName string
 param location string
-param tags object = {}
+param tags stringMap = {}
 
 @minValue(30)
 @maxValue(730)

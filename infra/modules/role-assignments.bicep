@@ -3,6 +3,9 @@ metadata description = 'Every role assignment of the deployment, least privilege
 @description('Principal (object) id of the app\'s user-assigned identity.')
 param appPrincipalId string
 
+@description('Name of the app\'s user-assigned identity: what the assignments\' names are made from, as it is known before the deployment (its principal id is not).')
+param appIdentityName string
+
 @description('Principal (object) id of whoever runs azd; empty to grant nothing.')
 param deployerPrincipalId string = ''
 
@@ -10,8 +13,11 @@ param storageAccountName string
 param keyVaultName string
 param applicationInsightsName string
 
-@description('Name of the Foundry resource; empty when the models are serverless endpoints.')
-param foundryAccountName string = ''
+@description('Whether the models are deployments of a Foundry resource (rather than serverless endpoints).')
+param useFoundry bool
+
+@description('Name of the Foundry resource; only used when `useFoundry`, but always a valid name, as ARM checks the names of conditional resources too.')
+param foundryAccountName string
 
 // Built-in role definition ids (the same in every tenant).
 var roles = {
@@ -36,7 +42,7 @@ resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing
   name: applicationInsightsName
 }
 
-resource foundry 'Microsoft.CognitiveServices/accounts@2026-07-01' existing = if (!empty(foundryAccountName)) {
+resource foundry 'Microsoft.CognitiveServices/accounts@2026-07-01' existing = if (useFoundry) {
   name: foundryAccountName
 }
 
@@ -44,7 +50,7 @@ resource foundry 'Microsoft.CognitiveServices/accounts@2026-07-01' existing = if
 // its keys and leases in blobs (AzureWebJobsStorage__*), Flex Consumption reads the deployment package, and the
 // app writes and reads the chat jobs' large requests and results in their container (JOB_CONTAINER).
 resource appBlobDataOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(storage.id, appPrincipalId, roles.storageBlobDataOwner)
+  name: guid(storage.id, appIdentityName, roles.storageBlobDataOwner)
   scope: storage
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataOwner)
@@ -57,7 +63,7 @@ resource appBlobDataOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' =
 // (QUOTA_TABLE), the Idempotency-Keys (IDEMPOTENCY_TABLE), the chat jobs (JOB_TABLE) and the host's diagnostic
 // events are tables.
 resource appTableDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(storage.id, appPrincipalId, roles.storageTableDataContributor)
+  name: guid(storage.id, appIdentityName, roles.storageTableDataContributor)
   scope: storage
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageTableDataContributor)
@@ -71,7 +77,7 @@ resource appTableDataContributor 'Microsoft.Authorization/roleAssignments@2022-0
 // failing to the poison queue (`<queue>-poison`). The job table and container need no role of their own: Blob
 // Data Owner and Table Data Contributor above cover them.
 resource appQueueDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(storage.id, appPrincipalId, roles.storageQueueDataContributor)
+  name: guid(storage.id, appIdentityName, roles.storageQueueDataContributor)
   scope: storage
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageQueueDataContributor)
@@ -83,7 +89,7 @@ resource appQueueDataContributor 'Microsoft.Authorization/roleAssignments@2022-0
 // Key Vault Secrets User (4633458b-17de-408a-b874-0445c86b69e6) on the app's vault: the platform resolves the
 // CALLER_KEYS reference as this identity, and the app reads serverless endpoint keys (MODEL_<ALIAS>_KEY_SECRET_URI).
 resource appSecretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(vault.id, appPrincipalId, roles.keyVaultSecretsUser)
+  name: guid(vault.id, appIdentityName, roles.keyVaultSecretsUser)
   scope: vault
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultSecretsUser)
@@ -96,7 +102,7 @@ resource appSecretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
 // authentication is off, so telemetry is accepted only with this identity's token
 // (APPLICATIONINSIGHTS_AUTHENTICATION_STRING).
 resource appMetricsPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(applicationInsights.id, appPrincipalId, roles.monitoringMetricsPublisher)
+  name: guid(applicationInsights.id, appIdentityName, roles.monitoringMetricsPublisher)
   scope: applicationInsights
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.monitoringMetricsPublisher)
@@ -107,8 +113,8 @@ resource appMetricsPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01
 
 // Cognitive Services User (a97b65f3-24c7-4388-baec-2e87135dc908) on the Foundry resource: chat completions with
 // an Entra ID token (MODEL_<ALIAS>_AUTH=entra), the only way in since the resource has no keys.
-resource appCognitiveServicesUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(foundryAccountName)) {
-  name: guid(foundry.id, appPrincipalId, roles.cognitiveServicesUser)
+resource appCognitiveServicesUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (useFoundry) {
+  name: guid(foundry.id, appIdentityName, roles.cognitiveServicesUser)
   scope: foundry
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.cognitiveServicesUser)

@@ -1,12 +1,12 @@
 metadata description = 'Mistral models as serverless API endpoints in a hub project, each key written straight into Key Vault.'
 
-import { serverlessModel } from '../types.bicep'
+import { modelDeployment, serverlessModel, stringMap } from '../types.bicep'
 
 @description('The hub project the endpoints belong to.')
 param projectName string
 
 param location string
-param tags object = {}
+param tags stringMap = {}
 
 @description('The endpoints, one per model alias.')
 param models serverlessModel[]
@@ -33,6 +33,8 @@ resource marketplaceSubscriptions 'Microsoft.MachineLearningServices/workspaces/
     parent: project
     name: model.alias
     properties: {
+      // A model registry's id (azureml://registries/...), not an Azure resource id.
+      #disable-next-line use-resource-id-functions
       modelId: '${registry}/${model.model}'
     }
   }
@@ -49,6 +51,8 @@ resource endpoints 'Microsoft.MachineLearningServices/workspaces/serverlessEndpo
     }
     properties: {
       modelSettings: {
+        // A model registry's id (azureml://registries/...), not an Azure resource id.
+        #disable-next-line use-resource-id-functions
         modelId: '${registry}/${model.model}'
       }
       // Serverless Mistral endpoints take keys only, hence Key Vault.
@@ -77,7 +81,7 @@ resource endpointKeys 'Microsoft.KeyVault/vaults/secrets@2026-02-01' = [
 ]
 
 @description('Per alias: the endpoint, the `model` the app names, and where its key is (never the key).')
-output deployments array = [
+output deployments modelDeployment[] = [
   for (model, i) in models: {
     alias: model.alias
     endpoint: endpoints[i].properties.inferenceEndpoint.uri

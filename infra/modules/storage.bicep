@@ -1,10 +1,11 @@
 metadata description = 'A storage account reached by identity only (no shared key), with the containers, queues and tables named.'
+import { stringMap } from '../types.bicep'
 
 @description('Name of the account: 3 to 24 lowercase letters and digits.')
 param name string
 
 param location string
-param tags object = {}
+param tags stringMap = {}
 
 @description('Blob containers to create.')
 param containers string[] = []

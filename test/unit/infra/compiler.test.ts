@@ -1,0 +1,71 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ensureBicep, REPO_ROOT, restoredBicep, runBicep } from "../../../dev/infra/bicep-cli.js";
+import { bicepParams } from "../../../dev/infra/check.js";
+
+/**
+ * The real Bicep compiler over infra/, where it can be had: the pinned CLI restored from NuGet (CI
+ * restores it in `npm run infra:check` before the tests). Without .NET the structural checks of the
+ * other tests still run, and this file says that the compiler's did not.
+ */
+function findCompiler(): { bicep?: string; why?: string } {
+  const restored = restoredBicep();
+  if (restored) return { bicep: restored };
+  if (spawnSync("dotnet", ["--version"]).error) return { why: "no .NET SDK on this machine to restore the pinned Bicep CLI from NuGet" };
+  try {
+    return { bicep: ensureBicep() };
+  } catch (error) {
+    return { why: (error as Error).message };
+  }
+}
+
+const { bicep, why } = findCompiler();
+if (!bicep) console.warn(`infra: the Bicep compiler check did not run: ${why}`);
+
+describe.skipIf(!bicep)("infra/ with the real Bicep compiler", () => {
+  const compile = (args: string[]) => runBicep(bicep as string, args);
+
+  it("builds main.bicep with no error and no warning, every linter rule an error", { timeout: 120_000 }, () => {
+    const built = compile(["build", "infra/main.bicep", "--stdout"]);
+    expect(built.stderr.trim()).toBe("");
+    expect(built.status).toBe(0);
+    const template = JSON.parse(built.stdout) as { $schema: string; resources: unknown };
+    expect(template.$schema).toMatch(/subscriptionDeploymentTemplate\.json#$/);
+    const lint = compile(["lint", "--pattern", "infra/**/*.bicep"]);
+    expect(lint.stderr.trim()).toBe("");
+    expect(lint.status).toBe(0);
+  });
+
+  it("makes every linter rule of bicepconfig.json an error, so a warning cannot pass unseen", () => {
+    const config = JSON.parse(readFileSync(join(REPO_ROOT, "infra", "bicepconfig.json"), "utf8")) as {
+      analyzers: { core: { enabled: boolean; rules: Record<string, { level: string }> } };
+    };
+    expect(config.analyzers.core.enabled).toBe(true);
+    const levels = new Set(Object.values(config.analyzers.core.rules).map((rule) => rule.level));
+    expect([...levels]).toEqual(["error"]);
+    expect(Object.keys(config.analyzers.core.rules).length).toBeGreaterThanOrEqual(40);
+  });
+
+  it("takes azd's parameters (main.parameters.json) for each hosting option; refuses one it does not know", { timeout: 120_000 }, () => {
+    const scratch = mkdtempSync(join(REPO_ROOT, "infra", ".check-"));
+    try {
+      for (const option of ["foundry", "serverless"]) {
+        const file = join(scratch, `${option}.bicepparam`);
+        writeFileSync(file, bicepParams("../main.bicep", { AZURE_ENV_NAME: "test", AZURE_LOCATION: "swedencentral", MODEL_HOSTING: option }));
+        const params = compile(["build-params", file, "--stdout"]);
+        expect(params.stderr.trim(), option).toBe("");
+        const parameters = (JSON.parse(params.stdout) as { parametersJson: string }).parametersJson;
+        expect(JSON.parse(parameters).parameters.modelHosting.value).toBe(option);
+      }
+      const wrong = join(scratch, "wrong.bicepparam");
+      writeFileSync(wrong, bicepParams("../main.bicep", { AZURE_ENV_NAME: "test", AZURE_LOCATION: "swedencentral", MODEL_HOSTING: "nonsense" }));
+      const refused = compile(["build-params", wrong, "--stdout"]);
+      expect(refused.status).not.toBe(0);
+      expect(refused.stderr).toMatch(/modelHosting|nonsense/);
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
+  });
+});
