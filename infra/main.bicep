@@ -62,10 +62,10 @@ param serverlessModels serverlessModel[] = [
 @description('The Azure AI Model Inference `api-version` the app sends.')
 param modelApiVersion string = '2024-05-01-preview'
 
-@description('Comma-separated browser origins allowed to call, e.g. `https://app.example.com`, or `*`; empty for none. Sets both the platform CORS and the app\'s.')
+@description('Comma-separated browser origins allowed to call, e.g. `https://app.example.com`; empty for none. The app\'s CORS is the one rule (the platform\'s is off); `*` is refused before provisioning (hooks/preprovision.mjs) and by the app.')
 param corsAllowedOrigins string = ''
 
-@description('`true` lets browsers send credentials (cookies); ignored with `*`.')
+@description('`true` lets browsers send credentials (cookies).')
 @allowed([
   'true'
   'false'
@@ -150,8 +150,6 @@ var jobContainerName = 'chat-jobs'
 // The secret CALLER_KEYS refers to. Provisioning never writes it, so it never overwrites the operator's keys.
 var callerKeysSecretName = 'caller-keys'
 var corsOrigins = filter(map(split(corsAllowedOrigins, ','), origin => trim(origin)), origin => !empty(origin))
-// Credentials with any origin would let every site act as the signed-in user: never.
-var corsCredentials = corsAllowCredentials == 'true' && !contains(corsOrigins, '*')
 
 @description('The app reads the settings of alias `mistral-large` as MODEL_MISTRAL_LARGE_*.')
 func settingPrefix(alias string) string => 'MODEL_${toUpper(replace(alias, '-', '_'))}_'
@@ -313,7 +311,7 @@ var appSettings = union(extraAppSettings, modelAppSettings, {
   JOB_TABLE: jobTableName
   JOB_CONTAINER: jobContainerName
   CORS_ALLOWED_ORIGINS: join(corsOrigins, ',')
-  CORS_ALLOW_CREDENTIALS: corsCredentials ? 'true' : 'false'
+  CORS_ALLOW_CREDENTIALS: corsAllowCredentials
   APPLICATIONINSIGHTS_CONNECTION_STRING: monitoring.outputs.connectionString
   // Local authentication is off: telemetry goes with this identity's Entra ID token.
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD;ClientId=${identity.outputs.clientId}'
@@ -337,8 +335,6 @@ module functionApp 'modules/function-app.bicep' = {
     nodeVersion: nodeVersion
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
-    corsAllowedOrigins: corsOrigins
-    corsAllowCredentials: corsCredentials
     appSettings: appSettings
   }
 }

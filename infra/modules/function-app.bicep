@@ -32,12 +32,6 @@ param maximumInstanceCount int
 ])
 param instanceMemoryMB int
 
-@description('Browser origins the platform answers CORS for; `*` for any.')
-param corsAllowedOrigins string[]
-
-@description('Whether browsers may send credentials; never with `*`.')
-param corsAllowCredentials bool
-
 @description('Every app setting, as name: value. They replace whatever the app had.')
 param appSettings stringMap
 
@@ -77,10 +71,8 @@ resource site 'Microsoft.Web/sites@2025-03-01' = {
       minTlsVersion: '1.2'
       scmMinTlsVersion: '1.2'
       ftpsState: 'Disabled'
-      cors: {
-        allowedOrigins: corsAllowedOrigins
-        supportCredentials: corsAllowCredentials
-      }
+      // No platform CORS: in Azure its answers would replace the app's, whose rule (CORS_ALLOWED_ORIGINS) is
+      // the one, and whose exposed headers (x-request-id, Retry-After, x-ratelimit-*) browsers must read.
     }
     functionAppConfig: {
       deployment: {
@@ -102,6 +94,24 @@ resource site 'Microsoft.Web/sites@2025-03-01' = {
         instanceMemoryMB: instanceMemoryMB
       }
     }
+  }
+}
+
+// Basic (user name and password) publishing is off for FTP and for the SCM site: azd deploys with Entra ID,
+// and a deployment credential would be a second way in that no role assignment governs.
+resource ftpPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2025-03-01' = {
+  parent: site
+  name: 'ftp'
+  properties: {
+    allow: false
+  }
+}
+
+resource scmPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2025-03-01' = {
+  parent: site
+  name: 'scm'
+  properties: {
+    allow: false
   }
 }
 

@@ -2,17 +2,17 @@ import type { SettingsReader } from "./settings-reader.js";
 import type { CorsConfig } from "./types.js";
 
 /**
- * `CORS_ALLOWED_ORIGINS`: the browser origins allowed to call (comma-separated `https://app.example.com`,
- * or `*`); `CORS_ALLOW_CREDENTIALS`: whether browsers may send cookies (App Service Authentication's
- * session). A wildcard with credentials would let any site act as the signed-in user: refused.
+ * `CORS_ALLOWED_ORIGINS`: the browser origins allowed to call (comma-separated `https://app.example.com`);
+ * `CORS_ALLOW_CREDENTIALS`: whether browsers may send cookies (App Service Authentication's session).
+ * `*` is refused: in Azure this rule is the only one (the platform's CORS is off), and it names who may call.
  */
 export function readCors(settings: SettingsReader): CorsConfig {
   const entries = settings.list("CORS_ALLOWED_ORIGINS", { required: false });
   const allowCredentials = settings.boolean("CORS_ALLOW_CREDENTIALS", false);
   if (entries.includes("*")) {
-    if (entries.length > 1) settings.problem("CORS_ALLOWED_ORIGINS is either * or a list of origins, not both");
-    if (allowCredentials) settings.problem("CORS_ALLOWED_ORIGINS=* cannot be combined with CORS_ALLOW_CREDENTIALS=true; list the origins instead");
-    return { origins: "*", allowCredentials: false };
+    // Any web page could then call the API with a key it got hold of, or as a signed-in user.
+    settings.problem("CORS_ALLOWED_ORIGINS may not be *: list the origins of your web frontends, e.g. https://app.example.com");
+    return { origins: [], allowCredentials: false };
   }
   const origins: string[] = [];
   for (const entry of entries) {

@@ -62,10 +62,10 @@ describe("CORS", () => {
     expect(other.headers["access-control-allow-origin"]).toBeUndefined();
   });
 
-  it("allows every origin with *, but never * with credentials", async () => {
-    use({ CORS_ALLOWED_ORIGINS: "*" });
-    expect((await preflight("https://anything.example")).headers["access-control-allow-origin"]).toBe("*");
+  it("refuses * (with credentials or without) and anything that is not an origin", async () => {
+    expect(() => loadConfig({ ...env, CORS_ALLOWED_ORIGINS: "*" })).toThrow(/CORS_ALLOWED_ORIGINS may not be \*/);
     expect(() => loadConfig({ ...env, CORS_ALLOWED_ORIGINS: "*", CORS_ALLOW_CREDENTIALS: "true" })).toThrow(ConfigError);
+    expect(() => loadConfig({ ...env, CORS_ALLOWED_ORIGINS: "https://app.example.com,*" })).toThrow(/may not be \*/);
     expect(() => loadConfig({ ...env, CORS_ALLOWED_ORIGINS: "https://app.example.com/path" })).toThrow(/not an origin/);
   });
 });

@@ -212,28 +212,29 @@ describe("app settings from parameters", () => {
     const deployment = await deploy({ ...azdParameters(), ...overrides });
     const site = deployment.resources.find((r) => r.decl.type === "Microsoft.Web/sites");
     if (!site) throw new Error("no site");
-    const cors = evaluate(valueAt(site.decl.body, "properties.siteConfig.cors") as Node, site.scope);
-    return { settings: appSettingsOf(deployment), cors };
+    return { settings: appSettingsOf(deployment), site, deployment };
   }
 
-  it("set the platform CORS and the app's from the same origins", async () => {
-    const { settings, cors } = await settingsWith({ corsAllowedOrigins: " https://a.example.com, https://b.example.com ,", corsAllowCredentials: "true" });
+  it("give the app's CORS the origins, and leave the platform's off (in Azure its answers would replace the app's)", async () => {
+    const { settings, site } = await settingsWith({ corsAllowedOrigins: " https://a.example.com, https://b.example.com ,", corsAllowCredentials: "true" });
     expect(settings.CORS_ALLOWED_ORIGINS).toBe("https://a.example.com,https://b.example.com");
     expect(settings.CORS_ALLOW_CREDENTIALS).toBe("true");
-    expect(cors).toEqual({ allowedOrigins: ["https://a.example.com", "https://b.example.com"], supportCredentials: true });
-  });
-
-  it("never allow credentials with any origin", async () => {
-    const { settings, cors } = await settingsWith({ corsAllowedOrigins: "*", corsAllowCredentials: "true" });
-    expect(settings.CORS_ALLOWED_ORIGINS).toBe("*");
-    expect(settings.CORS_ALLOW_CREDENTIALS).toBe("false");
-    expect(cors).toEqual({ allowedOrigins: ["*"], supportCredentials: false });
+    expect(valueAt(site.decl.body, "properties.siteConfig.cors")).toBeUndefined();
   });
 
   it("allow no origin by default", async () => {
-    const { settings, cors } = await settingsWith({});
+    const { settings } = await settingsWith({});
     expect(settings.CORS_ALLOWED_ORIGINS).toBe("");
-    expect(cors).toEqual({ allowedOrigins: [], supportCredentials: false });
+    expect(settings.CORS_ALLOW_CREDENTIALS).toBe("false");
+  });
+
+  it("turn basic (password) publishing off for FTP and for the SCM site", async () => {
+    const { deployment } = await settingsWith({});
+    const policies = deployment.resources.filter((r) => r.decl.type === "Microsoft.Web/sites/basicPublishingCredentialsPolicies");
+    expect(policies.map((policy) => [policy.name, evaluate(valueAt(policy.decl.body, "properties.allow") as Node, policy.scope)]).sort()).toEqual([
+      ["ftp", false],
+      ["scm", false],
+    ]);
   });
 
   it("take extra settings, but not over the ones the template manages", async () => {

@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { postProvisionMessage } from "../../../hooks/postprovision.mjs";
 import { STAGING_DIR, stagePackage } from "../../../hooks/prepackage.mjs";
+import { preProvisionProblems } from "../../../hooks/preprovision.mjs";
 import { REPO_ROOT } from "./support/bicep.js";
 
 /** azure.yaml, the hooks, and what the function app package holds. */
@@ -124,6 +125,21 @@ describe("the prepackage hook", () => {
       if (pkg.hasInstallScript && !reviewedInstallScripts.has(name)) problems.push(`${name} has an install script, which staging skips: review it`);
     }
     expect(problems).toEqual([]);
+  });
+});
+
+describe("the preprovision hook", () => {
+  it("runs before provisioning", () => {
+    expect(hookScript(azureYaml.hooks?.preprovision)).toBe("hooks/preprovision.mjs");
+  });
+
+  it("refuses * and anything that is not an origin as CORS_ALLOWED_ORIGINS, before anything is created", () => {
+    expect(preProvisionProblems({})).toEqual([]);
+    expect(preProvisionProblems({ CORS_ALLOWED_ORIGINS: " https://a.example.com, http://localhost:5173 ," })).toEqual([]);
+    expect(preProvisionProblems({ CORS_ALLOWED_ORIGINS: "*" })).toEqual([
+      "CORS_ALLOWED_ORIGINS may not be *: list the origins of your web frontends, e.g. https://app.example.com",
+    ]);
+    expect(preProvisionProblems({ CORS_ALLOWED_ORIGINS: "https://a.example.com/app,ftp://b.example.com" })).toHaveLength(2);
   });
 });
 

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ensureBicep, REPO_ROOT, restoredBicep, runBicep } from "../../../dev/infra/bicep-cli.js";
 import { bicepParams } from "../../../dev/infra/check.js";
+import { CHECKED_BY_COMPILER } from "./support/azure-types.js";
 
 /**
  * The real Bicep compiler over infra/, where it can be had: the pinned CLI restored from NuGet (CI
@@ -33,6 +34,8 @@ describe.skipIf(!bicep)("infra/ with the real Bicep compiler", () => {
     expect(built.status).toBe(0);
     const template = JSON.parse(built.stdout) as { $schema: string; resources: unknown };
     expect(template.$schema).toMatch(/subscriptionDeploymentTemplate\.json#$/);
+    // The types the structural checks leave to the compiler are in what it checked.
+    for (const type of CHECKED_BY_COMPILER) expect(built.stdout, type).toContain(`"type": "${type}"`);
     const lint = compile(["lint", "--pattern", "infra/**/*.bicep"]);
     expect(lint.stderr.trim()).toBe("");
     expect(lint.status).toBe(0);

@@ -32,6 +32,7 @@ const RULES: Readonly<Record<string, NameRule>> = {
   "Microsoft.Web/serverfarms": { min: 1, max: 60, pattern: /^[a-zA-Z0-9-]+$/ },
   "Microsoft.Web/sites": { min: 2, max: 60, pattern: /^[a-zA-Z0-9](?!.*--)[a-zA-Z0-9-]*[a-zA-Z0-9]$/, global: true },
   "Microsoft.Web/sites/config": { min: 3, max: 20, pattern: /^[a-zA-Z0-9]+$/ },
+  "Microsoft.Web/sites/basicPublishingCredentialsPolicies": { min: 3, max: 3, pattern: /^(ftp|scm)$/ },
   // The name is also the subdomain <name>.services.ai.azure.com: a DNS label.
   "Microsoft.CognitiveServices/accounts": { min: 2, max: 63, pattern: /^[a-z0-9][a-z0-9-]*[a-z0-9]$/, global: true },
   "Microsoft.CognitiveServices/accounts/deployments": { min: 2, max: 64, pattern: /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/ },

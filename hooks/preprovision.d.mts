@@ -1,0 +1,1 @@
+export declare function preProvisionProblems(env: Readonly<Record<string, string | undefined>>): string[];
