@@ -23,6 +23,10 @@ param location string
 @description('Region of the models (the Foundry resource or the hub and its endpoints); empty for `location`. Mistral models are not offered everywhere.')
 param modelLocation string = ''
 
+@description('Salt of every resource name (AZURE_RESOURCE_SUFFIX): empty at first; `azd down` sets a new one (hooks/postdown.mjs), so provisioning the environment again gets new names, as the soft-deleted, purge-protected Key Vaults keep theirs for 90 days.')
+@maxLength(16)
+param resourceSuffix string = ''
+
 @description('Object id of whoever runs azd (AZURE_PRINCIPAL_ID); gets Key Vault Secrets Officer on the app\'s vault to write caller keys. Empty to grant nothing.')
 param principalId string = ''
 
@@ -111,7 +115,7 @@ param instanceMemoryMB int = 2048
 
 var abbrs = loadJsonContent('abbreviations.json')
 // Stable for the subscription, environment and region: provisioning again updates the same resources.
-var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
+var resourceToken = toLower(uniqueString(subscription().id, environmentName, location, resourceSuffix))
 var tags = {
   'azd-env-name': environmentName
 }
@@ -290,7 +294,34 @@ var modelAppSettings = reduce(modelDeployments, {}, (settings, deployment) => un
   '${settingPrefix(deployment.alias)}KEY_SECRET_URI': deployment.?keySecretUri ?? ''
 }))
 
-var appSettings = union(extraAppSettings, modelAppSettings, {
+// extraAppSettings may add settings, never replace one the template manages (those come last in the union
+// below, and each deployment's MODEL_<ALIAS>_* are refused outright, as they choose its endpoint and its
+// credential), nor set one Flex Consumption refuses or the host's storage connection (by identity here).
+var refusedAppSettings = [
+  'FUNCTIONS_WORKER_RUNTIME'
+  'FUNCTIONS_EXTENSION_VERSION'
+  'FUNCTIONS_WORKER_PROCESS_COUNT'
+  'WEBSITE_NODE_DEFAULT_VERSION'
+  'WEBSITE_RUN_FROM_PACKAGE'
+  'WEBSITE_CONTENTAZUREFILECONNECTIONSTRING'
+  'WEBSITE_CONTENTSHARE'
+  'WEBSITE_SKIP_CONTENTSHARE_VALIDATION'
+  'WEBSITE_MAX_DYNAMIC_APPLICATION_SCALE_OUT'
+  'WEBSITE_USE_PLACEHOLDER'
+  'SCM_DO_BUILD_DURING_DEPLOYMENT'
+  'ENABLE_ORYX_BUILD'
+]
+var refusedAppSettingPrefixes = concat(['AzureWebJobsStorage'], map(modelAliases, alias => settingPrefix(alias)))
+var extraAppSettingsTaken = filter(
+  items(extraAppSettings),
+  setting => !contains(refusedAppSettings, setting.key) && empty(filter(refusedAppSettingPrefixes, prefix => startsWith(setting.key, prefix)))
+)
+var extraAppSettingsRefused = map(
+  filter(items(extraAppSettings), setting => !contains(map(extraAppSettingsTaken, taken => (taken.key)), setting.key)),
+  setting => (setting.key)
+)
+
+var appSettings = union(toObject(extraAppSettingsTaken, setting => (setting.key), setting => (setting.value)), modelAppSettings, {
   MODEL_DEPLOYMENTS: join(modelAliases, ',')
   // The user-assigned identity, for Key Vault, Entra ID tokens, storage and telemetry.
   AZURE_CLIENT_ID: identity.outputs.clientId
@@ -337,6 +368,9 @@ module functionApp 'modules/function-app.bicep' = {
     instanceMemoryMB: instanceMemoryMB
     appSettings: appSettings
   }
+  // The app's roles before the app: its first start reads Key Vault references and host storage as its
+  // identity, and a deployment right after provisioning must not find it without them.
+  dependsOn: [roleAssignments]
 }
 
 module roleAssignments 'modules/role-assignments.bicep' = {
@@ -371,3 +405,5 @@ output MODEL_ENDPOINTS modelEndpoint[] = map(modelDeployments, deployment => {
 output APPLICATIONINSIGHTS_CONNECTION_STRING string = monitoring.outputs.connectionString
 output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
 output CALLER_KEYS_SECRET_NAME string = callerKeysSecretName
+@description('extraAppSettings the template refused (managed by it, or refused by Flex Consumption): names only.')
+output REFUSED_EXTRA_APP_SETTINGS string[] = extraAppSettingsRefused

@@ -237,10 +237,26 @@ describe("app settings from parameters", () => {
     ]);
   });
 
-  it("take extra settings, but not over the ones the template manages", async () => {
-    const { settings } = await settingsWith({ extraAppSettings: { MODEL_FALLBACK: "mistral-large:mistral-small", AZURE_CLIENT_ID: "someone-else" } });
+  it("take extra settings, but not over the ones the template manages, nor ones Flex Consumption refuses", async () => {
+    const { settings } = await settingsWith({
+      extraAppSettings: {
+        MODEL_FALLBACK: "mistral-large:mistral-small",
+        MODEL_TIMEOUT_MS: "60000",
+        AZURE_CLIENT_ID: "someone-else",
+        MODEL_MISTRAL_LARGE_KEY: "a-key-in-plain-text",
+        MODEL_MISTRAL_SMALL_ENDPOINT: "https://elsewhere.example.com",
+        FUNCTIONS_WORKER_RUNTIME: "node",
+        WEBSITE_RUN_FROM_PACKAGE: "1",
+        AzureWebJobsStorage: "DefaultEndpointsProtocol=https;AccountName=x;AccountKey=y",
+      },
+    });
     expect(settings.MODEL_FALLBACK).toBe("mistral-large:mistral-small");
+    expect(settings.MODEL_TIMEOUT_MS).toBe("60000");
     expect(settings.AZURE_CLIENT_ID).toBeInstanceOf(Unknown);
+    for (const refused of ["MODEL_MISTRAL_LARGE_KEY", "FUNCTIONS_WORKER_RUNTIME", "WEBSITE_RUN_FROM_PACKAGE", "AzureWebJobsStorage"]) {
+      expect(settings, refused).not.toHaveProperty(refused);
+    }
+    expect(settings.MODEL_MISTRAL_SMALL_ENDPOINT).not.toBe("https://elsewhere.example.com");
   });
 
   it("follow the model ids of the azd environment", async () => {

@@ -129,8 +129,9 @@ describe("the prepackage hook", () => {
 });
 
 describe("the preprovision hook", () => {
-  it("runs before provisioning", () => {
+  it("runs before provisioning; after azd down, the postdown hook salts the next names", () => {
     expect(hookScript(azureYaml.hooks?.preprovision)).toBe("hooks/preprovision.mjs");
+    expect(hookScript(azureYaml.hooks?.postdown)).toBe("hooks/postdown.mjs");
   });
 
   it("refuses * and anything that is not an origin as CORS_ALLOWED_ORIGINS, before anything is created", () => {

@@ -34,6 +34,11 @@ describe.skipIf(!bicep)("infra/ with the real Bicep compiler", () => {
     expect(built.status).toBe(0);
     const template = JSON.parse(built.stdout) as { $schema: string; resources: unknown };
     expect(template.$schema).toMatch(/subscriptionDeploymentTemplate\.json#$/);
+    // The app's role assignments are made before the app (its first start reads Key Vault and storage as its identity).
+    // (A symbolic-name template: resources keyed by their Bicep symbol, dependsOn naming symbols.)
+    const resources = template.resources as Record<string, { name: string; dependsOn?: string[] }>;
+    expect(resources.functionApp?.name).toBe("function-app");
+    expect(resources.functionApp?.dependsOn).toContain("roleAssignments");
     // The types the structural checks leave to the compiler are in what it checked.
     for (const type of CHECKED_BY_COMPILER) expect(built.stdout, type).toContain(`"type": "${type}"`);
     const lint = compile(["lint", "--pattern", "infra/**/*.bicep"]);

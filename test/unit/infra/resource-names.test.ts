@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { nextResourceSuffix } from "../../../hooks/postdown.mjs";
 import { loadSchema } from "./support/azure-types.js";
 import { AZD_ENV, azdParameters, deploy } from "./support/deployment.js";
 import { show } from "./support/evaluate.js";
@@ -88,5 +89,27 @@ describe("resource names", () => {
     expect(await names("dev")).toEqual(await names("dev"));
     const [dev, test] = [await names("dev"), await names("test")];
     expect(dev.filter((name) => test.includes(name))).toEqual([]);
+  });
+});
+
+describe("provisioning an environment again after azd down", () => {
+  it("gets new names for everything global (a purge-protected Key Vault keeps its name for 90 days) once postdown set a new salt", async () => {
+    const before = await deploy(azdParameters({ ...AZD_ENV }));
+    const after = await deploy(azdParameters({ ...AZD_ENV, AZURE_RESOURCE_SUFFIX: nextResourceSuffix() }));
+    const vaults = (deployment: Awaited<ReturnType<typeof deploy>>) =>
+      deployment.resources.filter((r) => r.decl.type === "Microsoft.KeyVault/vaults" && !r.decl.existing).map((r) => r.name);
+    expect(vaults(before)).toHaveLength(1);
+    expect(vaults(after)).toHaveLength(1);
+    expect(vaults(after)[0]).not.toBe(vaults(before)[0]);
+    expect(after.main.variable("resourceToken")).not.toBe(before.main.variable("resourceToken"));
+    // Without a salt (every environment provisioned so far), the names stay what they were.
+    const again = await deploy(azdParameters({ ...AZD_ENV }));
+    expect(vaults(again)).toEqual(vaults(before));
+  });
+
+  it("salts the names from AZURE_RESOURCE_SUFFIX, which the postdown hook sets anew", () => {
+    const suffix = nextResourceSuffix("abcd1234");
+    expect(suffix).toMatch(/^[0-9a-f]{8}$/);
+    expect(suffix).not.toBe("abcd1234");
   });
 });

@@ -484,6 +484,10 @@ const BUILTINS: Record<string, (args: Value[], node: Node, scope: Scope) => Valu
     return fail(node, scope, "take() of a value not known before deployment");
   },
   tenant: () => ({ tenantId: PLACEHOLDER_TENANT_ID }),
+  startsWith: (args, node, scope) =>
+    text(args[0], node, scope)
+      .toLowerCase()
+      .startsWith(text(args[1], node, scope).toLowerCase()),
   toLower: (args, node, scope) => text(args[0], node, scope).toLowerCase(),
   toObject: (args, node, scope) => {
     const result: { [key: string]: Value } = {};

@@ -1,0 +1,1 @@
+export declare function nextResourceSuffix(current?: string): string;
