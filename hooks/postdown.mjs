@@ -14,8 +14,15 @@ export function nextResourceSuffix(current = "") {
   }
 }
 
+/** The command that sets it, for the environment azd just took down (not whichever is the default). */
+export function setSuffixCommand(env) {
+  const name = env.AZURE_ENV_NAME;
+  if (!name) throw new Error("AZURE_ENV_NAME is not set: azd runs this hook with the environment it took down.");
+  return ["azd", ["env", "set", "AZURE_RESOURCE_SUFFIX", nextResourceSuffix(env.AZURE_RESOURCE_SUFFIX), "-e", name]];
+}
+
 if (import.meta.url === pathToFileURL(resolve(process.argv[1] ?? "")).href) {
-  const suffix = nextResourceSuffix(process.env.AZURE_RESOURCE_SUFFIX);
-  execFileSync("azd", ["env", "set", "AZURE_RESOURCE_SUFFIX", suffix], { stdio: "inherit", shell: process.platform === "win32" });
-  console.log(`The next azd up of this environment names its resources anew (AZURE_RESOURCE_SUFFIX=${suffix}).`);
+  const [command, args] = setSuffixCommand(process.env);
+  execFileSync(command, args, { stdio: "inherit" });
+  console.log(`The next azd up of ${process.env.AZURE_ENV_NAME} names its resources anew (AZURE_RESOURCE_SUFFIX=${args[3]}).`);
 }

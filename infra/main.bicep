@@ -115,7 +115,11 @@ param instanceMemoryMB int = 2048
 
 var abbrs = loadJsonContent('abbreviations.json')
 // Stable for the subscription, environment and region: provisioning again updates the same resources.
-var resourceToken = toLower(uniqueString(subscription().id, environmentName, location, resourceSuffix))
+// Without a salt, exactly the token every environment had before the salt existed (uniqueString of an extra
+// empty string is another hash), so provisioning an existing environment again keeps its resources.
+var resourceToken = toLower(empty(resourceSuffix)
+  ? uniqueString(subscription().id, environmentName, location)
+  : uniqueString(subscription().id, environmentName, location, resourceSuffix))
 var tags = {
   'azd-env-name': environmentName
 }
@@ -288,40 +292,48 @@ var modelAppSettings = reduce(modelDeployments, {}, (settings, deployment) => un
   '${settingPrefix(deployment.alias)}AUTH': useFoundry ? 'entra' : 'keyvault'
 }, useFoundry ? {
   '${settingPrefix(deployment.alias)}SCOPE': 'https://cognitiveservices.azure.com/.default'
+} : {}, contains(deployment, 'tokensPerMinute') ? {
   // The app budgets tokens as the deployment's capacity allows, so it throttles before Azure does.
   '${settingPrefix(deployment.alias)}TOKENS_PER_MINUTE': string(deployment.?tokensPerMinute ?? 0)
-} : {
+} : {}, contains(deployment, 'keySecretUri') ? {
   '${settingPrefix(deployment.alias)}KEY_SECRET_URI': deployment.?keySecretUri ?? ''
-}))
+} : {}))
 
-// extraAppSettings may add settings, never replace one the template manages (those come last in the union
-// below, and each deployment's MODEL_<ALIAS>_* are refused outright, as they choose its endpoint and its
-// credential), nor set one Flex Consumption refuses or the host's storage connection (by identity here).
-var refusedAppSettings = [
-  'FUNCTIONS_WORKER_RUNTIME'
-  'FUNCTIONS_EXTENSION_VERSION'
-  'FUNCTIONS_WORKER_PROCESS_COUNT'
-  'WEBSITE_NODE_DEFAULT_VERSION'
-  'WEBSITE_RUN_FROM_PACKAGE'
-  'WEBSITE_CONTENTAZUREFILECONNECTIONSTRING'
-  'WEBSITE_CONTENTSHARE'
-  'WEBSITE_SKIP_CONTENTSHARE_VALIDATION'
-  'WEBSITE_MAX_DYNAMIC_APPLICATION_SCALE_OUT'
-  'WEBSITE_USE_PLACEHOLDER'
-  'SCM_DO_BUILD_DURING_DEPLOYMENT'
-  'ENABLE_ORYX_BUILD'
-]
-var refusedAppSettingPrefixes = concat(['AzureWebJobsStorage'], map(modelAliases, alias => settingPrefix(alias)))
+// extraAppSettings may add settings, never replace one the template manages (managedAppSettings below), nor
+// set a deployment's endpoint, model or credential (MODEL_<ALIAS>_ENDPOINT and the rest, which the template
+// owns even where it leaves one out), a setting Flex Consumption refuses, the host's storage connection (by
+// identity here), or WEBSITE_AUTH_ENABLED (App Service sets it; set by hand, the app would trust a forged
+// principal header). Its budgets (MODEL_<ALIAS>_REQUESTS_PER_MINUTE and _TOKENS_PER_MINUTE) it may set.
+var refusedAppSettings = concat(
+  [
+    'FUNCTIONS_WORKER_RUNTIME'
+    'FUNCTIONS_EXTENSION_VERSION'
+    'FUNCTIONS_WORKER_PROCESS_COUNT'
+    'WEBSITE_NODE_DEFAULT_VERSION'
+    'WEBSITE_RUN_FROM_PACKAGE'
+    'WEBSITE_CONTENTAZUREFILECONNECTIONSTRING'
+    'WEBSITE_CONTENTSHARE'
+    'WEBSITE_SKIP_CONTENTSHARE_VALIDATION'
+    'WEBSITE_MAX_DYNAMIC_APPLICATION_SCALE_OUT'
+    'WEBSITE_USE_PLACEHOLDER'
+    'WEBSITE_AUTH_ENABLED'
+    'SCM_DO_BUILD_DURING_DEPLOYMENT'
+    'ENABLE_ORYX_BUILD'
+  ],
+  flatten(map(modelAliases, alias => map(['ENDPOINT', 'MODEL', 'API_VERSION', 'AUTH', 'SCOPE', 'KEY', 'KEY_SECRET_URI'], name => '${settingPrefix(alias)}${name}')))
+)
 var extraAppSettingsTaken = filter(
   items(extraAppSettings),
-  setting => !contains(refusedAppSettings, setting.key) && empty(filter(refusedAppSettingPrefixes, prefix => startsWith(setting.key, prefix)))
+  setting => !contains(refusedAppSettings, toUpper(setting.key)) && !startsWith(setting.key, 'AzureWebJobsStorage') && !contains(managedAppSettings, setting.key)
 )
 var extraAppSettingsRefused = map(
   filter(items(extraAppSettings), setting => !contains(map(extraAppSettingsTaken, taken => (taken.key)), setting.key)),
   setting => (setting.key)
 )
 
-var appSettings = union(toObject(extraAppSettingsTaken, setting => (setting.key), setting => (setting.value)), modelAppSettings, {
+var appSettings = union(toObject(extraAppSettingsTaken, setting => (setting.key), setting => (setting.value)), managedAppSettings)
+
+var managedAppSettings = union(modelAppSettings, {
   MODEL_DEPLOYMENTS: join(modelAliases, ',')
   // The user-assigned identity, for Key Vault, Entra ID tokens, storage and telemetry.
   AZURE_CLIENT_ID: identity.outputs.clientId
@@ -377,8 +389,10 @@ module roleAssignments 'modules/role-assignments.bicep' = {
   name: 'role-assignments'
   scope: rg
   params: {
+    // A runtime value What-If cannot predict, kept because the assignments of every environment provisioned so
+    // far are named from it: other names would make ARM refuse them (RoleAssignmentExists).
+    #disable-next-line what-if-short-circuiting
     appPrincipalId: identity.outputs.principalId
-    appIdentityName: names.identity
     deployerPrincipalId: principalId
     // Names, not outputs: known before the deployment, as What-If needs them.
     storageAccountName: names.storage

@@ -28,7 +28,8 @@ export function ensureBicep(): string {
   if (existsSync(path)) return path;
   if (process.platform !== "linux" || process.arch !== "x64")
     throw new Error(`the pinned Bicep package is for Linux x64, not ${process.platform} ${process.arch}`);
-  const restore = spawnSync("dotnet", ["restore", PROJECT, "--packages", PACKAGES], { encoding: "utf8" });
+  // Bounded: without NuGet a restore would otherwise wait on the network for minutes.
+  const restore = spawnSync("dotnet", ["restore", PROJECT, "--packages", PACKAGES], { encoding: "utf8", timeout: 180_000 });
   if (restore.error) throw new Error(`the .NET SDK is needed to restore it from NuGet (${restore.error.message})`);
   if (restore.status !== 0) throw new Error(`dotnet restore failed:\n${restore.stdout}${restore.stderr}`);
   if (!existsSync(path)) throw new Error(`dotnet restore did not produce ${path}`);

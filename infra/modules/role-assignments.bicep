@@ -1,10 +1,7 @@
 metadata description = 'Every role assignment of the deployment, least privilege, each scoped to the one resource it is for.'
 
-@description('Principal (object) id of the app\'s user-assigned identity.')
+@description('Principal (object) id of the app\'s user-assigned identity; the assignments\' names are made from it, as they have been since the first deployment (ARM refuses a second assignment of the same role to the same principal under another name).')
 param appPrincipalId string
-
-@description('Name of the app\'s user-assigned identity: what the assignments\' names are made from, as it is known before the deployment (its principal id is not).')
-param appIdentityName string
 
 @description('Principal (object) id of whoever runs azd; empty to grant nothing.')
 param deployerPrincipalId string = ''
@@ -50,7 +47,7 @@ resource foundry 'Microsoft.CognitiveServices/accounts@2026-07-01' existing = if
 // its keys and leases in blobs (AzureWebJobsStorage__*), Flex Consumption reads the deployment package, and the
 // app writes and reads the chat jobs' large requests and results in their container (JOB_CONTAINER).
 resource appBlobDataOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(storage.id, appIdentityName, roles.storageBlobDataOwner)
+  name: guid(storage.id, appPrincipalId, roles.storageBlobDataOwner)
   scope: storage
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataOwner)
@@ -63,7 +60,7 @@ resource appBlobDataOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' =
 // (QUOTA_TABLE), the Idempotency-Keys (IDEMPOTENCY_TABLE), the chat jobs (JOB_TABLE) and the host's diagnostic
 // events are tables.
 resource appTableDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(storage.id, appIdentityName, roles.storageTableDataContributor)
+  name: guid(storage.id, appPrincipalId, roles.storageTableDataContributor)
   scope: storage
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageTableDataContributor)
@@ -77,7 +74,7 @@ resource appTableDataContributor 'Microsoft.Authorization/roleAssignments@2022-0
 // failing to the poison queue (`<queue>-poison`). The job table and container need no role of their own: Blob
 // Data Owner and Table Data Contributor above cover them.
 resource appQueueDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(storage.id, appIdentityName, roles.storageQueueDataContributor)
+  name: guid(storage.id, appPrincipalId, roles.storageQueueDataContributor)
   scope: storage
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageQueueDataContributor)
@@ -89,7 +86,7 @@ resource appQueueDataContributor 'Microsoft.Authorization/roleAssignments@2022-0
 // Key Vault Secrets User (4633458b-17de-408a-b874-0445c86b69e6) on the app's vault: the platform resolves the
 // CALLER_KEYS reference as this identity, and the app reads serverless endpoint keys (MODEL_<ALIAS>_KEY_SECRET_URI).
 resource appSecretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(vault.id, appIdentityName, roles.keyVaultSecretsUser)
+  name: guid(vault.id, appPrincipalId, roles.keyVaultSecretsUser)
   scope: vault
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultSecretsUser)
@@ -102,7 +99,7 @@ resource appSecretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
 // authentication is off, so telemetry is accepted only with this identity's token
 // (APPLICATIONINSIGHTS_AUTHENTICATION_STRING).
 resource appMetricsPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(applicationInsights.id, appIdentityName, roles.monitoringMetricsPublisher)
+  name: guid(applicationInsights.id, appPrincipalId, roles.monitoringMetricsPublisher)
   scope: applicationInsights
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.monitoringMetricsPublisher)
@@ -114,7 +111,7 @@ resource appMetricsPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01
 // Cognitive Services User (a97b65f3-24c7-4388-baec-2e87135dc908) on the Foundry resource: chat completions with
 // an Entra ID token (MODEL_<ALIAS>_AUTH=entra), the only way in since the resource has no keys.
 resource appCognitiveServicesUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (useFoundry) {
-  name: guid(foundry.id, appIdentityName, roles.cognitiveServicesUser)
+  name: guid(foundry.id, appPrincipalId, roles.cognitiveServicesUser)
   scope: foundry
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.cognitiveServicesUser)

@@ -19,7 +19,7 @@ export const AskRequest = Type.Object(
     prompt: Type.String({ minLength: 1, description: "The question or instruction, e.g. the document to summarise with what to do with it." }),
     system: Type.Optional(Type.String({ minLength: 1, description: "Instructions for the model (a system message); replaces one in messages." })),
     messages: Type.Optional(
-      Type.Array(AskMessage, { maxItems: 255, description: "The conversation so far, as a previous answer's messages returned it; the prompt follows it." }),
+      Type.Array(AskMessage, { maxItems: 254, description: "The conversation so far, as a previous answer's messages returned it; the prompt follows it." }),
     ),
     model: Type.Optional(Type.String({ minLength: 1, description: "A deployment alias, e.g. mistral-large; the first deployment when absent." })),
     response_format: Type.Optional(ResponseFormat),

@@ -20,7 +20,12 @@ function compiled(): Promise<ValidateFunction<AskRequest>> {
  * `system` when one is given), then the prompt as the user's turn; the other fields as they are.
  * The chat request's own checks (sizes, JSON mode, tools, the model) follow in `prepareChat`.
  */
-export async function askToChat(body: unknown): Promise<{ ask: AskRequest; chat: Record<string, unknown> }> {
+/** The `/api/chat` body an Ask stands for; its conversation is what the answer's `messages` extends. */
+export interface AskChat extends Record<string, unknown> {
+  messages: AskMessage[];
+}
+
+export async function askToChat(body: unknown): Promise<AskChat> {
   if (!body || typeof body !== "object" || Array.isArray(body)) {
     throw new HttpProblem({
       status: 400,
@@ -34,11 +39,11 @@ export async function askToChat(body: unknown): Promise<{ ask: AskRequest; chat:
   const { prompt, system, messages = [], ...rest } = body;
   const history = system === undefined ? messages : messages.filter((message) => message.role !== "system");
   const conversation: AskMessage[] = [...(system === undefined ? [] : [{ role: "system" as const, content: system }]), ...history];
-  return { ask: body, chat: { ...rest, messages: [...conversation, { role: "user", content: prompt }] } };
+  return { ...rest, messages: [...conversation, { role: "user", content: prompt }] };
 }
 
 /** The chat's answer as Ask answers: the text, the parsed JSON, and the conversation to send next time. */
-export function chatToAsk(chat: { messages: AskMessage[] }, response: ChatResponse): AskResponse {
+export function chatToAsk(chat: AskChat, response: ChatResponse): AskResponse {
   const answer = response.message.content;
   return {
     id: response.id,

@@ -1,6 +1,5 @@
 import { app, type HttpHandler, type HttpRequest } from "@azure/functions";
 import { askToChat, chatToAsk } from "../chat/ask.js";
-import type { AskMessage } from "../chat/ask-schema.js";
 import { collectChat } from "../chat/engine.js";
 import { prepareChat } from "../chat/prepare.js";
 import { ALL_METHODS, callerHandler } from "../http/handler.js";
@@ -32,11 +31,11 @@ export function askHandler(runtime: Runtime): HttpHandler {
   );
 
   async function ask(request: HttpRequest, body: unknown, who: { meter: ModelMeter | undefined; callerId: string; warn: (message: string) => void }) {
-    const { chat } = await askToChat(body);
+    const chat = await askToChat(body);
     const prepared = await prepareChat(chat, runtime, who);
     const run = await openRouteChat(prepared, request, runtime, { stream: false, warn: who.warn });
     const response = await collectChat(run.parts);
-    return { status: 200, headers: { "x-model-deployment": run.alias }, jsonBody: chatToAsk(chat as { messages: AskMessage[] }, response) };
+    return { status: 200, headers: { "x-model-deployment": run.alias }, jsonBody: chatToAsk(chat, response) };
   }
 }
 

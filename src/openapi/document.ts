@@ -128,7 +128,7 @@ export function openApiDocument({ host, scheme, basePath = "/api" }: { host: str
           ],
           responses: {
             200: { description: "The model's answer.", schema: { $ref: "#/definitions/AskResponse" } },
-            ...errors(400, 401, 409, 413, 415, 422, 429, 502, 503, 504),
+            ...errors(400, 401, 409, 413, 415, 422, 429, 500, 502, 503, 504),
           },
         },
       },
@@ -149,7 +149,7 @@ export function openApiDocument({ host, scheme, basePath = "/api" }: { host: str
           ],
           responses: {
             200: chatAnswer("The model's answer."),
-            ...errors(400, 401, 409, 413, 415, 422, 429, 502, 503, 504),
+            ...errors(400, 401, 409, 413, 415, 422, 429, 500, 502, 503, 504),
           },
         },
       },
@@ -212,7 +212,7 @@ export function openApiDocument({ host, scheme, basePath = "/api" }: { host: str
           description: "Lists the model deployments, the default one first, with the model each serves: the choices of the Model field.",
           "x-ms-visibility": "advanced",
           security,
-          responses: { 200: { description: "Each deployment's model.", schema: schema(Info, INFO, "Info") }, ...errors(401, 502) },
+          responses: { 200: { description: "Each deployment's model.", schema: schema(Info, INFO, "Info") }, ...errors(401, 502, 503) },
         },
       },
       "/health": {

@@ -16,7 +16,9 @@ export const Problem = Type.Object(
     detail: Type.String({ description: "What went wrong with this request, for people." }),
     code: Type.String({ description: "Stable for programs, e.g. invalid_request, content_filtered, rate_limited." }),
     request_id: Type.String({ description: "The request's id: quote it when reporting a problem." }),
-    param: Type.Optional(Type.String({ description: "The request field the problem is about." })),
+    param: Type.Optional(
+      Type.Union([Type.String(), Type.Null()], { description: "The request field the problem is about; null when it is the body as a whole." }),
+    ),
   },
   { description: "A problem (RFC 9457 application/problem+json)." },
 );

@@ -238,7 +238,7 @@ describe("app settings from parameters", () => {
   });
 
   it("take extra settings, but not over the ones the template manages, nor ones Flex Consumption refuses", async () => {
-    const { settings } = await settingsWith({
+    const { settings, deployment } = await settingsWith({
       extraAppSettings: {
         MODEL_FALLBACK: "mistral-large:mistral-small",
         MODEL_TIMEOUT_MS: "60000",
@@ -246,17 +246,45 @@ describe("app settings from parameters", () => {
         MODEL_MISTRAL_LARGE_KEY: "a-key-in-plain-text",
         MODEL_MISTRAL_SMALL_ENDPOINT: "https://elsewhere.example.com",
         FUNCTIONS_WORKER_RUNTIME: "node",
+        functions_extension_version: "~3",
         WEBSITE_RUN_FROM_PACKAGE: "1",
+        WEBSITE_AUTH_ENABLED: "true",
         AzureWebJobsStorage: "DefaultEndpointsProtocol=https;AccountName=x;AccountKey=y",
+        MODEL_MISTRAL_LARGE_REQUESTS_PER_MINUTE: "120",
+        QUOTAS: "off",
       },
     });
     expect(settings.MODEL_FALLBACK).toBe("mistral-large:mistral-small");
     expect(settings.MODEL_TIMEOUT_MS).toBe("60000");
     expect(settings.AZURE_CLIENT_ID).toBeInstanceOf(Unknown);
-    for (const refused of ["MODEL_MISTRAL_LARGE_KEY", "FUNCTIONS_WORKER_RUNTIME", "WEBSITE_RUN_FROM_PACKAGE", "AzureWebJobsStorage"]) {
+    // A deployment's budget is the operator's to set; its endpoint and credential are the template's.
+    expect(settings.MODEL_MISTRAL_LARGE_REQUESTS_PER_MINUTE).toBe("120");
+    for (const refused of [
+      "MODEL_MISTRAL_LARGE_KEY",
+      "FUNCTIONS_WORKER_RUNTIME",
+      "functions_extension_version",
+      "WEBSITE_RUN_FROM_PACKAGE",
+      "WEBSITE_AUTH_ENABLED",
+      "AzureWebJobsStorage",
+    ]) {
       expect(settings, refused).not.toHaveProperty(refused);
     }
     expect(settings.MODEL_MISTRAL_SMALL_ENDPOINT).not.toBe("https://elsewhere.example.com");
+    expect(settings.QUOTAS).toBe("on");
+    // Everything not taken is named in an output azd shows, the managed ones it replaced included.
+    expect([...(deployment.main.output("REFUSED_EXTRA_APP_SETTINGS") as string[])].sort()).toEqual(
+      [
+        "AZURE_CLIENT_ID",
+        "AzureWebJobsStorage",
+        "FUNCTIONS_WORKER_RUNTIME",
+        "MODEL_MISTRAL_LARGE_KEY",
+        "MODEL_MISTRAL_SMALL_ENDPOINT",
+        "QUOTAS",
+        "WEBSITE_AUTH_ENABLED",
+        "WEBSITE_RUN_FROM_PACKAGE",
+        "functions_extension_version",
+      ].sort(),
+    );
   });
 
   it("follow the model ids of the azd environment", async () => {

@@ -14,7 +14,7 @@ import { CHECKED_BY_COMPILER } from "./support/azure-types.js";
 function findCompiler(): { bicep?: string; why?: string } {
   const restored = restoredBicep();
   if (restored) return { bicep: restored };
-  if (spawnSync("dotnet", ["--version"]).error) return { why: "no .NET SDK on this machine to restore the pinned Bicep CLI from NuGet" };
+  if (spawnSync("dotnet", ["--version"], { timeout: 30_000 }).error) return { why: "no .NET SDK on this machine to restore the pinned Bicep CLI from NuGet" };
   try {
     return { bicep: ensureBicep() };
   } catch (error) {

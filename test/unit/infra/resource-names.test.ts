@@ -1,8 +1,12 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { nextResourceSuffix } from "../../../hooks/postdown.mjs";
+import { nextResourceSuffix, setSuffixCommand } from "../../../hooks/postdown.mjs";
 import { loadSchema } from "./support/azure-types.js";
+import { loadBicep } from "./support/bicep.js";
 import { AZD_ENV, azdParameters, deploy } from "./support/deployment.js";
-import { show } from "./support/evaluate.js";
+import { FileContext, show, type Value } from "./support/evaluate.js";
 
 /**
  * Azure's naming rules, for the names the templates compute with azd's environment. The type data has
@@ -107,9 +111,31 @@ describe("provisioning an environment again after azd down", () => {
     expect(vaults(again)).toEqual(vaults(before));
   });
 
-  it("salts the names from AZURE_RESOURCE_SUFFIX, which the postdown hook sets anew", () => {
+  it("salts the names from AZURE_RESOURCE_SUFFIX, which the postdown hook sets anew for the environment taken down", () => {
     const suffix = nextResourceSuffix("abcd1234");
     expect(suffix).toMatch(/^[0-9a-f]{8}$/);
     expect(suffix).not.toBe("abcd1234");
+    const [command, args] = setSuffixCommand({ AZURE_ENV_NAME: "staging", AZURE_RESOURCE_SUFFIX: "abcd1234" });
+    expect(command).toBe("azd");
+    expect(args).toEqual(["env", "set", "AZURE_RESOURCE_SUFFIX", expect.stringMatching(/^[0-9a-f]{8}$/), "-e", "staging"]);
+    expect(() => setSuffixCommand({})).toThrow(/AZURE_ENV_NAME/);
+  });
+
+  it("keeps, without a salt, exactly the token environments had before the salt existed", async () => {
+    const parameters = azdParameters({ ...AZD_ENV });
+    const deployment = await deploy(parameters);
+    // The formula before the salt, on its own, with the same parameters.
+    const path = join(mkdtempSync(join(tmpdir(), "bicep-")), "token.bicep");
+    writeFileSync(
+      path,
+      "targetScope = 'subscription'\nparam environmentName string\nparam location string\nvar token = toLower(uniqueString(subscription().id, environmentName, location))\n",
+    );
+    const before = await FileContext.create(await loadBicep(path), {
+      environmentName: parameters.environmentName as Value,
+      location: parameters.location as Value,
+    });
+    expect(deployment.main.variable("resourceToken")).toBe(before.variable("token"));
+    const salted = await deploy({ ...parameters, resourceSuffix: "abcd1234" });
+    expect(salted.main.variable("resourceToken")).not.toBe(before.variable("token"));
   });
 });

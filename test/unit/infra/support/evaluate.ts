@@ -435,6 +435,7 @@ const BUILTINS: Record<string, (args: Value[], node: Node, scope: Scope) => Valu
     return fail(node, scope, `empty() of ${show(value as Value)}`);
   },
   filter: (args, node, scope) => list(args[0], node, scope).filter((item, i) => apply(args[1], [item, i], node, scope) === true),
+  flatten: (args, node, scope) => list(args[0], node, scope).flatMap((item) => list(item, node, scope)),
   first: (args, node, scope) => list(args[0], node, scope)[0] ?? null,
   guid: (args) => {
     const hex = createHash("sha256").update(args.map(show).join("\n")).digest("hex");
