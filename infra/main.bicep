@@ -37,12 +37,20 @@ param principalId string = ''
 ])
 param modelHosting string = 'foundry'
 
+// Default models as Microsoft's pages listed them in September 2026 (the Foundry model retirement schedule and
+// "Foundry Models from partners"): Mistral-Large-3, sold by Azure (capacity in thousands of tokens a minute,
+// within the subscription's quota; 400,000 tokens and 1,000 requests a minute by default); mistral-small-2503 and
+// mistral-medium-2505, partner models, GA (capacity 1; 200,000 tokens and 1,000 requests a minute per
+// deployment). Mistral-Large-2411 was retired on 2026-01-30. docs/deploy.md says how to choose others.
 @description('The deployments with `modelHosting` = `foundry`. The first is the default model.')
 param foundryModels foundryModel[] = [
   {
     alias: 'mistral-large'
     model: 'Mistral-Large-3'
     version: '1'
+    capacity: 100
+    tokensPerMinute: 100000
+    requestsPerMinute: 1000
   }
   {
     alias: 'mistral-small'
@@ -54,8 +62,8 @@ param foundryModels foundryModel[] = [
 @description('The endpoints with `modelHosting` = `serverless`. The first is the default model.')
 param serverlessModels serverlessModel[] = [
   {
-    alias: 'mistral-large'
-    model: 'Mistral-Large-2411'
+    alias: 'mistral-medium'
+    model: 'mistral-medium-2505'
   }
   {
     alias: 'mistral-small'
@@ -292,12 +300,16 @@ var modelAppSettings = reduce(modelDeployments, {}, (settings, deployment) => un
   '${settingPrefix(deployment.alias)}AUTH': useFoundry ? 'entra' : 'keyvault'
 }, useFoundry ? {
   '${settingPrefix(deployment.alias)}SCOPE': 'https://cognitiveservices.azure.com/.default'
-} : {}, contains(deployment, 'tokensPerMinute') ? {
-  // The app budgets tokens as the deployment's capacity allows, so it throttles before Azure does.
-  '${settingPrefix(deployment.alias)}TOKENS_PER_MINUTE': string(deployment.?tokensPerMinute ?? 0)
 } : {}, contains(deployment, 'keySecretUri') ? {
   '${settingPrefix(deployment.alias)}KEY_SECRET_URI': deployment.?keySecretUri ?? ''
 } : {}))
+
+// Each Foundry deployment's budget as Azure limits it, so the app throttles before Azure does: defaults, which
+// extraAppSettings may replace (to keep a deployment's share lower, say), unlike the settings managed below.
+var modelBudgetSettings = reduce(filter(modelDeployments, deployment => contains(deployment, 'tokensPerMinute')), {}, (settings, deployment) => union(settings, {
+  '${settingPrefix(deployment.alias)}TOKENS_PER_MINUTE': string(deployment.?tokensPerMinute ?? 0)
+  '${settingPrefix(deployment.alias)}REQUESTS_PER_MINUTE': string(deployment.?requestsPerMinute ?? 0)
+}))
 
 // extraAppSettings may add settings, never replace one the template manages (managedAppSettings below), nor
 // set a deployment's endpoint, model or credential (MODEL_<ALIAS>_ENDPOINT and the rest, which the template
@@ -331,7 +343,7 @@ var extraAppSettingsRefused = map(
   setting => (setting.key)
 )
 
-var appSettings = union(toObject(extraAppSettingsTaken, setting => (setting.key), setting => (setting.value)), managedAppSettings)
+var appSettings = union(modelBudgetSettings, toObject(extraAppSettingsTaken, setting => (setting.key), setting => (setting.value)), managedAppSettings)
 
 var managedAppSettings = union(modelAppSettings, {
   MODEL_DEPLOYMENTS: join(modelAliases, ',')

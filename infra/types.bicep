@@ -17,9 +17,17 @@ type foundryModel = {
   @description('The deployment type; `GlobalStandard` when omitted.')
   sku: string?
 
-  @description('Capacity in thousands of tokens per minute; 100 when omitted. The app budgets the same.')
+  @description('The deployment\'s capacity; 1 when omitted, which is what models from partners (sold through Azure Marketplace, e.g. `mistral-small-2503`) take. Models sold by Azure (e.g. `Mistral-Large-3`) take thousands of tokens per minute, within the subscription\'s quota.')
   @minValue(1)
   capacity: int?
+
+  @description('The tokens per minute Azure allows the deployment, as documented for its kind of model; the app budgets the same (`MODEL_<ALIAS>_TOKENS_PER_MINUTE`). 200,000 when omitted, the documented limit of a partner model\'s deployment.')
+  @minValue(1)
+  tokensPerMinute: int?
+
+  @description('The requests per minute Azure allows the deployment; the app budgets the same. 1,000 when omitted, as documented.')
+  @minValue(1)
+  requestsPerMinute: int?
 }
 
 @export()
@@ -46,8 +54,9 @@ type modelDeployment = {
   alias: string
   endpoint: string
   model: string
-  @description('The deployment\'s tokens per minute, when Azure sets it for the deployment.')
+  @description('The deployment\'s tokens and requests per minute, when Azure sets them for the deployment.')
   tokensPerMinute: int?
+  requestsPerMinute: int?
   @description('Where its key is (never the key); serverless endpoints only.')
   keySecretUri: string?
 }

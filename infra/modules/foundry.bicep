@@ -39,7 +39,7 @@ resource deployments 'Microsoft.CognitiveServices/accounts/deployments@2026-07-0
     name: model.alias
     sku: {
       name: model.?sku ?? 'GlobalStandard'
-      capacity: model.?capacity ?? 100
+      capacity: model.?capacity ?? 1
     }
     properties: {
       model: {
@@ -65,6 +65,8 @@ output deployments modelDeployment[] = [
     alias: model.alias
     endpoint: inferenceEndpoint
     model: deployments[i].name
-    tokensPerMinute: (model.?capacity ?? 100) * 1000
+    // Azure's documented limits for the deployment, not its capacity: a partner model's capacity is 1.
+    tokensPerMinute: model.?tokensPerMinute ?? 200000
+    requestsPerMinute: model.?requestsPerMinute ?? 1000
   }
 ]

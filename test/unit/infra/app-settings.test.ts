@@ -196,7 +196,10 @@ describe.each(["foundry", "serverless"])("app settings with modelHosting=%s", (h
         expect(env[`${prefix}ENDPOINT`]).toMatch(/^https:\/\/aif-[a-z0-9]+\.services\.ai\.azure\.com\/models$/);
         // On a Foundry endpoint `model` picks the deployment, which is named after the alias.
         expect(env[`${prefix}MODEL`]).toBe(alias);
-        expect(env[`${prefix}TOKENS_PER_MINUTE`]).toBe("100000");
+        // Azure's documented limits for the deployment (not its capacity, which is 1 for a partner model).
+        const model = (azdParameters().foundryModels as { alias: string; tokensPerMinute?: number }[]).find((m) => m.alias === alias);
+        expect(env[`${prefix}TOKENS_PER_MINUTE`]).toBe(String(model?.tokensPerMinute ?? 200_000));
+        expect(env[`${prefix}REQUESTS_PER_MINUTE`]).toBe("1000");
       } else {
         expect(env[`${prefix}AUTH`]).toBe("keyvault");
         expect(env[`${prefix}KEY_SECRET_URI`]).toBe(`https://kv-test.vault.azure.net/secrets/${alias}-endpoint-key`);
@@ -285,6 +288,17 @@ describe("app settings from parameters", () => {
         "functions_extension_version",
       ].sort(),
     );
+  });
+
+  it("deploy a partner model (mistral-small-2503) at capacity 1, which is all Azure accepts for it, and Mistral-Large-3 at 100", async () => {
+    const deployment = await deploy(azdParameters());
+    const capacities = deployment.resources
+      .filter((r) => r.decl.type === "Microsoft.CognitiveServices/accounts/deployments")
+      .map((r) => [r.name, evaluate(valueAt(r.decl.body, "sku.capacity") as Node, r.scope)]);
+    expect(capacities).toEqual([
+      ["mistral-large", 100],
+      ["mistral-small", 1],
+    ]);
   });
 
   it("follow the model ids of the azd environment", async () => {

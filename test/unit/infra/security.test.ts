@@ -88,7 +88,7 @@ describe("security settings", () => {
       deployment.resources.filter((r) => r.decl.type === type).map((r) => evaluate(valueAt(r.decl.body, path) as Node, r.scope));
     const endpoints = modelIds("Microsoft.MachineLearningServices/workspaces/serverlessEndpoints", "properties.modelSettings.modelId");
     expect(endpoints).toEqual([
-      "azureml://registries/azureml-mistral/models/Mistral-Large-2411",
+      "azureml://registries/azureml-mistral/models/mistral-medium-2505",
       "azureml://registries/azureml-mistral/models/mistral-small-2503",
     ]);
     expect(modelIds("Microsoft.MachineLearningServices/workspaces/marketplaceSubscriptions", "properties.modelId")).toEqual(endpoints);
