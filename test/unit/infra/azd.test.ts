@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { postProvisionMessage } from "../../../hooks/postprovision.mjs";
 import { STAGING_DIR, stagePackage } from "../../../hooks/prepackage.mjs";
-import { preProvisionProblems } from "../../../hooks/preprovision.mjs";
+import { preProvisionProblems, regionProblems } from "../../../hooks/preprovision.mjs";
 import { REPO_ROOT } from "./support/bicep.js";
 
 /** azure.yaml, the hooks, and what the function app package holds. */
@@ -141,6 +141,43 @@ describe("the preprovision hook", () => {
       "CORS_ALLOWED_ORIGINS may not be *: list the origins of your web frontends, e.g. https://app.example.com",
     ]);
     expect(preProvisionProblems({ CORS_ALLOWED_ORIGINS: "https://a.example.com/app,ftp://b.example.com" })).toHaveLength(2);
+  });
+});
+
+describe("the preprovision hook's region check", () => {
+  it("refuses a model region the chosen models are not offered in, and says where they are", () => {
+    // mistral-small-2503 is a partner model: not offered in a European region on Foundry (September 2026).
+    const [problem] = regionProblems({ AZURE_LOCATION: "swedencentral" });
+    expect(problem).toMatch(/^mistral-small-2503 \(FOUNDRY_MISTRAL_SMALL_MODEL\) is not offered in swedencentral for foundry/);
+    expect(problem).toContain("eastus2");
+    expect(regionProblems({ AZURE_LOCATION: "eastus2" })).toEqual([]);
+    // The model region is AZURE_MODEL_LOCATION when set, which lets the app stay in Europe.
+    expect(regionProblems({ AZURE_LOCATION: "swedencentral", AZURE_MODEL_LOCATION: "eastus2" })).toEqual([]);
+    expect(regionProblems({ AZURE_LOCATION: "westeurope", MODEL_HOSTING: "serverless" })).toHaveLength(2);
+    expect(regionProblems({ AZURE_LOCATION: "swedencentral", MODEL_HOSTING: "serverless" })).toEqual([]);
+  });
+
+  it("checks only models it has a list for, and can be skipped for a region newer than the list", () => {
+    // Mistral-Large-3 is sold by Azure, in every region; a model not in the list is not checked.
+    expect(regionProblems({ AZURE_LOCATION: "swedencentral", FOUNDRY_MISTRAL_SMALL_MODEL: "Mistral-Large-3" })).toEqual([]);
+    expect(regionProblems({ AZURE_LOCATION: "swedencentral", FOUNDRY_MISTRAL_SMALL_MODEL: "some-future-model" })).toEqual([]);
+    expect(regionProblems({ AZURE_LOCATION: "swedencentral", AZURE_SKIP_REGION_CHECK: "true" })).toEqual([]);
+  });
+
+  it("knows the models main.parameters.json deploys by default, variable and model alike", () => {
+    const text = readFileSync(resolve(REPO_ROOT, "infra/main.parameters.json"), "utf8");
+    const defaults = [...text.matchAll(/\$\{((?:FOUNDRY|SERVERLESS)_MISTRAL_[A-Z]+_MODEL)=([^}]*)\}/g)].map(([, variable, model]) => [variable, model]);
+    expect(defaults).toHaveLength(4);
+    for (const [variable, model] of defaults) {
+      // Each default is either offered anywhere or listed; a model a test region lacks is caught by name.
+      const hosting = variable?.startsWith("FOUNDRY") ? "foundry" : "serverless";
+      const problems = regionProblems({ AZURE_LOCATION: "nowhere", MODEL_HOSTING: hosting });
+      const anywhere = model === "Mistral-Large-3";
+      expect(
+        problems.some((p) => p.startsWith(`${model} (${variable})`)),
+        `${variable}=${model}`,
+      ).toBe(!anywhere);
+    }
   });
 });
 
