@@ -97,3 +97,14 @@ describe("role assignments", () => {
     }
   });
 });
+
+describe("conditional resources", () => {
+  it("name the Foundry resource validly in every option: ARM checks the names of conditional resources too (Azure/bicep#1492)", async () => {
+    for (const hosting of ["foundry", "serverless"]) {
+      const deployment = await deploy({ ...azdParameters(), modelHosting: hosting });
+      const roles = deployment.main.module("roleAssignments");
+      expect(roles.params.useFoundry, hosting).toBe(hosting === "foundry");
+      expect(roles.params.foundryAccountName, hosting).toMatch(/^aif-[a-z0-9]{13}$/);
+    }
+  });
+});
