@@ -1,11 +1,11 @@
-import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { QueueClient } from "@azure/storage-queue";
 import { azuriteConnectionString, DEFAULT_AZURITE_PORTS } from "../stack/local-settings.js";
-import type { CoreApi, Registration, RpcBindingInfo } from "./core-api.js";
+import type { CoreApi } from "./core-api.js";
 import type { FunctionsLibrary } from "./direct-invoker.js";
+import { invokeTriggered, type TriggeredFunction, triggeredFunctions } from "./triggered-function.js";
 
 /**
  * `extensions.queues` of host.json, with the Functions host's defaults. NOTE: the host's default
@@ -69,30 +69,18 @@ function duration(value: string | number | undefined, fallback: number): number 
 }
 
 /** A registered function with a storage queue trigger. */
-interface QueueFunction {
-  name: string;
+interface QueueFunction extends TriggeredFunction {
   queueName: string;
   /** The app setting holding the storage connection string. */
   connection: string;
-  trigger: RpcBindingInfo & { name: string };
-  registration: Registration;
 }
 
 export function queueFunctions(core: CoreApi): QueueFunction[] {
-  return core.registrations.flatMap((registration) => {
-    const found = Object.entries(registration.metadata.bindings).find(([, b]) => b.type?.toLowerCase() === "queuetrigger");
-    if (!found) return [];
-    const [name, binding] = found;
-    return [
-      {
-        name: registration.metadata.name,
-        queueName: String(binding.queueName),
-        connection: String(binding.connection ?? "AzureWebJobsStorage"),
-        trigger: { ...binding, name },
-        registration,
-      },
-    ];
-  });
+  return triggeredFunctions(core, "queueTrigger").map((fn) => ({
+    ...fn,
+    queueName: String(fn.binding.queueName),
+    connection: String(fn.binding.connection ?? "AzureWebJobsStorage"),
+  }));
 }
 
 /**
@@ -220,16 +208,8 @@ export class QueueTriggers {
     this.core.log("warning", "system", `Message ${message.messageId} moved to ${fn.queueName}-poison after ${message.dequeueCount} tries.`);
   }
 
-  async #invoke(fn: QueueFunction, input: unknown, triggerMetadata: Record<string, unknown>): Promise<void> {
-    const invocationId = randomUUID();
-    const context = new this.library.InvocationContext({
-      invocationId,
-      functionName: fn.name,
-      triggerMetadata,
-      options: { trigger: fn.trigger, extraInputs: [], extraOutputs: [] },
-      logHandler: (level: string, ...args: unknown[]) => this.core.log(level as never, "user", `[${fn.name}] ${args.map(String).join(" ")}`),
-    });
-    await this.core.invoke(fn.registration.callback, context, [input]);
+  #invoke(fn: QueueFunction, input: unknown, triggerMetadata: Record<string, unknown>): Promise<void> {
+    return invokeTriggered(this.core, this.library, fn, input, triggerMetadata);
   }
 
   #queue(fn: QueueFunction, name: string): QueueClient {

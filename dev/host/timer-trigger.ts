@@ -1,34 +1,21 @@
-import { randomUUID } from "node:crypto";
 import { Cron } from "croner";
-import type { CoreApi, Registration, RpcBindingInfo } from "./core-api.js";
+import type { CoreApi } from "./core-api.js";
 import type { FunctionsLibrary } from "./direct-invoker.js";
+import { invokeTriggered, type TriggeredFunction, triggeredFunctions } from "./triggered-function.js";
 
 /** A registered function with a timer trigger. */
-interface TimerFunction {
-  name: string;
+interface TimerFunction extends TriggeredFunction {
   /** An NCRONTAB expression: `{second} {minute} {hour} {day} {month} {day-of-week}`. */
   schedule: string;
   runOnStartup: boolean;
-  trigger: RpcBindingInfo & { name: string };
-  registration: Registration;
 }
 
 export function timerFunctions(core: CoreApi): TimerFunction[] {
-  return core.registrations.flatMap((registration) => {
-    const found = Object.entries(registration.metadata.bindings).find(([, b]) => b.type?.toLowerCase() === "timertrigger");
-    if (!found) return [];
-    const [name, binding] = found;
-    const options = binding as RpcBindingInfo & { schedule?: unknown; runOnStartup?: unknown };
-    return [
-      {
-        name: registration.metadata.name,
-        schedule: String(options.schedule),
-        runOnStartup: options.runOnStartup === true,
-        trigger: { ...binding, name },
-        registration,
-      },
-    ];
-  });
+  return triggeredFunctions(core, "timerTrigger").map((fn) => ({
+    ...fn,
+    schedule: String(fn.binding.schedule),
+    runOnStartup: fn.binding.runOnStartup === true,
+  }));
 }
 
 /**
@@ -76,15 +63,8 @@ export class TimerTriggers {
       schedule: { adjustForDST: true },
       scheduleStatus: { last: (job.previousRun() ?? new Date()).toISOString(), next: job.nextRun()?.toISOString(), lastUpdated: new Date().toISOString() },
     };
-    const context = new this.library.InvocationContext({
-      invocationId: randomUUID(),
-      functionName: fn.name,
-      triggerMetadata: {},
-      options: { trigger: fn.trigger, extraInputs: [], extraOutputs: [] },
-      logHandler: (level: string, ...args: unknown[]) => this.core.log(level as never, "user", `[${fn.name}] ${args.map(String).join(" ")}`),
-    });
     try {
-      await this.core.invoke(fn.registration.callback, context, [timer]);
+      await invokeTriggered(this.core, this.library, fn, timer, {});
     } catch (error) {
       this.core.log("error", "user", `[${fn.name}] failed: ${(error as Error)?.message ?? String(error)}`);
     }

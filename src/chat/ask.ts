@@ -2,16 +2,13 @@ import type { ValidateFunction } from "ajv";
 import { HttpProblem } from "../lib/problem.js";
 import type { AskMessage, AskRequest, AskResponse } from "./ask-schema.js";
 import type { ChatResponse } from "./from-wire.js";
-import { fromAjv } from "./validate-request.js";
+import { contractAjv, fromAjv } from "./validate-request.js";
 
 let validator: Promise<ValidateFunction<AskRequest>> | undefined;
 
 /** Compiled with the first Ask, as the chat request's validators are. */
 function compiled(): Promise<ValidateFunction<AskRequest>> {
-  validator ??= import("./ask-schema.js").then(({ AskRequest: schema }) => {
-    const { Ajv } = require("ajv") as typeof import("ajv");
-    return new Ajv({ allErrors: false, strict: false }).compile<AskRequest>(schema);
-  });
+  validator ??= import("./ask-schema.js").then(({ AskRequest: schema }) => contractAjv().compile<AskRequest>(schema));
   return validator;
 }
 

@@ -12,6 +12,14 @@ interface Validators {
 }
 
 let validators: Promise<Validators> | undefined;
+let ajv: import("ajv").Ajv | undefined;
+
+/** The one Ajv of the contract's schemas (the chat request's, Ask's), made when the first needs it. */
+export function contractAjv(): import("ajv").Ajv {
+  const { Ajv } = require("ajv") as typeof import("ajv");
+  ajv ??= new Ajv({ allErrors: false, strict: false });
+  return ajv;
+}
 
 /**
  * The schemas are built and compiled with the first request rather than at start-up, which loading
@@ -19,8 +27,7 @@ let validators: Promise<Validators> | undefined;
  */
 function compiled(): Promise<Validators> {
   validators ??= import("./schema.js").then(({ ChatRequest: ChatRequestSchema, MessageByRole }) => {
-    const { Ajv } = require("ajv") as typeof import("ajv");
-    const ajv = new Ajv({ allErrors: false, strict: false });
+    const ajv = contractAjv();
     return {
       request: ajv.compile<ChatRequest>(ChatRequestSchema),
       message: Object.fromEntries(Object.entries(MessageByRole).map(([role, schema]) => [role, ajv.compile<ChatMessage>(schema)])) as Validators["message"],

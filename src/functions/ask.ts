@@ -5,9 +5,7 @@ import { prepareChat } from "../chat/prepare.js";
 import { ALL_METHODS, callerHandler } from "../http/handler.js";
 import { idempotencyKey, idempotent } from "../http/idempotency.js";
 import { openRouteChat } from "../http/open-route-chat.js";
-import { problemResponse } from "../http/problem-response.js";
 import { readJsonBody } from "../http/read-json-body.js";
-import { toProblem } from "../lib/to-problem.js";
 import type { ModelMeter } from "../quotas/meter.js";
 import { getRuntime, type Runtime } from "../runtime.js";
 
@@ -23,9 +21,7 @@ export function askHandler(runtime: Runtime): HttpHandler {
       const key = idempotencyKey(request);
       const body = await readJsonBody(request, runtime.config.chat.maxBodyBytes);
       const answer = () => ask(request, body, { meter, callerId: caller.id, warn: (message) => invocation.warn(message) });
-      if (key === undefined) return answer();
-      const render = (error: unknown) => problemResponse(toProblem(error, { route: "app" }), requestId);
-      return idempotent({ store: runtime.idempotency, callerId: caller.id, key, route: "ask", body, render }, answer);
+      return idempotent({ store: runtime.idempotency, callerId: caller.id, key, route: "ask", body, errors: "problem", requestId }, answer);
     },
     { methods: ["POST"] },
   );

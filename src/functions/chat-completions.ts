@@ -7,7 +7,7 @@ import { ALL_METHODS, callerHandler } from "../http/handler.js";
 import { idempotencyKey, idempotent, refuseStreamWithKey } from "../http/idempotency.js";
 import { logProblem } from "../http/log-problem.js";
 import { readJsonBody } from "../http/read-json-body.js";
-import { sdkError, sdkErrorResponse } from "../http/sdk-error.js";
+import { sdkError } from "../http/sdk-error.js";
 import { dataFrame, sseResponse } from "../http/sse.js";
 import { toProblem } from "../lib/to-problem.js";
 import type { ChatCompletionChunk } from "../lib/wire.js";
@@ -43,9 +43,7 @@ export function chatCompletionsHandler(runtime: Runtime): HttpHandler {
           const { result, port } = await runtime.models.withFallback(upstream.port, allowed, (p) => p.complete(upstream.body, options));
           return { status: 200, headers: { "x-model-deployment": port.alias }, jsonBody: result };
         };
-        if (key === undefined) return answer();
-        const render = (error: unknown) => sdkErrorResponse(toProblem(error, { route: "dropin" }), requestId);
-        return idempotent({ store: runtime.idempotency, callerId: caller.id, key, route: "chat/completions", body, render }, answer);
+        return idempotent({ store: runtime.idempotency, callerId: caller.id, key, route: "chat/completions", body, errors: "sdk", requestId }, answer);
       }
       if (key !== undefined) refuseStreamWithKey(request);
       // Resolves once the model accepted the request: failures up to here are plain HTTP errors.

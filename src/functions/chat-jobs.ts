@@ -4,10 +4,8 @@ import { fallbackAllowed } from "../http/fallback.js";
 import { ALL_METHODS, type AuthenticatedContext, callerHandler } from "../http/handler.js";
 import { idempotencyKey, idempotent } from "../http/idempotency.js";
 import { jobLocation, jobPending, jobStorage } from "../http/job-answers.js";
-import { problemResponse } from "../http/problem-response.js";
 import { readJsonBody } from "../http/read-json-body.js";
 import { HttpProblem } from "../lib/problem.js";
-import { toProblem } from "../lib/to-problem.js";
 import { reservationText } from "../quotas/prepaid-meter.js";
 import { getRuntime, type Runtime } from "../runtime.js";
 
@@ -24,9 +22,8 @@ export function chatJobsHandler(runtime: Runtime): HttpHandler {
       const key = idempotencyKey(request);
       const body = await readJsonBody(request, runtime.config.chat.maxBodyBytes);
       const submit = () => submitJob(request, body, context);
-      if (key === undefined) return submit();
-      const render = (error: unknown) => problemResponse(toProblem(error, { route: "app" }), context.requestId);
-      return idempotent({ store: runtime.idempotency, callerId: context.caller.id, key, route: "chat/jobs", body, render }, submit);
+      const { caller, requestId } = context;
+      return idempotent({ store: runtime.idempotency, callerId: caller.id, key, route: "chat/jobs", body, errors: "problem", requestId }, submit);
     },
     { methods: ["POST"] },
   );

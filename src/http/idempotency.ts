@@ -2,6 +2,9 @@ import { createHash } from "node:crypto";
 import type { HttpRequest, HttpResponseInit } from "@azure/functions";
 import type { IdempotencyStore, StoredAnswer } from "../idempotency/idempotency-store.js";
 import { HttpProblem } from "../lib/problem.js";
+import { toProblem } from "../lib/to-problem.js";
+import { problemResponse } from "./problem-response.js";
+import { sdkErrorResponse } from "./sdk-error.js";
 
 export const IDEMPOTENCY_HEADER = "idempotency-key";
 /** Printable ASCII, at most 255 characters. */
@@ -37,12 +40,14 @@ export function refuseStreamWithKey(request: HttpRequest): void {
 export interface Idempotent {
   store: IdempotencyStore;
   callerId: string;
-  key: string;
+  /** The request's key (`idempotencyKey`); without one the request simply runs. */
+  key: string | undefined;
   /** The route and the body as sent: the same key with anything else is a 422. */
   route: string;
   body: unknown;
-  /** How a failure is answered on this route, so a replayed problem reads as the first one did. */
-  render: (error: unknown) => HttpResponseInit;
+  /** How a failure is answered on this route (problem+json, or the drop-in routes' SDK shape), so a replayed problem reads as the first one did. */
+  errors: "problem" | "sdk";
+  requestId: string;
 }
 
 /**
@@ -55,6 +60,7 @@ export interface Idempotent {
  */
 export async function idempotent(options: Idempotent, run: () => Promise<HttpResponseInit>): Promise<HttpResponseInit> {
   const { store, callerId, key } = options;
+  if (key === undefined) return run();
   const fingerprint = createHash("sha256").update(options.route).update("\n").update(JSON.stringify(options.body)).digest("base64");
   const claim = await store.begin(callerId, key, fingerprint).catch(() => {
     throw unavailable();
@@ -81,18 +87,23 @@ export async function idempotent(options: Idempotent, run: () => Promise<HttpRes
     response = await run();
   } catch (error) {
     // Kept as the route answers it, then thrown on: the handler wrapper logs and answers it as ever.
-    await keepOrRelease(options, claim.etag, options.render(error));
+    await keepOrRelease(key, options, claim.etag, render(error, options));
     throw error;
   }
-  await keepOrRelease(options, claim.etag, response);
+  await keepOrRelease(key, options, claim.etag, response);
   return response;
 }
 
 /** The answer goes out whether or not it could be kept: a key lost to storage only means a retry runs again. */
-async function keepOrRelease({ store, callerId, key }: Idempotent, etag: string, response: HttpResponseInit): Promise<void> {
+async function keepOrRelease(key: string, { store, callerId }: Idempotent, etag: string, response: HttpResponseInit): Promise<void> {
   const status = response.status ?? 200;
   const keep = status < 500 && status !== 429 && response.jsonBody !== undefined;
   await (keep ? store.finish(callerId, key, etag, stored(response)) : store.release(callerId, key, etag)).catch(() => undefined);
+}
+
+/** A failure as the route answers it: the handler wrapper's own mapping and shape. */
+function render(error: unknown, { errors, requestId }: Idempotent): HttpResponseInit {
+  return errors === "sdk" ? sdkErrorResponse(toProblem(error, { route: "dropin" }), requestId) : problemResponse(toProblem(error, { route: "app" }), requestId);
 }
 
 function stored(response: HttpResponseInit): StoredAnswer {

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { TableClient } from "@azure/data-tables";
 import type { StorageConfig } from "../config/types.js";
+import { CreatedOnce } from "../storage/created-once.js";
 import { dateTime } from "../storage/date-time.js";
 import { fromPieces, PIECE_BYTES, storageStatus as statusOf, toPieces } from "../storage/entity-pieces.js";
 import { escapeRowKey } from "../storage/row-key.js";
@@ -47,7 +48,7 @@ const STORAGE_TIMEOUT_MS = 5_000;
  */
 export class TableIdempotencyStore implements IdempotencyStore {
   #client: TableClient | undefined;
-  #created: Promise<void> | undefined;
+  readonly #created = new CreatedOnce(() => this.#tableClient().createTable({ abortSignal: timeout() }));
 
   constructor(
     private readonly options: {
@@ -149,14 +150,13 @@ export class TableIdempotencyStore implements IdempotencyStore {
   }
 
   async #table(): Promise<TableClient> {
+    await this.#created.ensure();
+    return this.#tableClient();
+  }
+
+  #tableClient(): TableClient {
     this.#client ??= tableClient(this.options.storage, this.options.tableName, this.options.identityClientId);
-    const client = this.#client;
-    this.#created ??= client.createTable({ abortSignal: timeout() }).catch((error: unknown) => {
-      this.#created = undefined;
-      throw error;
-    });
-    await this.#created;
-    return client;
+    return this.#client;
   }
 }
 

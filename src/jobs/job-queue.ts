@@ -1,5 +1,6 @@
 import type { QueueClient } from "@azure/storage-queue";
 import type { StorageConfig } from "../config/types.js";
+import { CreatedOnce } from "../storage/created-once.js";
 import { queueClient } from "../storage/queue-clients.js";
 import type { JobMessage } from "./job-types.js";
 
@@ -11,8 +12,9 @@ const MAX_TTL_SECONDS = 7 * 24 * 3_600;
  * queue trigger expects by default (host.json `extensions.queues.messageEncoding`).
  */
 export class JobQueue {
+  // Built on first use: start-up loads no queue SDK, and a missing service fails the request, not the app.
   #client: QueueClient | undefined;
-  #ready: Promise<unknown> | undefined;
+  readonly #created = new CreatedOnce(() => this.#queueClient().createIfNotExists({ abortSignal: AbortSignal.timeout(5_000) }));
 
   constructor(private readonly options: { storage: StorageConfig; identityClientId?: string; queue: string; retentionMs: number }) {}
 
@@ -33,23 +35,21 @@ export class JobQueue {
    * allows). A queue not created yet (locally, before the first job) still proves the service answers.
    */
   async check(signal: AbortSignal): Promise<void> {
-    this.#client ??= queueClient(this.options.storage, this.options.queue, this.options.identityClientId);
     try {
-      await this.#client.peekMessages({ numberOfMessages: 1, abortSignal: signal });
+      await this.#queueClient().peekMessages({ numberOfMessages: 1, abortSignal: signal });
     } catch (error) {
       if ((error as { statusCode?: unknown }).statusCode !== 404) throw error;
     }
   }
 
   async #queue(): Promise<QueueClient> {
+    await this.#created.ensure();
+    return this.#queueClient();
+  }
+
+  #queueClient(): QueueClient {
     this.#client ??= queueClient(this.options.storage, this.options.queue, this.options.identityClientId);
-    const client = this.#client;
-    this.#ready ??= client.createIfNotExists({ abortSignal: AbortSignal.timeout(5_000) }).catch((error: unknown) => {
-      this.#ready = undefined;
-      throw error;
-    });
-    await this.#ready;
-    return client;
+    return this.#client;
   }
 }
 

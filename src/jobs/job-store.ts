@@ -4,6 +4,7 @@ import type { ContainerClient } from "@azure/storage-blob";
 import type { JobsConfig } from "../config/jobs.js";
 import type { StorageConfig } from "../config/types.js";
 import { containerClient } from "../storage/blob-clients.js";
+import { CreatedOnce } from "../storage/created-once.js";
 import { dateTime } from "../storage/date-time.js";
 import { fromPieces, storageStatus, toPieces } from "../storage/entity-pieces.js";
 import { escapeRowKey } from "../storage/row-key.js";
@@ -38,10 +39,11 @@ export interface JobStoreOptions {
  * Requests and results too long for the row are blobs in JOB_CONTAINER, named by the job's id.
  */
 export class TableJobStore {
+  // Built on first use: start-up loads no storage SDK, and a missing service fails the request, not the app.
   #table: TableClient | undefined;
-  #tableReady: Promise<void> | undefined;
   #container: ContainerClient | undefined;
-  #containerReady: Promise<unknown> | undefined;
+  readonly #tableCreated = new CreatedOnce(() => this.#tableClient().createTable({ abortSignal: timeout() }));
+  readonly #containerCreated = new CreatedOnce(() => this.#containerClient().createIfNotExists({ abortSignal: timeout() }));
 
   constructor(private readonly options: JobStoreOptions) {}
 
@@ -286,25 +288,23 @@ export class TableJobStore {
   }
 
   async #rows(): Promise<TableClient> {
-    this.#table ??= tableClient(this.options.storage, this.options.jobs.table, this.options.identityClientId);
-    const table = this.#table;
-    this.#tableReady ??= table.createTable({ abortSignal: timeout() }).catch((error: unknown) => {
-      this.#tableReady = undefined;
-      throw error;
-    });
-    await this.#tableReady;
-    return table;
+    await this.#tableCreated.ensure();
+    return this.#tableClient();
   }
 
   async #blobs(): Promise<ContainerClient> {
+    await this.#containerCreated.ensure();
+    return this.#containerClient();
+  }
+
+  #tableClient(): TableClient {
+    this.#table ??= tableClient(this.options.storage, this.options.jobs.table, this.options.identityClientId);
+    return this.#table;
+  }
+
+  #containerClient(): ContainerClient {
     this.#container ??= containerClient(this.options.storage, this.options.jobs.container, this.options.identityClientId);
-    const container = this.#container;
-    this.#containerReady ??= container.createIfNotExists({ abortSignal: timeout() }).catch((error: unknown) => {
-      this.#containerReady = undefined;
-      throw error;
-    });
-    await this.#containerReady;
-    return container;
+    return this.#container;
   }
 }
 
