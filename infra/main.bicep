@@ -101,6 +101,19 @@ param telemetryCaptureContent string = 'false'
 @description('Further app settings, e.g. `MODEL_FALLBACK` or `HTTP_TOOLS`. The settings this template manages win over these.')
 param extraAppSettings stringMap = {}
 
+@description('`on` deploys the Logic Apps sample: a Consumption workflow that summarises a document through the chat jobs route with a caller key it reads from Key Vault, and the app as a custom connector for the designer (docs/logic-apps.md).')
+@allowed([
+  'on'
+  'off'
+])
+param logicAppsSample string = 'off'
+
+// A new value on every provisioning (newGuid is allowed only here): the sample's key is rotated each time, and
+// the postprovision hook puts the new key's hash in CALLER_KEYS. Two GUIDs: 244 random bits.
+@secure()
+@description('The Logic Apps sample\'s caller key; leave it to its default.')
+param logicAppsSampleKey string = '${newGuid()}${newGuid()}'
+
 @description('Node.js version of the function app.')
 @allowed([
   '20'
@@ -149,6 +162,8 @@ var names = {
   project: '${abbrs.foundryHubProject}${resourceToken}'
   hubStorage: '${abbrs.storageAccount}hub${resourceToken}'
   hubKeyVault: '${abbrs.keyVault}hub-${resourceToken}'
+  logicAppsSample: '${abbrs.logicApp}summarise-${resourceToken}'
+  logicAppsConnector: '${abbrs.customConnector}mistral-chat-${resourceToken}'
 }
 
 // The Flex Consumption package container, the table of the quota counters (QUOTA_TABLE), and the table of
@@ -165,6 +180,12 @@ var jobTableName = 'chatjobs'
 var jobContainerName = 'chat-jobs'
 // The secret CALLER_KEYS refers to. Provisioning never writes it, so it never overwrites the operator's keys.
 var callerKeysSecretName = 'caller-keys'
+// The Logic Apps sample's caller key (see logicAppsSampleKey), and its name in CALLER_KEYS.
+var useLogicAppsSample = logicAppsSample == 'on'
+var logicAppsSampleKeySecretName = 'logic-apps-sample-key'
+// The function app's default host name, known before the deployment (the app does not ask for a unique one), so
+// the sample and the connector need not wait for the app, which waits for the role assignments.
+var functionAppHost = '${names.functionApp}.azurewebsites.net'
 var corsOrigins = filter(map(split(corsAllowedOrigins, ','), origin => trim(origin)), origin => !empty(origin))
 
 @description('The app reads the settings of alias `mistral-large` as MODEL_MISTRAL_LARGE_*.')
@@ -397,6 +418,32 @@ module functionApp 'modules/function-app.bicep' = {
   dependsOn: [roleAssignments]
 }
 
+module logicAppsSampleWorkflow 'modules/logic-apps-sample.bicep' = if (useLogicAppsSample) {
+  name: 'logic-apps-sample'
+  scope: rg
+  params: {
+    name: names.logicAppsSample
+    location: location
+    tags: tags
+    apiBaseUrl: 'https://${functionAppHost}/api'
+    keyVaultName: names.keyVault
+    keySecretName: logicAppsSampleKeySecretName
+    callerKey: logicAppsSampleKey
+  }
+  dependsOn: [keyVault]
+}
+
+module logicAppsConnector 'modules/logic-apps-connector.bicep' = if (useLogicAppsSample) {
+  name: 'logic-apps-connector'
+  scope: rg
+  params: {
+    name: names.logicAppsConnector
+    location: location
+    tags: tags
+    host: functionAppHost
+  }
+}
+
 module roleAssignments 'modules/role-assignments.bicep' = {
   name: 'role-assignments'
   scope: rg
@@ -412,6 +459,11 @@ module roleAssignments 'modules/role-assignments.bicep' = {
     applicationInsightsName: names.applicationInsights
     useFoundry: useFoundry
     foundryAccountName: names.foundry
+    useLogicAppsSample: useLogicAppsSample
+    // The sample workflow's identity: a runtime value, like the app's.
+    #disable-next-line what-if-short-circuiting
+    logicAppsSamplePrincipalId: useLogicAppsSample ? logicAppsSampleWorkflow!.outputs.principalId : ''
+    logicAppsSampleKeySecretName: logicAppsSampleKeySecretName
   }
   dependsOn: [storage, keyVault, monitoring, foundry]
 }
@@ -431,5 +483,11 @@ output MODEL_ENDPOINTS modelEndpoint[] = map(modelDeployments, deployment => {
 output APPLICATIONINSIGHTS_CONNECTION_STRING string = monitoring.outputs.connectionString
 output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
 output CALLER_KEYS_SECRET_NAME string = callerKeysSecretName
+@description('The Logic Apps sample workflow and the connector; empty when `logicAppsSample` is `off`.')
+output LOGIC_APPS_SAMPLE_WORKFLOW string = useLogicAppsSample ? names.logicAppsSample : ''
+output LOGIC_APPS_CONNECTOR string = useLogicAppsSample ? names.logicAppsConnector : ''
+@description('The secret with the sample workflow\'s caller key (the postprovision hook puts its hash in CALLER_KEYS); empty when the sample is off.')
+output LOGIC_APPS_SAMPLE_KEY_SECRET_NAME string = useLogicAppsSample ? logicAppsSampleKeySecretName : ''
+output AZURE_KEY_VAULT_ENDPOINT string = keyVault.outputs.uri
 @description('extraAppSettings the template refused (managed by it, or refused by Flex Consumption): names only.')
 output REFUSED_EXTRA_APP_SETTINGS string[] = extraAppSettingsRefused

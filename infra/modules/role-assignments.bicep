@@ -16,6 +16,15 @@ param useFoundry bool
 @description('Name of the Foundry resource; only used when `useFoundry`, but always a valid name, as ARM checks the names of conditional resources too.')
 param foundryAccountName string
 
+@description('Whether the Logic Apps sample workflow is deployed.')
+param useLogicAppsSample bool = false
+
+@description('Principal (object) id of the Logic Apps sample workflow\'s identity; only used when `useLogicAppsSample`.')
+param logicAppsSamplePrincipalId string = ''
+
+@description('The secret holding the sample workflow\'s caller key, in the app\'s vault.')
+param logicAppsSampleKeySecretName string = 'logic-apps-sample-key'
+
 // Built-in role definition ids (the same in every tenant).
 var roles = {
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
@@ -33,6 +42,11 @@ resource storage 'Microsoft.Storage/storageAccounts@2026-04-01' existing = {
 
 resource vault 'Microsoft.KeyVault/vaults@2026-02-01' existing = {
   name: keyVaultName
+}
+
+resource logicAppsSampleKeySecret 'Microsoft.KeyVault/vaults/secrets@2026-02-01' existing = if (useLogicAppsSample) {
+  parent: vault
+  name: logicAppsSampleKeySecretName
 }
 
 resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing = {
@@ -129,5 +143,18 @@ resource deployerSecretsOfficer 'Microsoft.Authorization/roleAssignments@2022-04
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultSecretsOfficer)
     principalId: deployerPrincipalId
+  }
+}
+
+// Key Vault Secrets User (4633458b-17de-408a-b874-0445c86b69e6) on one secret, for the Logic Apps sample
+// workflow: it reads its own caller key at run time, and nothing else in the vault (not CALLER_KEYS, not a
+// model's key).
+resource logicAppsSampleSecretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (useLogicAppsSample) {
+  name: guid(logicAppsSampleKeySecret.id, logicAppsSamplePrincipalId, roles.keyVaultSecretsUser)
+  scope: logicAppsSampleKeySecret
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultSecretsUser)
+    principalId: logicAppsSamplePrincipalId
+    principalType: 'ServicePrincipal'
   }
 }

@@ -15,9 +15,16 @@ const ROLES: Readonly<Record<string, string>> = {
   "a97b65f3-24c7-4388-baec-2e87135dc908": "Cognitive Services User",
 };
 
+/** Who each principal parameter of role-assignments.bicep is. */
+const PRINCIPALS: Readonly<Record<string, Grant["principal"]>> = {
+  appPrincipalId: "app",
+  deployerPrincipalId: "deployer",
+  logicAppsSamplePrincipalId: "workflow",
+};
+
 interface Grant {
   readonly role: string;
-  readonly principal: "app" | "deployer";
+  readonly principal: "app" | "deployer" | "workflow";
   readonly scope: string;
 }
 
@@ -30,7 +37,7 @@ function grants(assignments: readonly ResourceInstance[]): Grant[] {
     const scope = evaluate(valueAt(a.decl.body, "scope") as Node, a.scope);
     return {
       role: ROLES[guid] ?? `unknown role ${show(roleId)}`,
-      principal: principal === "appPrincipalId" ? "app" : principal === "deployerPrincipalId" ? "deployer" : ("?" as "app"),
+      principal: PRINCIPALS[principal ?? ""] ?? ("?" as "app"),
       scope: scope instanceof ResourceRef ? scope.decl.type : show(scope),
     };
   });
@@ -60,7 +67,19 @@ describe("role assignments", () => {
       { role: "Monitoring Metrics Publisher", principal: "app", scope: "Microsoft.Insights/components" },
       { role: "Cognitive Services User", principal: "app", scope: "Microsoft.CognitiveServices/accounts" },
       { role: "Key Vault Secrets Officer", principal: "deployer", scope: "Microsoft.KeyVault/vaults" },
+      { role: "Key Vault Secrets User", principal: "workflow", scope: "Microsoft.KeyVault/vaults/secrets" },
     ]);
+  });
+
+  it("grant the Logic Apps sample workflow its own key's secret alone, and nothing when the sample is off", async () => {
+    const sample = grants(await assignments("foundry")).filter((g) => g.principal === "workflow");
+    expect(sample).toEqual([{ role: "Key Vault Secrets User", principal: "workflow", scope: "Microsoft.KeyVault/vaults/secrets" }]);
+    const secret = (await assignments("foundry")).find((a) => valueAt(a.decl.body, "properties.principalId")?.text === "logicAppsSamplePrincipalId");
+    const scope = evaluate(valueAt(secret?.decl.body as Node, "scope") as Node, secret?.scope as ResourceInstance["scope"]);
+    const name = scope instanceof ResourceRef ? scope.context.evaluate(valueAt(scope.decl.body, "name") as Node, scope.context.scope()) : undefined;
+    expect(name).toBe("logic-apps-sample-key");
+    const off = grants(await assignments("foundry", { ...AZD_ENV, LOGIC_APPS_SAMPLE: "off" }));
+    expect(off.filter((g) => g.principal === "workflow")).toEqual([]);
   });
 
   it("grant no Cognitive Services role with serverless endpoints (they take keys), and nothing to an absent deployer", async () => {
@@ -71,6 +90,7 @@ describe("role assignments", () => {
       "app: Storage Queue Data Contributor",
       "app: Key Vault Secrets User",
       "app: Monitoring Metrics Publisher",
+      "workflow: Key Vault Secrets User",
     ]);
   });
 
@@ -90,10 +110,10 @@ describe("role assignments", () => {
   it("are named by guid(scope, principal, role), so provisioning again changes nothing, and name the app as a service principal", async () => {
     for (const a of await assignments("foundry")) {
       const name = valueAt(a.decl.body, "name")?.text.replace(/\s+/g, "") ?? "";
-      expect(name, a.label).toMatch(/^guid\(\w+\.id,(appPrincipalId|deployerPrincipalId),roles\.\w+\)$/);
+      expect(name, a.label).toMatch(/^guid\(\w+\.id,(appPrincipalId|deployerPrincipalId|logicAppsSamplePrincipalId),roles\.\w+\)$/);
       const type = valueAt(a.decl.body, "properties.principalType")?.text;
       // A new identity is not yet visible everywhere in Entra ID; saying its type avoids a failed assignment.
-      if (valueAt(a.decl.body, "properties.principalId")?.text === "appPrincipalId") expect(type, a.label).toBe("'ServicePrincipal'");
+      if (valueAt(a.decl.body, "properties.principalId")?.text !== "deployerPrincipalId") expect(type, a.label).toBe("'ServicePrincipal'");
     }
   });
 });

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { Node } from "web-tree-sitter";
@@ -441,6 +441,8 @@ const BUILTINS: Record<string, (args: Value[], node: Node, scope: Scope) => Valu
     const hex = createHash("sha256").update(args.map(show).join("\n")).digest("hex");
     return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
   },
+  // Allowed by Bicep only as a parameter's default: a new value on every deployment.
+  newGuid: () => randomUUID(),
   items: (args, node, scope) => {
     const [value] = args;
     if (!isObject(value)) return fail(node, scope, "items() of a value that is not an object");
