@@ -58,10 +58,13 @@ export class TimerTriggers {
   }
 
   async #invoke(fn: TimerFunction, job: Cron): Promise<void> {
+    // The run after this one's due time: croner may fire a hair before the second it is due, when "the
+    // next run from now" would still be this one.
+    const due = job.currentRun() ?? new Date();
     const timer = {
       isPastDue: false,
       schedule: { adjustForDST: true },
-      scheduleStatus: { last: (job.previousRun() ?? new Date()).toISOString(), next: job.nextRun()?.toISOString(), lastUpdated: new Date().toISOString() },
+      scheduleStatus: { last: (job.previousRun() ?? new Date()).toISOString(), next: job.nextRun(due)?.toISOString(), lastUpdated: new Date().toISOString() },
     };
     try {
       await invokeTriggered(this.core, this.library, fn, timer, {});
