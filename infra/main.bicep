@@ -48,6 +48,8 @@ param foundryModels foundryModel[] = [
     alias: 'mistral-large'
     model: 'Mistral-Large-3'
     version: '1'
+    // Sold by Azure: Microsoft's OpenAI v1 API serves it ("chat completions with models from other providers").
+    api: 'openai-v1'
     capacity: 100
     tokensPerMinute: 100000
     requestsPerMinute: 1000
@@ -71,8 +73,8 @@ param serverlessModels serverlessModel[] = [
   }
 ]
 
-@description('The Azure AI Model Inference `api-version` the app sends.')
-param modelApiVersion string = '2024-05-01-preview'
+@description('The Azure AI Model Inference `api-version` the app sends to deployments reached through that API: its GA version, which replaced 2024-05-01-preview (retired in April 2026).')
+param modelApiVersion string = '2025-04-01'
 
 @description('Comma-separated browser origins allowed to call, e.g. `https://app.example.com`; empty for none. The app\'s CORS is the one rule (the platform\'s is off); `*` is refused before provisioning (hooks/preprovision.mjs) and by the app.')
 param corsAllowedOrigins string = ''
@@ -317,6 +319,7 @@ var modelDeployments = useFoundry ? (foundry!.outputs.deployments) : (serverless
 var modelAppSettings = reduce(modelDeployments, {}, (settings, deployment) => union(settings, {
   '${settingPrefix(deployment.alias)}ENDPOINT': deployment.endpoint
   '${settingPrefix(deployment.alias)}MODEL': deployment.model
+  '${settingPrefix(deployment.alias)}API': deployment.?api ?? 'model-inference'
   '${settingPrefix(deployment.alias)}API_VERSION': modelApiVersion
   '${settingPrefix(deployment.alias)}AUTH': useFoundry ? 'entra' : 'keyvault'
 }, useFoundry ? {
@@ -353,7 +356,7 @@ var refusedAppSettings = concat(
     'SCM_DO_BUILD_DURING_DEPLOYMENT'
     'ENABLE_ORYX_BUILD'
   ],
-  flatten(map(modelAliases, alias => map(['ENDPOINT', 'MODEL', 'API_VERSION', 'AUTH', 'SCOPE', 'KEY', 'KEY_SECRET_URI'], name => '${settingPrefix(alias)}${name}')))
+  flatten(map(modelAliases, alias => map(['ENDPOINT', 'MODEL', 'API', 'API_VERSION', 'AUTH', 'SCOPE', 'KEY', 'KEY_SECRET_URI'], name => '${settingPrefix(alias)}${name}')))
 )
 var extraAppSettingsTaken = filter(
   items(extraAppSettings),

@@ -14,6 +14,9 @@ type foundryModel = {
   @description('The model version, e.g. `1`.')
   version: string
 
+  @description('The API the app reaches it through: `openai-v1` (Foundry\'s OpenAI v1 API, `.../openai/v1`), which Microsoft documents for models sold by Azure such as `Mistral-Large-3`; or `model-inference` (the Azure AI Model Inference API, `.../models`), which every Foundry model takes, partner models such as `mistral-small-2503` included. `model-inference` when omitted.')
+  api: modelApi?
+
   @description('The deployment type; `GlobalStandard` when omitted.')
   sku: string?
 
@@ -43,6 +46,10 @@ type serverlessModel = {
 }
 
 @export()
+@description('The model APIs the app speaks (MODEL_<ALIAS>_API).')
+type modelApi = 'model-inference' | 'openai-v1'
+
+@export()
 @description('Tags, or app settings: names to string values.')
 type stringMap = {
   *: string
@@ -54,6 +61,8 @@ type modelDeployment = {
   alias: string
   endpoint: string
   model: string
+  @description('The API it is reached through; `model-inference` when omitted.')
+  api: modelApi?
   @description('The deployment\'s tokens and requests per minute, when Azure sets them for the deployment.')
   tokensPerMinute: int?
   requestsPerMinute: int?

@@ -13,6 +13,14 @@ import { countJsonTokens, countPromptTokens } from "./tokens.js";
 import { parseExtraParametersHeader, validateChatRequest } from "./validate-request.js";
 import { wireError } from "./wire-errors.js";
 
+/**
+ * Foundry's OpenAI v1 API, at the root: the deployment's name in `model` (required), `api-key` or a
+ * bearer token, no `api-version` (or `v1` / `preview`, the only ones it takes), models listed by name.
+ */
+const OPENAI_V1 = "/openai/v1";
+const OPENAI_V1_CHAT = `${OPENAI_V1}/chat/completions`;
+const OPENAI_V1_MODELS = `${OPENAI_V1}/models`;
+
 export interface EmulatorOptions {
   /** The key callers must send as `api-key` or `Authorization: Bearer`; the admin API can change it. */
   key: string;
@@ -29,7 +37,7 @@ const SAFE_PROMPT =
   "Always assist with care, respect, and truth. Respond with utmost utility yet securely. Avoid harmful, unethical, prejudiced, or negative content. Ensure replies promote fairness and positivity.";
 
 /** Routes of one deployment, below `/{deployment}` or at the root (the Foundry style, `model` picks). */
-const CHAT_PATHS = new Set(["/chat/completions", "/models/chat/completions", "/v1/chat/completions"]);
+const CHAT_PATHS = new Set(["/chat/completions", "/models/chat/completions", "/v1/chat/completions", OPENAI_V1_CHAT]);
 const INFO_PATHS = new Set(["/info", "/models/info"]);
 
 /**
@@ -92,8 +100,9 @@ export class ModelEmulator {
     const { deployment, path } = this.#route(url.pathname);
     const isChat = CHAT_PATHS.has(path);
     const isInfo = INFO_PATHS.has(path);
-    if (!isChat && !isInfo) return sendWireError(res, wireError(404, "not_found", "Resource not found."));
-    if ((isChat && req.method !== "POST") || (isInfo && req.method !== "GET")) {
+    const isModels = !deployment && (path === OPENAI_V1_MODELS || path.startsWith(`${OPENAI_V1_MODELS}/`));
+    if (!isChat && !isInfo && !isModels) return sendWireError(res, wireError(404, "not_found", "Resource not found."));
+    if ((isChat && req.method !== "POST") || ((isInfo || isModels) && req.method !== "GET")) {
       return sendWireError(res, wireError(405, "method_not_allowed", `Method ${req.method} is not allowed here.`));
     }
 
@@ -107,13 +116,20 @@ export class ModelEmulator {
       return sendWireError(res, wireError(401, "unauthorized", "Access denied due to invalid or missing api key."));
     }
     const apiVersion = url.searchParams.get("api-version");
-    if (apiVersion !== null && !/^\d{4}-\d{2}-\d{2}(-preview)?$/.test(apiVersion)) {
+    const v1 = path.startsWith(`${OPENAI_V1}/`);
+    if (apiVersion !== null && !(v1 ? /^(v1|preview)$/ : /^\d{4}-\d{2}-\d{2}(-preview)?$/).test(apiVersion)) {
       log.outcome = { status: 400 };
       return sendWireError(res, wireError(400, "unsupported_api_version", `api-version ${apiVersion} is not supported.`, "api-version"));
     }
+    if (isModels) return this.#models(res, path.slice(OPENAI_V1_MODELS.length + 1), log);
 
     if (isInfo) {
-      const chosen = deployment ?? findDeployment(this.#deployments, url.searchParams.get("model") ?? "") ?? this.#default;
+      const asked = url.searchParams.get("model");
+      const chosen = deployment ?? (asked === null ? this.#default : findDeployment(this.#deployments, asked));
+      if (!chosen) {
+        log.outcome = { status: 404 };
+        return sendWireError(res, wireError(404, "unknown_model", `The model ${asked} does not exist on this endpoint.`, "model"));
+      }
       const fault = this.faults.take(chosen.name, path);
       if (fault && (await this.#applyEarlyFault(res, fault, log))) return;
       log.outcome = { status: 200 };
@@ -137,6 +153,10 @@ export class ModelEmulator {
     }
     log.body = body;
     const model = (body as { model?: unknown } | null)?.model;
+    if (path === OPENAI_V1_CHAT && typeof model !== "string") {
+      log.outcome = { status: 400 };
+      return sendWireError(res, wireError(400, "missing_model", "model is required: the name of a deployment.", "model"));
+    }
     // Below /{deployment} the deployment is fixed; at the root, `model` picks one, as on a Foundry endpoint.
     const named = !routed && typeof model === "string" ? findDeployment(this.#deployments, model) : undefined;
     if (!routed && typeof model === "string" && !named) {
@@ -188,6 +208,25 @@ export class ModelEmulator {
       signal: closed.signal,
     };
     return request.stream ? writeStream(res, answer) : writeCompletion(res, answer);
+  }
+
+  /** GET /openai/v1/models (every deployment) and /openai/v1/models/{name} (one, or 404), as the v1 API lists them. */
+  async #models(res: ServerResponse, name: string, log: LoggedRequest): Promise<void> {
+    const describe = (d: EmulatedDeployment) => ({ id: d.name, object: "model", created: 1_735_689_600, owned_by: d.provider });
+    if (name === "") {
+      log.outcome = { status: 200 };
+      return sendJson(res, 200, { object: "list", data: this.#deployments.map(describe) });
+    }
+    const chosen = this.#deployments.find((d) => d.name === decodeURIComponent(name).toLowerCase());
+    // The v1 API's info: a fault queued for `/info` applies here too.
+    const fault = chosen ? this.faults.take(chosen.name, "/info") : undefined;
+    if (fault && (await this.#applyEarlyFault(res, fault, log))) return;
+    if (!chosen) {
+      log.outcome = { status: 404 };
+      return sendWireError(res, wireError(404, "model_not_found", `The model ${decodeURIComponent(name)} does not exist.`, "model"));
+    }
+    log.outcome = { status: 200 };
+    return sendJson(res, 200, describe(chosen));
   }
 
   /** Faults that act before the answer starts; returns true when the request is done with. */

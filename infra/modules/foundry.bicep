@@ -53,7 +53,10 @@ resource deployments 'Microsoft.CognitiveServices/accounts/deployments@2026-07-0
   }
 ]
 
+// The resource's two model APIs: the Azure AI Model Inference API (every deployment below one `/models`
+// endpoint, `model` picks) and the OpenAI v1 API (the same, below `/openai/v1`).
 var inferenceEndpoint = 'https://${name}.services.ai.azure.com/models'
+var openAiV1Endpoint = 'https://${name}.services.ai.azure.com/openai/v1'
 
 output name string = account.name
 output id string = account.id
@@ -63,7 +66,8 @@ output inferenceEndpoint string = inferenceEndpoint
 output deployments modelDeployment[] = [
   for (model, i) in models: {
     alias: model.alias
-    endpoint: inferenceEndpoint
+    api: model.?api ?? 'model-inference'
+    endpoint: (model.?api ?? 'model-inference') == 'openai-v1' ? openAiV1Endpoint : inferenceEndpoint
     model: deployments[i].name
     // Azure's documented limits for the deployment, not its capacity: a partner model's capacity is 1.
     tokensPerMinute: model.?tokensPerMinute ?? 200000

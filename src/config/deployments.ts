@@ -3,7 +3,11 @@ import { Secret } from "./secret.js";
 import type { SettingsReader } from "./settings-reader.js";
 import type { DeploymentConfig, ModelCredentialConfig } from "./types.js";
 
-export const DEFAULT_API_VERSION = "2024-05-01-preview";
+/**
+ * The Model Inference API's GA version (Microsoft's "API version updates": 2025-04-01 is generally
+ * available and replaces 2024-05-01-preview, deprecated in April 2025 and retired in April 2026).
+ */
+export const DEFAULT_API_VERSION = "2025-04-01";
 const ALIAS = /^[a-z0-9]+(-[a-z0-9]+)*$/;
 const API_VERSION = /^\d{4}-\d{2}-\d{2}(-preview)?$/;
 
@@ -36,13 +40,18 @@ function readDeployment(settings: SettingsReader, alias: string): DeploymentConf
   const prefix = deploymentSettingPrefix(alias);
   const endpoint = readEndpoint(settings, `${prefix}ENDPOINT`);
   const model = settings.string(`${prefix}MODEL`, { required: true });
+  const api = settings.oneOf(`${prefix}API`, ["model-inference", "openai-v1"] as const, "model-inference");
   const apiVersion = settings.string(`${prefix}API_VERSION`, { required: false }) ?? DEFAULT_API_VERSION;
   if (!API_VERSION.test(apiVersion)) {
-    settings.problem(`${prefix}API_VERSION must look like 2024-05-01-preview or 2025-04-01`);
+    settings.problem(`${prefix}API_VERSION must look like 2025-04-01 or 2024-05-01-preview`);
+  }
+  // The v1 API's routes are below `/openai/v1`; any other base would send every call to a wrong path.
+  if (api === "openai-v1" && endpoint !== undefined && !/\/openai\/v1$/.test(new URL(endpoint).pathname)) {
+    settings.problem(`${prefix}ENDPOINT must end in /openai/v1 with ${prefix}API=openai-v1 (https://<resource>.services.ai.azure.com/openai/v1)`);
   }
   const credential = readCredential(settings, prefix);
   if (endpoint === undefined || model === undefined || credential === undefined) return undefined;
-  return { alias, endpoint, model, apiVersion, credential };
+  return { alias, endpoint, model, api, apiVersion, credential };
 }
 
 /** Entra ID tokens for Azure AI Services (Foundry) endpoints; serverless endpoints take keys only. */

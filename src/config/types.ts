@@ -20,8 +20,14 @@ export interface DeploymentConfig {
   readonly alias: string;
   /** Base URL of the endpoint, without a trailing slash. */
   readonly endpoint: string;
-  /** The model name sent upstream in `model` (e.g. `Mistral-Large-2411`). */
+  /** The model name sent upstream in `model` (e.g. `Mistral-Large-2411`; the deployment's name with `openai-v1`). */
   readonly model: string;
+  /**
+   * The API the deployment is reached through: the Azure AI Model Inference API (`model-inference`,
+   * with `apiVersion`), or Foundry's OpenAI v1 API (`openai-v1`, the endpoint ending in `/openai/v1`).
+   */
+  readonly api: "model-inference" | "openai-v1";
+  /** The Model Inference API's `api-version`; unused with `openai-v1`, which has none. */
   readonly apiVersion: string;
   readonly credential: ModelCredentialConfig;
 }

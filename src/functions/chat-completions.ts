@@ -1,4 +1,5 @@
 import { app, type HttpHandler, type InvocationContext } from "@azure/functions";
+import { withMistralFields } from "../dropin/mistral-fields.js";
 import { dropInChunks } from "../dropin/stream-chunks.js";
 import { toUpstreamRequest } from "../dropin/upstream-request.js";
 import { callerDeadline } from "../http/caller-deadline.js";
@@ -19,15 +20,18 @@ export const DROP_IN_MAX_BODY_BYTES = 1024 * 1024;
 
 /**
  * The Azure AI Model Inference / OpenAI chat completions protocol, for SDK clients pointed at this app
- * instead of the model. Errors use the SDK error shape.
+ * instead of the model. Errors use the SDK error shape. `mistralFields`: the `/api/v1` twin, where the
+ * OpenAI and Mistral SDKs send their requests, also takes Mistral's own fields (dropin/mistral-fields.ts);
+ * `/api/chat/completions` keeps the Azure behaviour exactly.
  */
-export function chatCompletionsHandler(runtime: Runtime): HttpHandler {
+export function chatCompletionsHandler(runtime: Runtime, { mistralFields = false }: { mistralFields?: boolean } = {}): HttpHandler {
   return callerHandler(
     runtime,
     async (request, { requestId, meter, caller, invocation }) => {
       const key = idempotencyKey(request);
       const body = await readJsonBody(request, DROP_IN_MAX_BODY_BYTES);
-      const upstream = toUpstreamRequest(body, request, runtime.models, runtime.config.maxTokens);
+      const checked = toUpstreamRequest(body, request, runtime.models, runtime.config.maxTokens);
+      const upstream = mistralFields ? withMistralFields(checked) : checked;
       const options = {
         extraParameters: upstream.extraParameters,
         signal: callerDeadline(request),
@@ -68,7 +72,6 @@ async function* frames(chunks: AsyncIterable<ChatCompletionChunk>, requestId: st
   yield dataFrame("[DONE]");
 }
 
-/** One handler for this route and its OpenAI-path twin (functions/chat-completions-v1.ts). */
 export const chatCompletions = chatCompletionsHandler(getRuntime());
 
 /** Drop-in chat completions at the path the Azure AI Model Inference clients use. */

@@ -11,6 +11,8 @@ export interface CheckResult {
   duration_ms: number;
   /** Why it failed, safe to show anyone: no URL, key or stack. */
   detail?: string;
+  /** A deployment's check: the model API it is reached through. */
+  api?: string;
 }
 
 export interface Readiness {
@@ -45,7 +47,7 @@ export async function checkReadiness(runtime: ReadinessTargets): Promise<Readine
       }
     }),
     ...[...runtime.credentials].map(([alias, auth]) => run(`credential:${alias}`, (signal) => auth.check(signal))),
-    ...runtime.models.all().map((port) => run(`model:${port.alias}`, (signal) => port.info({ signal }))),
+    ...runtime.models.all().map(async (port) => ({ ...(await run(`model:${port.alias}`, (signal) => port.info({ signal }))), api: port.api })),
     run("storage", (signal) => runtime.storage.check(signal)),
     // Its own check: the queue is another service of the account, with a role of its own in Azure.
     run("queue", (signal) => runtime.jobs.queue.check(signal)),

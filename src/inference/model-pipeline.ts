@@ -33,12 +33,14 @@ export interface PipelineOptions {
  */
 export class ModelPipeline implements ModelPort {
   readonly alias: string;
+  readonly api: ModelPort["api"];
   readonly breaker: CircuitBreaker;
   readonly #adapter: ModelPort;
   readonly #options: PipelineOptions;
 
   constructor(adapter: ModelPort, options: PipelineOptions) {
     this.alias = adapter.alias;
+    this.api = adapter.api;
     this.#adapter = adapter;
     this.#options = options;
     this.breaker = new CircuitBreaker(options.breaker, options.now);

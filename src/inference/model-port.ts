@@ -1,3 +1,4 @@
+import type { DeploymentConfig } from "../config/index.js";
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionsBody, ExtraParametersMode, ModelInfo } from "../lib/wire.js";
 import type { ModelMeter } from "../quotas/meter.js";
 
@@ -27,6 +28,8 @@ export interface ModelCallOptions {
  */
 export interface ModelPort {
   readonly alias: string;
+  /** The API the deployment is reached through, for readiness and telemetry. */
+  readonly api: DeploymentConfig["api"];
   complete(body: ChatCompletionsBody, options?: ModelCallOptions): Promise<ChatCompletion>;
   /**
    * Resolves once the upstream accepted the request (status 200, headers in), so failures before the

@@ -2,7 +2,7 @@ import type { AppConfig } from "../config/index.js";
 import { type ModelAuth, modelAuthFor } from "../credentials/model-auth.js";
 import { isModelError, type ModelError } from "../lib/model-error.js";
 import { telemetry } from "../telemetry/telemetry.js";
-import { AzureModelPort } from "./azure-model-port.js";
+import { DeploymentPort } from "./deployment-port.js";
 import { ModelPipeline } from "./model-pipeline.js";
 import type { ModelPort } from "./model-port.js";
 import { UndiciHttpClient } from "./undici-http-client.js";
@@ -29,7 +29,10 @@ export class ModelRegistry {
     const policy = { ...config.retries, budgetMs: config.modelTimeoutMs, breaker: config.breaker };
     const timeouts = { attemptMs: config.attemptTimeoutMs, idleMs: config.idleTimeoutMs };
     return new ModelRegistry(
-      config.deployments.map((d) => new ModelPipeline(new AzureModelPort(d, timeouts, httpClient, config.maxTokens, auths.get(d.alias)), policy)),
+      config.deployments.map(
+        (deployment) =>
+          new ModelPipeline(new DeploymentPort({ deployment, timeouts, httpClient, maxTokens: config.maxTokens, auth: auths.get(deployment.alias) }), policy),
+      ),
       new Map(Object.entries(config.fallbacks)),
     );
   }

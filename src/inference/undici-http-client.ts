@@ -49,6 +49,16 @@ export class UndiciHttpClient implements HttpClient {
     return { request, status: response.statusCode, headers, bodyAsText: await response.body.text() };
   }
 
+  /**
+   * `fetch` over the same connection pools, for clients that take a fetch rather than a pipeline
+   * transport (the `openai` client of OpenAI v1 deployments).
+   */
+  readonly fetch = ((input: Parameters<typeof globalThis.fetch>[0], init?: Parameters<typeof globalThis.fetch>[1]) => {
+    const { agent } = this.#load();
+    const undici = require("undici") as typeof import("undici");
+    return undici.fetch(input as never, { ...(init as object), dispatcher: agent }) as unknown as Promise<Response>;
+  }) as typeof globalThis.fetch;
+
   async close(): Promise<void> {
     if (this.#transport) await this.#transport.agent.close();
   }

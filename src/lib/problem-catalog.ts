@@ -13,6 +13,12 @@ export const PROBLEM_CATALOG = {
     title: "Content Filtered",
     meaning: "The model's content filter blocked the prompt (app routes; drop-in routes keep the model's `content_filter`).",
   },
+  extra_parameters_not_allowed: {
+    status: 400,
+    title: "Bad Request",
+    meaning:
+      "`/api/v1` only, with Mistral's own fields in the body: another field neither API defines, without `extra-parameters: pass-through` (or `drop`); elsewhere the model answers this itself.",
+  },
   request_exceeds_quota: { status: 400, title: "Bad Request", meaning: "The request alone would use more tokens than a minute's budget allows." },
   unauthorized: { status: 401, title: "Unauthorized", meaning: "No caller key, or a wrong one." },
   job_not_found: {

@@ -6,7 +6,8 @@ import { parseTraceParent } from "./trace-parent.js";
 
 type Api = typeof import("@opentelemetry/api");
 
-const PROVIDER = "azure.ai.inference";
+/** OpenTelemetry's names (gen_ai.provider.name) for the two model APIs. */
+const PROVIDER = { "model-inference": "azure.ai.inference", "openai-v1": "azure.ai.openai" } as const;
 /** Application Insights keeps at most 8,192 characters of a property. */
 const MAX_CONTENT_CHARS = 8_192;
 
@@ -107,7 +108,8 @@ export class OtelTelemetry implements Telemetry {
     const body = info.body;
     const common: Attributes = {
       "gen_ai.operation.name": "chat",
-      "gen_ai.provider.name": PROVIDER,
+      "gen_ai.provider.name": PROVIDER[info.api],
+      "app.model.api": info.api,
       "gen_ai.request.model": info.model,
       "server.address": info.serverAddress,
       "server.port": info.serverPort,

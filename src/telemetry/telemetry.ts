@@ -42,6 +42,8 @@ export interface RequestSpan {
 /** What a model call is about, for its `chat {model}` span. */
 export interface AttemptInfo {
   alias: string;
+  /** The model API the deployment is reached through. */
+  api: "model-inference" | "openai-v1";
   /** The model name sent upstream. */
   model: string;
   body: ChatCompletionsBody;

@@ -42,7 +42,8 @@ function platformForward(): Forward {
     alias: "floor",
     endpoint,
     model: "floor",
-    apiVersion: "2024-05-01-preview",
+    api: "model-inference",
+    apiVersion: "2025-04-01",
     credential: { kind: "key", key: new Secret(key) },
   };
   const client = createModelClient(deployment, new AzureKeyCredential(key), undefined, new UndiciHttpClient({ outerTimeoutMs: 60_000 }));

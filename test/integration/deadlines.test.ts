@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { postJson, seed } from "../support/emulator.js";
 import { useOwnApp } from "../support/host.js";
+import { upstreamDeployment } from "../support/model-api.js";
 import { readEvents } from "../support/sse.js";
 
 /** Deadlines that abort the upstream call: per attempt, between stream chunks, and the caller's own. */
@@ -95,8 +96,8 @@ describe("one deadline per request, with fallback allowed", () => {
       expect(status).toBe(504);
       expect(codeOf(path, json)).toBe("upstream_timeout");
       expect(elapsed).toBeLessThan(1_000 + 1_000);
-      const paths = fallback.emulator.emulator.log.entries().map((entry) => entry.path);
-      expect(paths).toEqual(["/mistral-large/chat/completions"]);
+      const paths = fallback.emulator.emulator.log.entries().map(upstreamDeployment);
+      expect(paths).toEqual(["mistral-large"]);
     },
   );
 });

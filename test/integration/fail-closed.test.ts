@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type startHost, useOwnApp } from "../support/host.js";
+import { upstreamDeployment } from "../support/model-api.js";
 
 const REFERENCE = "@Microsoft.KeyVault(SecretUri=https://vault-x.vault.azure.net/secrets/large-key/abc)";
 
@@ -47,7 +48,7 @@ describe("an unresolved Key Vault reference", () => {
     expect(body).not.toContain("vault-x");
     expect((await ask("mistral-small")).status).toBe(200);
     const upstream = app.emulator.emulator.log.entries();
-    expect(upstream.map((e) => e.path)).toEqual(["/mistral-small/chat/completions"]);
+    expect(upstream.map(upstreamDeployment)).toEqual(["mistral-small"]);
     expect(output).not.toContain("vault-x");
   });
 });

@@ -5,6 +5,7 @@ import { LocalKeyVault, type StartedVault, VAULT_RESOURCE } from "../../dev/keyv
 import { startTlsFront, type TlsFront } from "../../dev/stack/tls-front.js";
 import { postJson, startEmulator } from "../support/emulator.js";
 import { settingsFor, startHost } from "../support/host.js";
+import { endpointOf } from "../support/model-api.js";
 
 /**
  * How the app reaches the model, end to end through real clients and local peers: the key read from
@@ -34,7 +35,7 @@ function hostSettings(clientId: string): Record<string, string> {
     MODEL_MISTRAL_LARGE_AUTH: "keyvault",
     MODEL_MISTRAL_LARGE_KEY_SECRET_URI: `${started.url}/secrets/mistral-large-key`,
     MODEL_MISTRAL_SMALL_AUTH: "entra",
-    MODEL_MISTRAL_SMALL_ENDPOINT: `${tls.url}/mistral-small`,
+    MODEL_MISTRAL_SMALL_ENDPOINT: endpointOf(tls.url, "mistral-small"),
     AZURE_CLIENT_ID: clientId,
     ...identity.env(),
     ...started.env,

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { freePort } from "../../dev/stack/processes.js";
 import { startEmulator } from "../support/emulator.js";
 import { startHost } from "../support/host.js";
+import { endpointOf, upstreamModel } from "../support/model-api.js";
 
 /**
  * A host whose mistral-small deployment and storage cannot be reached: readiness names what failed,
@@ -15,8 +16,8 @@ beforeAll(async () => {
   const deadPort = await freePort();
   host = await startHost({
     ...inject("stackSettings"),
-    MODEL_MISTRAL_LARGE_ENDPOINT: `${emulator.url}/mistral-large`,
-    MODEL_MISTRAL_SMALL_ENDPOINT: `http://localhost:${deadPort}/mistral-small`,
+    MODEL_MISTRAL_LARGE_ENDPOINT: endpointOf(emulator.url, "mistral-large"),
+    MODEL_MISTRAL_SMALL_ENDPOINT: endpointOf(`http://localhost:${deadPort}`, "mistral-small"),
     AzureWebJobsStorage: `DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=AAAA;TableEndpoint=http://127.0.0.1:${deadPort}/devstoreaccount1`,
   });
 });
@@ -64,7 +65,7 @@ describe("readiness with failing dependencies", () => {
     expect(deployments[0]).toEqual({
       alias: "mistral-large",
       default: true,
-      model_name: "Mistral-Large",
+      model_name: upstreamModel("mistral-large"),
       model_type: "chat-completions",
       model_provider_name: "MistralAI",
     });

@@ -1,4 +1,5 @@
 import { describe, expect, inject, it } from "vitest";
+import { upstreamModel } from "../support/model-api.js";
 
 const api = `${inject("hostUrl")}/api`;
 
@@ -47,8 +48,8 @@ describe("GET /api/health/ready", () => {
 describe("GET /api/info", () => {
   const expected = {
     deployments: [
-      { alias: "mistral-large", default: true, model_name: "Mistral-Large", model_type: "chat-completions", model_provider_name: "MistralAI" },
-      { alias: "mistral-small", default: false, model_name: "Mistral-Small", model_type: "chat-completions", model_provider_name: "MistralAI" },
+      { alias: "mistral-large", default: true, model_name: upstreamModel("mistral-large"), model_type: "chat-completions", model_provider_name: "MistralAI" },
+      { alias: "mistral-small", default: false, model_name: upstreamModel("mistral-small"), model_type: "chat-completions", model_provider_name: "MistralAI" },
     ],
   };
 

@@ -9,6 +9,10 @@ import { createVaultCertificate } from "../../dev/keyvault/vault-certificate.js"
 import { type Envelope, IngestionEndpoint } from "../../dev/telemetry/ingestion-endpoint.js";
 import { postJson, startEmulator } from "../support/emulator.js";
 import { settingsFor, startHost } from "../support/host.js";
+import { TEST_MODEL_API, upstreamModel } from "../support/model-api.js";
+
+/** The span of a call to mistral-large: `chat {the model sent}`. */
+const LARGE_SPAN = `chat ${upstreamModel("mistral-large")}`;
 
 /**
  * Telemetry as Application Insights receives it: the real applicationinsights SDK in the host,
@@ -143,7 +147,7 @@ describe("telemetry, content capture off (the default)", () => {
     const polls = ofType(run, "RequestData").filter((e) => String(e.data?.baseData?.name).startsWith("GET /api/chat/jobs"));
     expect(new Set(polls.map((e) => e.data?.baseData?.name))).toEqual(new Set(["GET /api/chat/jobs/{id}"]));
     const attempts = dependenciesOf(run, submitted?.requestId ?? null).filter((d) => d.tags?.["ai.operation.parentId"] === jobRun.data?.baseData?.id);
-    expect(attempts.map((d) => d.data?.baseData?.name)).toEqual(["chat Mistral-Large"]);
+    expect(attempts.map((d) => d.data?.baseData?.name)).toEqual([LARGE_SPAN]);
   });
 
   it("records a Logic Apps workflow's run, name and client tracking id on the request it sent", () => {
@@ -160,12 +164,13 @@ describe("telemetry, content capture off (the default)", () => {
     const json = run.answers.json;
     const [attempt] = dependenciesOf(run, json?.requestId ?? null);
     const request = requestFor(run, json?.requestId ?? null);
-    expect(attempt?.data?.baseData?.name).toBe("chat Mistral-Large");
+    expect(attempt?.data?.baseData?.name).toBe(LARGE_SPAN);
     expect(attempt?.tags?.["ai.operation.parentId"]).toBe(request?.data?.baseData?.id);
     expect(props(attempt as Envelope)).toMatchObject({
       "gen_ai.operation.name": "chat",
-      "gen_ai.provider.name": "azure.ai.inference",
-      "gen_ai.request.model": "Mistral-Large",
+      "gen_ai.provider.name": TEST_MODEL_API === "openai-v1" ? "azure.ai.openai" : "azure.ai.inference",
+      "app.model.api": TEST_MODEL_API,
+      "gen_ai.request.model": upstreamModel("mistral-large"),
       "gen_ai.request.max_tokens": "20",
       "gen_ai.response.id": json?.json.id,
       "gen_ai.usage.input_tokens": String(json?.json.usage.prompt_tokens),
@@ -187,11 +192,11 @@ describe("telemetry, content capture off (the default)", () => {
 
   it("records server tool calls, retries and failures", () => {
     const tools = dependenciesOf(run, run.answers.tools?.requestId ?? null);
-    expect(tools.map((d) => d.data?.baseData?.name)).toEqual(expect.arrayContaining(["chat Mistral-Large", "execute_tool get_flight_info"]));
-    expect(tools.filter((d) => d.data?.baseData?.name === "chat Mistral-Large")).toHaveLength(2);
+    expect(tools.map((d) => d.data?.baseData?.name)).toEqual(expect.arrayContaining([LARGE_SPAN, "execute_tool get_flight_info"]));
+    expect(tools.filter((d) => d.data?.baseData?.name === LARGE_SPAN)).toHaveLength(2);
     // In a stream, the later turns and the tools run after the handler returned: still the request's.
     const streamed = dependenciesOf(run, run.answers.streamTools?.requestId ?? null).map((d) => d.data?.baseData?.name);
-    expect(streamed.sort()).toEqual(["chat Mistral-Large", "chat Mistral-Large", "execute_tool get_flight_info"]);
+    expect(streamed.sort()).toEqual([LARGE_SPAN, LARGE_SPAN, "execute_tool get_flight_info"]);
     const retried = dependenciesOf(run, run.answers.retried?.requestId ?? null);
     expect(retried.map((d) => [d.data?.baseData?.success, d.data?.baseData?.resultCode])).toEqual([
       [false, "500"],

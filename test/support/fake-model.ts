@@ -118,6 +118,7 @@ export const TOOL_LIMITS = {
 };
 
 export class FakeModel implements ModelPort {
+  readonly api = "model-inference" as const;
   readonly alias: string;
   readonly calls: SentCall[] = [];
   readonly #turns: Turn[];

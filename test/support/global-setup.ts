@@ -3,6 +3,7 @@ import type { TestProject } from "vitest/node";
 import { readSettingsFile } from "../../dev/stack/local-settings.js";
 import { startLocalStack } from "../../dev/stack/local-stack.js";
 import { freePort } from "../../dev/stack/processes.js";
+import { type ModelApi, throughModelApi } from "./model-api.js";
 
 /**
  * One local stack for the whole run, as `npm start` builds it (Azurite, emulator, functions host),
@@ -25,6 +26,8 @@ const ROOMY_QUOTAS = {
 
 export default async function setup(project: TestProject) {
   const appRoot = resolve(__dirname, "..", "..");
+  const api: ModelApi = project.config.env?.TEST_MODEL_API === "openai-v1" ? "openai-v1" : "model-inference";
+  const sample = readSettingsFile(resolve(appRoot, "local.settings.sample.json"));
   const stack = await startLocalStack({
     appRoot,
     ports: {
@@ -33,7 +36,8 @@ export default async function setup(project: TestProject) {
       azurite: { blob: await freePort(), queue: await freePort(), table: await freePort() },
     },
     // Always the sample: a developer's own local.settings.json may point at real Azure.
-    settings: { ...readSettingsFile(resolve(appRoot, "local.settings.sample.json")), ...ROOMY_QUOTAS },
+    // The stack rewrites the sample's emulator origin (localhost:7072) to the emulator it starts.
+    settings: { ...throughModelApi(sample, "http://localhost:7072", api), ...ROOMY_QUOTAS },
     emulatorEnv: { EMULATOR_TTFT_MS: "0", EMULATOR_TOKEN_DELAY_MS: "0" },
     echo: process.env.TEST_STACK_ECHO === "true",
   });

@@ -4,6 +4,7 @@ import { resolve } from "node:path";
 import { afterAll, beforeAll, beforeEach, inject } from "vitest";
 import { answers, freePort, type Service, spawnService, waitUntilReady } from "../../dev/stack/processes.js";
 import { startEmulator } from "./emulator.js";
+import { throughModelApi } from "./model-api.js";
 
 export const APP_ROOT = resolve(__dirname, "..", "..");
 const HOST_MAIN = resolve(APP_ROOT, "dist", "dev", "host", "main.js");
@@ -42,12 +43,10 @@ export function runHostToExit(settings: Record<string, string>): Promise<{ code:
   });
 }
 
-/** The app's settings with both deployments pointed at an emulator of the test's own. */
+/** The app's settings with both deployments pointed at an emulator of the test's own, through the run's model API. */
 export function settingsFor(base: Record<string, string>, emulatorUrl: string, overrides: Record<string, string> = {}): Record<string, string> {
   return {
-    ...base,
-    MODEL_MISTRAL_LARGE_ENDPOINT: `${emulatorUrl}/mistral-large`,
-    MODEL_MISTRAL_SMALL_ENDPOINT: `${emulatorUrl}/mistral-small`,
+    ...throughModelApi(base, emulatorUrl),
     // Counters of its own: hosts of parallel test files would otherwise write the shared stack's rows
     // (same caller, same deployments) at once, and a busy machine can run their ETag retries out.
     QUOTA_TABLE: `testquotas${randomBytes(6).toString("hex")}`,

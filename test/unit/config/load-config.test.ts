@@ -16,7 +16,7 @@ const validEnv = (): Record<string, string> => ({
   MODEL_MISTRAL_SMALL_ENDPOINT: "http://localhost:7072/mistral-small",
   MODEL_MISTRAL_SMALL_MODEL: "mistral-small-2503",
   MODEL_MISTRAL_SMALL_KEY: "emulator-key",
-  MODEL_MISTRAL_SMALL_API_VERSION: "2025-04-01",
+  MODEL_MISTRAL_SMALL_API_VERSION: "2024-05-01-preview",
   CALLER_KEYS: `dev:${DEV_KEY_SHA256}`,
   AzureWebJobsStorage: "UseDevelopmentStorage=true",
 });
@@ -38,11 +38,29 @@ describe("loadConfig", () => {
     const [large, small] = config.deployments;
     expect(large?.endpoint).toBe("https://large.eastus2.models.ai.azure.com");
     expect(large?.model).toBe("Mistral-Large-2411");
-    expect(large?.apiVersion).toBe("2024-05-01-preview");
+    // The Model Inference API at its GA version, unless a deployment names another.
+    expect(large?.api).toBe("model-inference");
+    expect(large?.apiVersion).toBe("2025-04-01");
     expect(large?.credential.kind === "key" && large.credential.key.reveal()).toBe(KEY);
-    expect(small?.apiVersion).toBe("2025-04-01");
+    expect(small?.apiVersion).toBe("2024-05-01-preview");
     expect(config.modelTimeoutMs).toBe(120_000);
     expect(config.callerKeys).toEqual([{ name: "dev", sha256: Buffer.from(DEV_KEY_SHA256, "hex") }]);
+  });
+
+  it("reads the model API of each deployment: the OpenAI v1 API needs its /openai/v1 endpoint", () => {
+    const env = {
+      ...validEnv(),
+      MODEL_MISTRAL_LARGE_API: "openai-v1",
+      MODEL_MISTRAL_LARGE_ENDPOINT: "https://res.services.ai.azure.com/openai/v1",
+      MODEL_MISTRAL_LARGE_MODEL: "mistral-large",
+    };
+    const [large, small] = loadConfig(env).deployments;
+    expect(large).toMatchObject({ api: "openai-v1", endpoint: "https://res.services.ai.azure.com/openai/v1", model: "mistral-large" });
+    expect(small?.api).toBe("model-inference");
+    expect(problemsOf({ ...env, MODEL_MISTRAL_LARGE_ENDPOINT: "https://res.services.ai.azure.com/models" })).toEqual([
+      "MODEL_MISTRAL_LARGE_ENDPOINT must end in /openai/v1 with MODEL_MISTRAL_LARGE_API=openai-v1 (https://<resource>.services.ai.azure.com/openai/v1)",
+    ]);
+    expect(problemsOf({ ...env, MODEL_MISTRAL_LARGE_API: "openai" })[0]).toMatch(/^MODEL_MISTRAL_LARGE_API must be one of model-inference, openai-v1/);
   });
 
   it("returns a frozen object", () => {
@@ -79,7 +97,7 @@ describe("loadConfig", () => {
     expect(error?.problems).toEqual([
       "MODEL_MISTRAL_LARGE_ENDPOINT is required but not set",
       "MODEL_MISTRAL_SMALL_ENDPOINT must use https (plain http is allowed for localhost only)",
-      "MODEL_MISTRAL_SMALL_API_VERSION must look like 2024-05-01-preview or 2025-04-01",
+      "MODEL_MISTRAL_SMALL_API_VERSION must look like 2025-04-01 or 2024-05-01-preview",
       "MODEL_TIMEOUT_MS must be a whole number from 1000 to 220000",
       "AzureWebJobsStorage is required but not set (or AzureWebJobsStorage__accountName, for a connection by identity)",
     ]);

@@ -22,7 +22,7 @@ function runtime(parts: Parts): Runtime {
       unresolvedSettings: parts.unresolvedSettings ?? [],
     },
     credentials: new Map([["m", { check: parts.credential ?? (async () => undefined) }]]),
-    models: { all: () => [{ alias: "m", info: parts.info ?? (async () => ({})) }] },
+    models: { all: () => [{ alias: "m", api: "openai-v1", info: parts.info ?? (async () => ({})) }] },
     storage: { check: parts.storage ?? (async () => undefined) },
     jobs: { queue: { check: parts.queue ?? (async () => undefined) } },
   } as unknown as Runtime;
@@ -33,6 +33,8 @@ describe("checkReadiness", () => {
     const readiness = await checkReadiness(runtime({}));
     expect(readiness.status).toBe("ready");
     expect(readiness.checks.map((c) => `${c.name}:${c.status}`)).toEqual(["config:ok", "credential:m:ok", "model:m:ok", "storage:ok", "queue:ok"]);
+    // A deployment's check names the model API it is reached through.
+    expect(readiness.checks.find((c) => c.name === "model:m")?.api).toBe("openai-v1");
   });
 
   it("names each failed check with a safe detail", async () => {

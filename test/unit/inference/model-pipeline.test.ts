@@ -36,6 +36,7 @@ function adapter(...failures: ModelError[]) {
   };
   const port: ModelPort = {
     alias: "m",
+    api: "model-inference",
     async complete(_body, options) {
       attempts.push({ deadlineAt: options?.deadlineAt });
       next();

@@ -193,7 +193,16 @@ describe.each(["foundry", "serverless"])("app settings with modelHosting=%s", (h
       if (hosting === "foundry") {
         expect(env[`${prefix}AUTH`]).toBe("entra");
         expect(env[`${prefix}SCOPE`]).toBe("https://cognitiveservices.azure.com/.default");
-        expect(env[`${prefix}ENDPOINT`]).toMatch(/^https:\/\/aif-[a-z0-9]+\.services\.ai\.azure\.com\/models$/);
+        // Each through the API Microsoft documents for it: the v1 API for a model sold by Azure, the Model
+        // Inference API (`/models`, at its GA version) for a partner model.
+        const api = (azdParameters().foundryModels as { alias: string; api?: string }[]).find((m) => m.alias === alias)?.api ?? "model-inference";
+        expect(env[`${prefix}API`]).toBe(api);
+        expect(env[`${prefix}ENDPOINT`]).toMatch(
+          api === "openai-v1"
+            ? /^https:\/\/aif-[a-z0-9]+\.services\.ai\.azure\.com\/openai\/v1$/
+            : /^https:\/\/aif-[a-z0-9]+\.services\.ai\.azure\.com\/models$/,
+        );
+        if (api === "model-inference") expect(env[`${prefix}API_VERSION`]).toBe("2025-04-01");
         // On a Foundry endpoint `model` picks the deployment, which is named after the alias.
         expect(env[`${prefix}MODEL`]).toBe(alias);
         // Azure's documented limits for the deployment (not its capacity, which is 1 for a partner model).
@@ -201,6 +210,8 @@ describe.each(["foundry", "serverless"])("app settings with modelHosting=%s", (h
         expect(env[`${prefix}TOKENS_PER_MINUTE`]).toBe(String(model?.tokensPerMinute ?? 200_000));
         expect(env[`${prefix}REQUESTS_PER_MINUTE`]).toBe("1000");
       } else {
+        // A serverless endpoint has the Model Inference API only.
+        expect(env[`${prefix}API`]).toBe("model-inference");
         expect(env[`${prefix}AUTH`]).toBe("keyvault");
         expect(env[`${prefix}KEY_SECRET_URI`]).toBe(`https://kv-test.vault.azure.net/secrets/${alias}-endpoint-key`);
         const secret = deployment.resources.find((r) => r.decl.type === "Microsoft.KeyVault/vaults/secrets" && r.name === `${alias}-endpoint-key`);

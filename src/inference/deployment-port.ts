@@ -1,6 +1,4 @@
 import type { Readable } from "node:stream";
-import type { HttpClient } from "@azure/core-rest-pipeline";
-import type { ModelClient } from "@azure-rest/ai-inference";
 import type { DeploymentConfig } from "../config/index.js";
 import { isCredentialError, isIdentityError } from "../credentials/credential-error.js";
 import { type ModelAuth, modelAuthFor } from "../credentials/model-auth.js";
@@ -9,9 +7,12 @@ import { isModelError, ModelError } from "../lib/model-error.js";
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionsBody, ModelInfo } from "../lib/wire.js";
 import { type AttemptInfo, type AttemptSpan, telemetry } from "../telemetry/telemetry.js";
 import { CallSignal } from "./call-signal.js";
-import { createModelClient } from "./model-client.js";
+import { inferenceWire } from "./inference-wire.js";
 import type { ModelCallOptions, ModelPort } from "./model-port.js";
+import type { ModelApi, ModelWire } from "./model-wire.js";
+import { openAiWire } from "./openai-wire.js";
 import { decodeChunks } from "./sse-chunks.js";
+import type { UndiciHttpClient } from "./undici-http-client.js";
 import { modelErrorFromResponse } from "./upstream-error.js";
 
 export interface ModelTimeouts {
@@ -22,50 +23,58 @@ export interface ModelTimeouts {
 /** Error bodies are small; never read an unbounded one into memory. */
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
 
-/** A ModelPort over `@azure-rest/ai-inference`: one client per deployment, SDK retries off. */
-export class AzureModelPort implements ModelPort {
+export interface DeploymentPortOptions {
+  deployment: DeploymentConfig;
+  /**
+   * `attemptMs` bounds an attempt until its answer (a JSON answer) or its headers (a stream); `idleMs`
+   * bounds each silence between stream chunks.
+   */
+  timeouts: ModelTimeouts;
+  /** The app's transport (connection pools shared by every deployment); each client's own when absent. */
+  httpClient?: UndiciHttpClient;
+  /** Sent when a request has no max_tokens of its own, so no answer runs unbounded. */
+  maxTokens?: number;
+  auth?: ModelAuth;
+}
+
+/**
+ * One model deployment, whichever API it is reached through (its ModelWire): SDK retries off, our
+ * timeouts, the same errors, streams and telemetry for both.
+ */
+export class DeploymentPort implements ModelPort {
   readonly alias: string;
+  readonly api: ModelApi;
   readonly #deployment: DeploymentConfig;
   readonly #timeouts: ModelTimeouts;
   readonly #auth: ModelAuth;
-  /** The endpoint serves several deployments (Foundry's `/models`); `model` picks one. */
-  readonly #sharedEndpoint: boolean;
   /** Where the deployment is, for telemetry. */
   readonly #server: { serverAddress: string; serverPort: number };
-  readonly #httpClient: HttpClient | undefined;
-  #client: ModelClient | undefined;
-
+  readonly #httpClient: UndiciHttpClient | undefined;
   readonly #maxTokens: number | undefined;
+  #wire: ModelWire | undefined;
 
-  /**
-   * `timeouts.attemptMs` bounds an attempt until its answer (a JSON answer) or its headers (a stream);
-   * `timeouts.idleMs` bounds each silence between stream chunks. `maxTokens` is sent when a request
-   * has no max_tokens of its own, so no answer runs unbounded.
-   */
-  constructor(
-    deployment: DeploymentConfig,
-    timeouts: ModelTimeouts | number,
-    httpClient?: HttpClient,
-    maxTokens?: number,
-    auth: ModelAuth = modelAuthFor(deployment, undefined),
-  ) {
+  constructor(options: DeploymentPortOptions) {
+    const { deployment } = options;
     this.alias = deployment.alias;
-    this.#maxTokens = maxTokens;
+    this.api = deployment.api;
     this.#deployment = deployment;
-    this.#timeouts = typeof timeouts === "number" ? { attemptMs: timeouts, idleMs: timeouts } : timeouts;
-    this.#auth = auth;
+    this.#timeouts = options.timeouts;
+    this.#maxTokens = options.maxTokens;
+    this.#auth = options.auth ?? modelAuthFor(deployment, undefined);
+    this.#httpClient = options.httpClient;
     const url = new URL(deployment.endpoint);
-    this.#sharedEndpoint = /\/models$/.test(url.pathname);
     this.#server = { serverAddress: url.hostname, serverPort: Number(url.port) || (url.protocol === "https:" ? 443 : 80) };
-    this.#httpClient = httpClient;
   }
 
   /** Built on first use, once the credential is at hand (a Key Vault key is read then). */
-  async #modelClient(signal: AbortSignal): Promise<ModelClient> {
-    if (this.#client) return this.#client;
+  async #modelWire(signal: AbortSignal): Promise<ModelWire> {
+    if (this.#wire) return this.#wire;
     const credential = await this.#auth.credential(signal);
-    this.#client ??= createModelClient(this.#deployment, credential, this.#auth.scopes, this.#httpClient);
-    return this.#client;
+    this.#wire ??=
+      this.api === "openai-v1"
+        ? openAiWire(this.#deployment, credential, this.#auth.scopes, this.#httpClient?.fetch)
+        : inferenceWire(this.#deployment, credential, this.#auth.scopes, this.#httpClient);
+    return this.#wire;
   }
 
   /**
@@ -106,14 +115,9 @@ export class AzureModelPort implements ModelPort {
     const upstreamBody = this.#upstreamBody(body, false);
     const attempt = telemetry().chatAttempt(this.#attemptInfo(upstreamBody));
     try {
-      const client = await this.#modelClient(call.signal);
-      const response = await client.path("/chat/completions").post({
-        body: upstreamBody as never,
-        headers: this.#headers(options),
-        abortSignal: call.signal,
-      });
-      const status = Number(response.status);
-      if (status !== 200) throw this.#errorFrom(status, response.headers, response.body);
+      const wire = await this.#modelWire(call.signal);
+      const response = await wire.chat(upstreamBody, { headers: this.#headers(options), signal: call.signal, stream: false });
+      if (response.status !== 200) throw this.#errorFrom(response.status, response.headers, response.body);
       const completion = requireCompletion(response.body);
       attempt.completed(completion);
       return completion;
@@ -133,15 +137,11 @@ export class AzureModelPort implements ModelPort {
     const upstreamBody = this.#upstreamBody(body, true);
     const attempt = telemetry().chatAttempt(this.#attemptInfo(upstreamBody));
     try {
-      const client = await this.#modelClient(call.signal);
-      const response = await client
-        .path("/chat/completions")
-        .post({ body: upstreamBody as never, headers: this.#headers(options), abortSignal: call.signal })
-        .asNodeStream();
-      stream = response.body as Readable | undefined;
-      const status = Number(response.status);
+      const wire = await this.#modelWire(call.signal);
+      const response = await wire.chat(upstreamBody, { headers: this.#headers(options), signal: call.signal, stream: true });
+      stream = response.stream;
+      if (response.status !== 200) throw this.#errorFrom(response.status, response.headers, stream ? await readSmallBody(stream) : response.body);
       if (!stream) throw new ModelError({ kind: "protocol", status: 502, code: "bad_upstream_response", message: "The model sent no body." });
-      if (status !== 200) throw this.#errorFrom(status, response.headers, await readSmallBody(stream));
       if (!String(response.headers["content-type"] ?? "").startsWith("text/event-stream")) {
         stream.destroy();
         throw new ModelError({ kind: "protocol", status: 502, code: "bad_upstream_response", message: "The model did not answer with an event stream." });
@@ -162,12 +162,9 @@ export class AzureModelPort implements ModelPort {
   async #info(options: { signal?: AbortSignal }): Promise<ModelInfo> {
     const call = new CallSignal(this.#timeouts.attemptMs, options.signal);
     try {
-      const client = await this.#modelClient(call.signal);
-      // A Foundry endpoint (`.../models`) serves every deployment of the resource: name the one meant.
-      const query = this.#sharedEndpoint ? { queryParameters: { model: this.#deployment.model } } : {};
-      const response = await client.path("/info").get({ abortSignal: call.signal, ...query });
-      const status = Number(response.status);
-      if (status !== 200) throw this.#errorFrom(status, response.headers, response.body);
+      const wire = await this.#modelWire(call.signal);
+      const response = await wire.info(call.signal);
+      if (response.status !== 200) throw this.#errorFrom(response.status, response.headers, response.body);
       return requireModelInfo(response.body);
     } catch (error) {
       throw this.#failure(error, call);
@@ -180,7 +177,7 @@ export class AzureModelPort implements ModelPort {
     const idleMs = this.#timeouts.idleMs;
     const eventIterator = events[Symbol.asyncIterator]();
     let finished = false;
-    const chunks = async function* (port: AzureModelPort) {
+    const chunks = async function* (port: DeploymentPort) {
       try {
         // Stopping at [DONE] leaves the events as they are: the cleanup reads what follows.
         for await (const chunk of decodeChunks(uncancelled(eventIterator))) {
@@ -218,7 +215,7 @@ export class AzureModelPort implements ModelPort {
   }
 
   #attemptInfo(body: ChatCompletionsBody): AttemptInfo {
-    return { alias: this.alias, model: this.#deployment.model, body, stream: body.stream === true, ...this.#server };
+    return { alias: this.alias, api: this.api, model: this.#deployment.model, body, stream: body.stream === true, ...this.#server };
   }
 
   #headers(options: ModelCallOptions): Record<string, string> {
@@ -226,8 +223,7 @@ export class AzureModelPort implements ModelPort {
   }
 
   #errorFrom(status: number, headers: Record<string, string>, body: unknown): ModelError {
-    const lower = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
-    return modelErrorFromResponse({ status, header: (name) => lower[name], body }, this.#auth.secrets());
+    return modelErrorFromResponse({ status, header: (name) => headers[name], body }, this.#auth.secrets());
   }
 
   /** Every failure leaves as a ModelError; transport errors never carry the SDK's message (it names the URL). */
