@@ -48,6 +48,37 @@ describe.skipIf(!bicep)("infra/ with the real Bicep compiler", () => {
     expect(lint.status).toBe(0);
   });
 
+  it("refuses what the home-made wiring checks used to look for: wrong module inputs, unused parameters and variables, unknown types", {
+    timeout: 120_000,
+  }, () => {
+    // Scratch files next to infra/, so infra/bicepconfig.json (every rule an error) applies to them.
+    const scratch = mkdtempSync(join(REPO_ROOT, "infra", ".check-"));
+    try {
+      writeFileSync(join(scratch, "child.bicep"), "param required string\nparam optional string = 'x'\noutput both string = '${required}${optional}'\n");
+      const cases: Record<string, [source: string, diagnostic: RegExp]> = {
+        "a module input the module does not declare": [
+          "module child 'child.bicep' = {\n  name: 'child'\n  params: {\n    required: 'a'\n    unknown: 'b'\n  }\n}\n",
+          /BCP037/,
+        ],
+        "a required module input left out": ["module child 'child.bicep' = {\n  name: 'child'\n  params: {}\n}\n", /BCP035/],
+        "a parameter never used": ["param unused string\n", /no-unused-params/],
+        "a variable never used": ["var unused = 1\n", /no-unused-vars/],
+        "a resource type or API version Azure does not have": [
+          "resource x 'Microsoft.Storage/storageAccounts@2001-01-01' = {\n  name: 'x'\n  location: 'westeurope'\n  kind: 'StorageV2'\n  sku: {\n    name: 'Standard_LRS'\n  }\n}\n",
+          /BCP081/,
+        ],
+      };
+      for (const [mistake, [source, diagnostic]] of Object.entries(cases)) {
+        const file = join(scratch, "main.bicep");
+        writeFileSync(file, source);
+        const lint = compile(["lint", file]);
+        expect(lint.stderr, mistake).toMatch(diagnostic);
+      }
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
+  });
+
   it("makes every linter rule of bicepconfig.json an error, so a warning cannot pass unseen", () => {
     const config = JSON.parse(readFileSync(join(REPO_ROOT, "infra", "bicepconfig.json"), "utf8")) as {
       analyzers: { core: { enabled: boolean; rules: Record<string, { level: string }> } };

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { nextResourceSuffix, setSuffixCommand } from "../../../hooks/postdown.mjs";
 import { loadSchema } from "./support/azure-types.js";
 import { loadBicep } from "./support/bicep.js";
-import { AZD_ENV, azdParameters, deploy } from "./support/deployment.js";
+import { AZD_ENV, azdParameters, type Deployment, deploy } from "./support/deployment.js";
 import { FileContext, show, type Value } from "./support/evaluate.js";
 
 /**
@@ -52,6 +52,34 @@ const RULES: Readonly<Record<string, NameRule>> = {
   "Microsoft.Authorization/roleAssignments": { min: 36, max: 36, pattern: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/ },
 };
 
+/** Every way a resource's name in `deployment` breaks Azure's rules for its type. */
+function nameProblems(deployment: Deployment): string[] {
+  const problems: string[] = [];
+  const token = deployment.main.variable("resourceToken");
+  for (const resource of deployment.resources) {
+    const name = resource.name;
+    const where = `${resource.label} (${resource.decl.type})`;
+    if (typeof name !== "string" || name.includes("⟨")) {
+      problems.push(`${where}: a name not known before deployment: ${show(name)}`);
+      continue;
+    }
+    const rule = RULES[resource.decl.type];
+    if (!rule) {
+      problems.push(`${where}: no naming rule in resource-names.test.ts`);
+      continue;
+    }
+    if (name.length < rule.min || name.length > rule.max) problems.push(`${where}: '${name}' has ${name.length} characters, not ${rule.min} to ${rule.max}`);
+    if (!rule.pattern.test(name)) problems.push(`${where}: '${name}' does not match ${rule.pattern}`);
+    if (rule.global && !resource.decl.existing && !name.includes(String(token)))
+      problems.push(`${where}: '${name}' is global but does not carry the resource token`);
+    const schemaName = loadSchema(resource.decl.type, resource.decl.apiVersion)?.properties.name;
+    if (schemaName?.maxLength !== undefined && name.length > schemaName.maxLength) problems.push(`${where}: '${name}' is longer than ${schemaName.maxLength}`);
+    if (schemaName?.minLength !== undefined && name.length < schemaName.minLength) problems.push(`${where}: '${name}' is shorter than ${schemaName.minLength}`);
+    if (schemaName?.pattern && !new RegExp(schemaName.pattern).test(name)) problems.push(`${where}: '${name}' does not match ${schemaName.pattern}`);
+  }
+  return problems;
+}
+
 /** Names azd suggests or allows: its default, a long one, and the longest (64 characters). */
 const ENVIRONMENT_NAMES = [AZD_ENV.AZURE_ENV_NAME ?? "dev", "mistral-functions-dev", `prod-${"x".repeat(59)}`];
 
@@ -60,31 +88,29 @@ describe.each(ENVIRONMENT_NAMES)("resource names for environment %s", (environme
     const deployment = await deploy({ ...azdParameters({ ...AZD_ENV, AZURE_ENV_NAME: environmentName }), modelHosting: hosting });
     const token = deployment.main.variable("resourceToken");
     expect(token).toMatch(/^[a-z0-9]{13}$/);
-    const problems: string[] = [];
-    for (const resource of deployment.resources) {
-      const name = resource.name;
-      const where = `${resource.label} (${resource.decl.type})`;
-      if (typeof name !== "string" || name.includes("⟨")) {
-        problems.push(`${where}: a name not known before deployment: ${show(name)}`);
-        continue;
-      }
-      const rule = RULES[resource.decl.type];
-      if (!rule) {
-        problems.push(`${where}: no naming rule in resource-names.test.ts`);
-        continue;
-      }
-      if (name.length < rule.min || name.length > rule.max) problems.push(`${where}: '${name}' has ${name.length} characters, not ${rule.min} to ${rule.max}`);
-      if (!rule.pattern.test(name)) problems.push(`${where}: '${name}' does not match ${rule.pattern}`);
-      if (rule.global && !resource.decl.existing && !name.includes(String(token)))
-        problems.push(`${where}: '${name}' is global but does not carry the resource token`);
-      const schemaName = loadSchema(resource.decl.type, resource.decl.apiVersion)?.properties.name;
-      if (schemaName?.maxLength !== undefined && name.length > schemaName.maxLength)
-        problems.push(`${where}: '${name}' is longer than ${schemaName.maxLength}`);
-      if (schemaName?.minLength !== undefined && name.length < schemaName.minLength)
-        problems.push(`${where}: '${name}' is shorter than ${schemaName.minLength}`);
-      if (schemaName?.pattern && !new RegExp(schemaName.pattern).test(name)) problems.push(`${where}: '${name}' does not match ${schemaName.pattern}`);
+    expect(nameProblems(deployment)).toEqual([]);
+  });
+});
+
+describe("conditional resources and modules", () => {
+  // ARM validates the names and scopes of resources and modules whose condition is false as well
+  // (Azure/bicep#1492): a name that is empty in some option fails the deployment that does not even create it.
+  const options = ["foundry", "serverless"].flatMap((modelHosting) => ["on", "off"].map((logicAppsSample) => ({ modelHosting, logicAppsSample })));
+
+  it.each(options)("are validly named in every option, created or not: modelHosting=$modelHosting, logicAppsSample=$logicAppsSample", async (option) => {
+    const deployment = await deploy({ ...azdParameters(), ...option }, { everyDeclaration: true });
+    expect(nameProblems(deployment)).toEqual([]);
+    // Every declaration was evaluated, those the option does not create included.
+    const types = new Set(deployment.resources.map((r) => r.decl.type));
+    for (const type of [
+      "Microsoft.CognitiveServices/accounts",
+      "Microsoft.MachineLearningServices/workspaces/serverlessEndpoints",
+      "Microsoft.Logic/workflows",
+    ]) {
+      expect(types, type).toContain(type);
     }
-    expect(problems).toEqual([]);
+    const moduleNames = deployment.modules.map((m) => m.name);
+    expect(moduleNames.filter((name) => typeof name !== "string" || !/^[-\w.()]{1,64}$/.test(name))).toEqual([]);
   });
 });
 

@@ -50,18 +50,31 @@ export interface ResourceInstance {
 export interface Deployment {
   readonly main: FileContext;
   readonly resources: readonly ResourceInstance[];
+  /** Every module call, with its evaluated deployment `name`. */
+  readonly modules: readonly { readonly label: string; readonly name: Value }[];
   /** Every file the deployment uses. */
   readonly files: readonly BicepFile[];
 }
 
-export async function deploy(parameters: Readonly<Record<string, Value>> = azdParameters()): Promise<Deployment> {
-  const main = await FileContext.create(await loadBicep(MAIN_BICEP), parameters);
+/**
+ * What a deployment with these parameters creates. With `everyDeclaration`, every resource and module
+ * declared, whether or not its condition holds (what ARM validates, names and scopes included).
+ */
+export async function deploy(parameters: Readonly<Record<string, Value>> = azdParameters(), options: { everyDeclaration?: boolean } = {}): Promise<Deployment> {
+  const everyDeclaration = options.everyDeclaration === true;
+  const main = await FileContext.create(await loadBicep(MAIN_BICEP), parameters, { everyModule: everyDeclaration });
   const resources: ResourceInstance[] = [];
+  const modules: { label: string; name: Value }[] = [];
   const files = new Map<string, BicepFile>();
   const visit = (context: FileContext): void => {
     files.set(context.file.path, context.file);
+    for (const [symbol, decl] of context.file.modules) {
+      if (!context.modules.has(symbol)) continue;
+      const nameNode = objectEntries(decl.body).find((e) => e.key === "name")?.value;
+      modules.push({ label: `${context.file.label} module ${symbol}`, name: nameNode ? evaluate(nameNode, context.scope()) : null });
+    }
     for (const decl of context.file.resources.values()) {
-      if (decl.condition && context.evaluate(decl.condition, context.scope()) !== true) continue;
+      if (!everyDeclaration && decl.condition && context.evaluate(decl.condition, context.scope()) !== true) continue;
       const nameNode = objectEntries(decl.body).find((e) => e.key === "name")?.value;
       if (!nameNode) throw new Error(`${context.file.label}: ${decl.symbol} has no name`);
       const label = `${context.file.label} ${decl.symbol}`;
@@ -82,7 +95,7 @@ export async function deploy(parameters: Readonly<Record<string, Value>> = azdPa
     for (const module of context.modules.values()) visit(module);
   };
   visit(main);
-  return { main, resources, files: [...files.values()] };
+  return { main, resources, modules, files: [...files.values()] };
 }
 
 /** Every Bicep file under infra/, whether or not a deployment uses it. */

@@ -81,9 +81,11 @@ export class FileContext {
 
   /**
    * Loads `file` and, recursively, every module it calls whose condition holds, with their parameters
-   * evaluated: module files are parsed asynchronously once, then evaluation is synchronous.
+   * evaluated: module files are parsed asynchronously once, then evaluation is synchronous. With
+   * `everyModule`, the modules whose condition does not hold too: ARM validates the names and scopes of
+   * resources it does not deploy, so a test must be able to evaluate them.
    */
-  static async create(file: BicepFile, given: Readonly<Record<string, Value>>): Promise<FileContext> {
+  static async create(file: BicepFile, given: Readonly<Record<string, Value>>, options: { everyModule?: boolean } = {}): Promise<FileContext> {
     const params: Record<string, Value> = {};
     for (const name of Object.keys(given)) {
       if (!file.params.has(name)) throw new EvaluationError(`${file.label}: no parameter ${name}`);
@@ -102,11 +104,11 @@ export class FileContext {
       if (decl.condition) {
         const deployed = context.evaluate(decl.condition, context.scope());
         if (typeof deployed !== "boolean") throw new EvaluationError(`${file.label}: the condition of module ${symbol} is not known before deployment`);
-        if (!deployed) continue;
+        if (!deployed && !options.everyModule) continue;
       }
       const moduleParams = context.evaluate(requiredEntry(decl.body, "params", file), context.scope());
       if (!isObject(moduleParams)) throw new EvaluationError(`${file.label}: params of module ${symbol} are not an object`);
-      modules.set(symbol, await FileContext.create(await loadBicep(modulePath(file, decl)), moduleParams));
+      modules.set(symbol, await FileContext.create(await loadBicep(modulePath(file, decl)), moduleParams, options));
     }
     return context;
   }
