@@ -2,7 +2,7 @@ export { ConfigError } from "./config-error.js";
 export { DEFAULT_API_VERSION, deploymentSettingPrefix } from "./deployments.js";
 export { loadConfig } from "./load-config.js";
 export { Secret } from "./secret.js";
-export type { AppConfig, CallerKeyConfig, DeploymentConfig, HttpToolConfig, HttpToolsConfig, ModelCredentialConfig } from "./types.js";
+export type { AppConfig, CallerKeyConfig, DeploymentConfig, HttpToolConfig, HttpToolsConfig, ModelCredentialConfig, SignedInUsersConfig } from "./types.js";
 
 import { loadConfig } from "./load-config.js";
 import type { AppConfig } from "./types.js";

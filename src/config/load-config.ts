@@ -11,6 +11,7 @@ import { readPublicHost } from "./public-host.js";
 import { readQuotas } from "./quotas.js";
 import { Secret } from "./secret.js";
 import { type Env, SettingsReader } from "./settings-reader.js";
+import { readSignedInUsers } from "./signed-in-users.js";
 import { readStorage } from "./storage.js";
 import { readTelemetry } from "./telemetry.js";
 import type { AppConfig, StorageConfig } from "./types.js";
@@ -50,6 +51,7 @@ export function loadConfig(env: Env): AppConfig {
   const callerKeys = readCallerKeys(settings);
   // Set by App Service itself when its authentication is on; never set it by hand.
   const platformAuth = settings.boolean("WEBSITE_AUTH_ENABLED", false);
+  const signedInUsers = readSignedInUsers(settings);
   const quotas = readQuotas(
     settings,
     Object.fromEntries(deployments.map((d) => [d.alias, deploymentSettingPrefix(d.alias)])),
@@ -88,6 +90,7 @@ export function loadConfig(env: Env): AppConfig {
     fallbacks,
     callerKeys,
     platformAuth,
+    ...(signedInUsers ? { signedInUsers } : {}),
     quotas,
     cors,
     telemetry,

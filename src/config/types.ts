@@ -32,6 +32,17 @@ export interface DeploymentConfig {
   readonly credential: ModelCredentialConfig;
 }
 
+/** Who may call with an Entra ID access token, and how the token is checked. */
+export interface SignedInUsersConfig {
+  readonly tenantId: string;
+  /** The token audiences accepted (the API's client id, its Application ID URI). */
+  readonly audiences: readonly string[];
+  /** The app role that grants chat. */
+  readonly role: string;
+  /** The issuer: tokens carry it as `iss`; its discovery document names the signing keys. */
+  readonly authority: string;
+}
+
 /** A caller key, stored only as the SHA-256 of the key. */
 export interface CallerKeyConfig {
   readonly name: string;
@@ -125,6 +136,8 @@ export interface AppConfig {
   readonly callerKeys: readonly CallerKeyConfig[];
   /** App Service Authentication is on (WEBSITE_AUTH_ENABLED), so its principal header can be trusted. */
   readonly platformAuth: boolean;
+  /** Users signed in with Entra ID, by their access tokens (config/signed-in-users.ts); undefined when off. */
+  readonly signedInUsers?: SignedInUsersConfig;
   readonly quotas: QuotaConfig;
   readonly telemetry: TelemetryConfig;
   /** Which browser frontends may call (the platform's CORS is set to the same in Azure). */

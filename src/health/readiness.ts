@@ -36,14 +36,16 @@ export async function checkReadiness(runtime: ReadinessTargets): Promise<Readine
   const checks = await Promise.all([
     // The settings were validated at start-up; what can still make the app useless is having no callers.
     run("config", async () => {
-      const { callerKeys, platformAuth, unresolvedSettings } = runtime.config;
+      const { callerKeys, platformAuth, signedInUsers, unresolvedSettings } = runtime.config;
       if (unresolvedSettings.length > 0) {
         throw new ReadinessFailure(
           `unresolved Key Vault references in ${unresolvedSettings.join(", ")}; check that each secret exists and the app's identity may read it`,
         );
       }
-      if (callerKeys.length === 0 && !platformAuth) {
-        throw new ReadinessFailure("no caller keys are configured (CALLER_KEYS) and platform authentication is off, so every request is refused");
+      if (callerKeys.length === 0 && !platformAuth && !signedInUsers) {
+        throw new ReadinessFailure(
+          "no caller keys are configured (CALLER_KEYS), signed-in users are off (ENTRA_TENANT_ID) and platform authentication is off, so every request is refused",
+        );
       }
     }),
     ...[...runtime.credentials].map(([alias, auth]) => run(`credential:${alias}`, (signal) => auth.check(signal))),

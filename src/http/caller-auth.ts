@@ -1,6 +1,7 @@
 import { hash, timingSafeEqual } from "node:crypto";
 import type { HttpRequest } from "@azure/functions";
-import type { CallerKeyConfig } from "../config/index.js";
+import type { CallerKeyConfig, SignedInUsersConfig } from "../config/index.js";
+import { accessTokenVerifier, looksLikeJwt } from "./access-token.js";
 import { decodeClientPrincipal } from "./client-principal.js";
 
 export interface Caller {
@@ -14,6 +15,8 @@ export interface CallerRules {
   keys: readonly CallerKeyConfig[];
   /** Whether App Service Authentication is on, so `x-ms-client-principal` comes from the platform. */
   platformAuth: boolean;
+  /** Entra ID users by their access tokens, when configured (ENTRA_TENANT_ID). */
+  signedInUsers?: SignedInUsersConfig;
 }
 
 /** The key as SDKs send it: `api-key` (Azure clients) or `Authorization: Bearer` (OpenAI-style clients). */
@@ -25,18 +28,23 @@ export function presentedKey(request: HttpRequest): string | undefined {
 }
 
 /**
- * The caller a request proves to be, or undefined: a key first (servers, SDKs, Logic Apps), else the
- * user platform authentication signed in (browser frontends). NOTE: `x-ms-client-principal` is read
- * only when platform authentication is on; otherwise anyone can write it, so it is ignored.
+ * The caller a request proves to be, or undefined: a key first (servers, SDKs, Logic Apps), else a user
+ * signed in with Entra ID (browser frontends): by the access token the app checks itself, or by the
+ * principal platform authentication checked. Throws the token's problem (401 `invalid_token`, 403
+ * `missing_role`) when a token was sent and fails. NOTE: `x-ms-client-principal` is read only when
+ * platform authentication is on; otherwise anyone can write it, so it is ignored.
  */
-export function authenticateCaller(request: HttpRequest, rules: CallerRules): Caller | undefined {
+export async function authenticateCaller(request: HttpRequest, rules: CallerRules): Promise<Caller | undefined> {
   const key = presentedKey(request);
   if (key) {
     const name = matchKey(key, rules.keys);
     if (name) return { id: `key:${name}`, keyName: name };
-    // A wrong api-key is refused. A bearer token that is no key may be the user's Entra token, which
-    // platform authentication has already checked; then the principal decides.
+    // A wrong api-key is refused. A bearer token that is no key may be a user's access token.
     if (request.headers.has("api-key")) return undefined;
+    if (rules.signedInUsers && looksLikeJwt(key)) {
+      const user = await accessTokenVerifier(rules.signedInUsers).verify(key);
+      return { id: `entra:${user.objectId}` };
+    }
   }
   if (!rules.platformAuth) return undefined;
   const principal = decodeClientPrincipal(request.headers.get("x-ms-client-principal"));

@@ -151,8 +151,8 @@ export function callerHandler<R extends HandlerRuntime>(runtime: R, handler: Han
   return anonymousHandler(
     runtime,
     async (request, context) => {
-      const { callerKeys, platformAuth, unresolvedSettings } = context.runtime.config;
-      const caller = authenticateCaller(request, { keys: callerKeys, platformAuth });
+      const { callerKeys, platformAuth, signedInUsers, unresolvedSettings } = context.runtime.config;
+      const caller = await authenticateCaller(request, { keys: callerKeys, platformAuth, ...(signedInUsers ? { signedInUsers } : {}) });
       if (!caller) throw unresolvedSettings.includes("CALLER_KEYS") ? callerKeysUnavailable() : unauthorized();
       context.span.setCaller(caller.id);
       const meter = callerMeterFor(context.runtime.quotas, context.runtime.config, caller, (line) => context.invocation.warn(line));

@@ -21,6 +21,12 @@ export const PROBLEM_CATALOG = {
   },
   request_exceeds_quota: { status: 400, title: "Bad Request", meaning: "The request alone would use more tokens than a minute's budget allows." },
   unauthorized: { status: 401, title: "Unauthorized", meaning: "No caller key, or a wrong one." },
+  invalid_token: {
+    status: 401,
+    title: "Unauthorized",
+    meaning: "An Entra ID access token that is not for this API: expired, another audience, issuer or tenant, or a bad signature.",
+  },
+  missing_role: { status: 403, title: "Forbidden", meaning: "A valid access token of a user without the app role that grants chat (`ENTRA_CHAT_ROLE`)." },
   job_not_found: {
     status: 404,
     title: "Not Found",
@@ -62,6 +68,11 @@ export const PROBLEM_CATALOG = {
     status: 503,
     title: "Service Unavailable",
     meaning: "The deployment is down or its circuit is open (502 on /api/info when no deployment answers); retry after `Retry-After`.",
+  },
+  token_keys_unavailable: {
+    status: 503,
+    title: "Service Unavailable",
+    meaning: "The issuer's signing keys are out of reach, so access tokens cannot be checked; keys still work.",
   },
   caller_keys_unavailable: {
     status: 503,

@@ -32,8 +32,8 @@ describe("npm run key", () => {
     const entry = /^\s+(logic-app:[0-9a-f]{64})$/m.exec(first.stdout)?.[1];
     expect(key && entry).toBeTruthy();
     expect(second.stdout).not.toContain(key);
-    expect(asCaller(key as string, entry as string)).toEqual({ id: "key:logic-app", keyName: "logic-app" });
-    expect(asCaller(`${key}x`, entry as string)).toBeUndefined();
+    expect(await asCaller(key as string, entry as string)).toEqual({ id: "key:logic-app", keyName: "logic-app" });
+    expect(await asCaller(`${key}x`, entry as string)).toBeUndefined();
     // Only the hash is what the app stores: the entry does not contain the key.
     expect(entry).not.toContain((key as string).slice(4));
   });
@@ -42,7 +42,7 @@ describe("npm run key", () => {
     const child = run(process.execPath, [CLI, "hash", "ci"]);
     child.child.stdin?.end("mfk_existing\n");
     const { stdout } = await child;
-    expect(asCaller("mfk_existing", stdout.trim())).toEqual({ id: "key:ci", keyName: "ci" });
+    expect(await asCaller("mfk_existing", stdout.trim())).toEqual({ id: "key:ci", keyName: "ci" });
   });
 
   it("refuses bad names and commands with usage and exit code 2", async () => {

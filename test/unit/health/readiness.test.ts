@@ -7,6 +7,7 @@ import type { Runtime } from "../../../src/runtime.js";
 interface Parts {
   callerKeys?: unknown[];
   platformAuth?: boolean;
+  signedInUsers?: unknown;
   unresolvedSettings?: string[];
   credential?: () => Promise<void>;
   info?: () => Promise<unknown>;
@@ -19,6 +20,7 @@ function runtime(parts: Parts): Runtime {
     config: {
       callerKeys: parts.callerKeys ?? [{ name: "dev", sha256: Buffer.alloc(32) }],
       platformAuth: parts.platformAuth ?? false,
+      signedInUsers: parts.signedInUsers,
       unresolvedSettings: parts.unresolvedSettings ?? [],
     },
     credentials: new Map([["m", { check: parts.credential ?? (async () => undefined) }]]),
@@ -60,7 +62,8 @@ describe("checkReadiness", () => {
       {
         name: "config",
         status: "failed",
-        detail: "no caller keys are configured (CALLER_KEYS) and platform authentication is off, so every request is refused",
+        detail:
+          "no caller keys are configured (CALLER_KEYS), signed-in users are off (ENTRA_TENANT_ID) and platform authentication is off, so every request is refused",
       },
       { name: "credential:m", status: "failed", detail: "MODEL_M_KEY_SECRET_URI: Key Vault denied access (403)" },
       { name: "model:m", status: "failed", detail: "unauthorized: Access denied." },
@@ -78,5 +81,9 @@ describe("checkReadiness", () => {
     });
     const signInOnly = await checkReadiness(runtime({ callerKeys: [], platformAuth: true }));
     expect(signInOnly.status).toBe("ready");
+    const tokensOnly = await checkReadiness(
+      runtime({ callerKeys: [], signedInUsers: { tenantId: "t", audiences: ["a"], role: "Chat.Use", authority: "https://login.microsoftonline.com/t/v2.0" } }),
+    );
+    expect(tokensOnly.status).toBe("ready");
   });
 });

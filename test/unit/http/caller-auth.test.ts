@@ -12,7 +12,7 @@ const keys = { keys: keyList, platformAuth: false };
 const request = (headers: Record<string, string>) => new HttpRequest({ url: "http://localhost/api/info", method: "GET", headers });
 
 describe("presentedKey", () => {
-  it("reads api-key first, then a bearer token", () => {
+  it("reads api-key first, then a bearer token", async () => {
     expect(presentedKey(request({ "api-key": "a", authorization: "Bearer b" }))).toBe("a");
     expect(presentedKey(request({ authorization: "bearer b" }))).toBe("b");
     expect(presentedKey(request({ authorization: "Basic b" }))).toBeUndefined();
@@ -21,16 +21,16 @@ describe("presentedKey", () => {
 });
 
 describe("authenticateCaller", () => {
-  it("names the caller whose key matches", () => {
-    expect(authenticateCaller(request({ "api-key": "logic-key" }), keys)).toEqual({ id: "key:logic", keyName: "logic" });
-    expect(authenticateCaller(request({ authorization: "Bearer web-key" }), keys)).toEqual({ id: "key:web", keyName: "web" });
+  it("names the caller whose key matches", async () => {
+    expect(await authenticateCaller(request({ "api-key": "logic-key" }), keys)).toEqual({ id: "key:logic", keyName: "logic" });
+    expect(await authenticateCaller(request({ authorization: "Bearer web-key" }), keys)).toEqual({ id: "key:web", keyName: "web" });
   });
 
-  it("refuses wrong, missing and near-miss keys, and everything when no keys are configured", () => {
-    expect(authenticateCaller(request({ "api-key": "web-key " }), keys)).toEqual({ id: "key:web", keyName: "web" });
-    expect(authenticateCaller(request({ "api-key": "web-keyX" }), keys)).toBeUndefined();
-    expect(authenticateCaller(request({}), keys)).toBeUndefined();
-    expect(authenticateCaller(request({ "api-key": "web-key" }), { keys: [], platformAuth: false })).toBeUndefined();
+  it("refuses wrong, missing and near-miss keys, and everything when no keys are configured", async () => {
+    expect(await authenticateCaller(request({ "api-key": "web-key " }), keys)).toEqual({ id: "key:web", keyName: "web" });
+    expect(await authenticateCaller(request({ "api-key": "web-keyX" }), keys)).toBeUndefined();
+    expect(await authenticateCaller(request({}), keys)).toBeUndefined();
+    expect(await authenticateCaller(request({ "api-key": "web-key" }), { keys: [], platformAuth: false })).toBeUndefined();
   });
 });
 
@@ -45,22 +45,22 @@ const signedIn = principal([
 describe("authenticateCaller with platform authentication", () => {
   const on = { keys: keyList, platformAuth: true };
 
-  it("ignores a principal header when platform authentication is off: anyone could have written it", () => {
-    expect(authenticateCaller(request({ "x-ms-client-principal": signedIn }), keys)).toBeUndefined();
+  it("ignores a principal header when platform authentication is off: anyone could have written it", async () => {
+    expect(await authenticateCaller(request({ "x-ms-client-principal": signedIn }), keys)).toBeUndefined();
   });
 
-  it("trusts the principal when platform authentication is on, keyed by object id", () => {
-    expect(authenticateCaller(request({ "x-ms-client-principal": signedIn }), on)).toEqual({ id: `entra:${OID}` });
+  it("trusts the principal when platform authentication is on, keyed by object id", async () => {
+    expect(await authenticateCaller(request({ "x-ms-client-principal": signedIn }), on)).toEqual({ id: `entra:${OID}` });
     // The user's own Entra token arrives as a bearer token that is no caller key: the principal decides.
-    expect(authenticateCaller(request({ authorization: "Bearer eyJ0eXAi", "x-ms-client-principal": signedIn }), on)).toEqual({ id: `entra:${OID}` });
+    expect(await authenticateCaller(request({ authorization: "Bearer eyJ0eXAi", "x-ms-client-principal": signedIn }), on)).toEqual({ id: `entra:${OID}` });
   });
 
-  it("prefers a valid key, refuses a wrong api-key, and refuses principals without an object id", () => {
-    expect(authenticateCaller(request({ "api-key": "web-key", "x-ms-client-principal": signedIn }), on)).toEqual({ id: "key:web", keyName: "web" });
-    expect(authenticateCaller(request({ "api-key": "wrong", "x-ms-client-principal": signedIn }), on)).toBeUndefined();
-    expect(authenticateCaller(request({ "x-ms-client-principal": principal([{ typ: "name", val: "Ada" }]) }), on)).toBeUndefined();
-    expect(authenticateCaller(request({ "x-ms-client-principal": principal([{ typ: "oid", val: "not-a-guid" }]) }), on)).toBeUndefined();
-    expect(authenticateCaller(request({ "x-ms-client-principal": "%%%not base64 json" }), on)).toBeUndefined();
-    expect(authenticateCaller(request({}), on)).toBeUndefined();
+  it("prefers a valid key, refuses a wrong api-key, and refuses principals without an object id", async () => {
+    expect(await authenticateCaller(request({ "api-key": "web-key", "x-ms-client-principal": signedIn }), on)).toEqual({ id: "key:web", keyName: "web" });
+    expect(await authenticateCaller(request({ "api-key": "wrong", "x-ms-client-principal": signedIn }), on)).toBeUndefined();
+    expect(await authenticateCaller(request({ "x-ms-client-principal": principal([{ typ: "name", val: "Ada" }]) }), on)).toBeUndefined();
+    expect(await authenticateCaller(request({ "x-ms-client-principal": principal([{ typ: "oid", val: "not-a-guid" }]) }), on)).toBeUndefined();
+    expect(await authenticateCaller(request({ "x-ms-client-principal": "%%%not base64 json" }), on)).toBeUndefined();
+    expect(await authenticateCaller(request({}), on)).toBeUndefined();
   });
 });
