@@ -30,13 +30,26 @@ export default defineConfig({
       integration("integration-openai-v1", "openai-v1", 2),
       {
         test: {
+          // The chat page in Chromium (playwright-core driving Debian's chromium), against its own local stack.
+          name: "browser",
+          include: ["test/browser/**/*.test.ts"],
+          env: { EMULATOR_TOKEN_DELAY_MS: "30" },
+          globalSetup: ["test/support/global-setup.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+          maxWorkers: 1,
+          sequence: { groupOrder: 3 },
+        },
+      },
+      {
+        test: {
           // Thousands of requests: alone, after the rest, so its load does not slow the others' timings.
           name: "fuzz",
           include: ["test/integration/fuzz.test.ts"],
           globalSetup: ["test/support/global-setup.ts"],
           testTimeout: 120_000,
           hookTimeout: 60_000,
-          sequence: { groupOrder: 3 },
+          sequence: { groupOrder: 4 },
         },
       },
     ],

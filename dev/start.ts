@@ -3,8 +3,8 @@ import { DEFAULT_AZURITE_PORTS, readLocalSettings } from "./stack/local-settings
 import { type LocalStack, startLocalStack } from "./stack/local-stack.js";
 
 /**
- * `npm start`: Azurite, the model emulator and the functions on one machine, no Azure account.
- * Ctrl-C stops all three.
+ * `npm start`: Azurite, the model emulator, the functions, the chat page and its local sign-in issuer on
+ * one machine, no Azure account. Ctrl-C stops them all.
  */
 const appRoot = resolve(__dirname, "..", "..");
 const env = process.env;
@@ -36,6 +36,7 @@ async function main(): Promise<void> {
         queue: port("AZURITE_QUEUE_PORT", DEFAULT_AZURITE_PORTS.queue),
         table: port("AZURITE_TABLE_PORT", DEFAULT_AZURITE_PORTS.table),
       },
+      web: { page: port("WEB_PORT", 4280), issuer: port("ISSUER_PORT", 4281) },
     },
     settings,
     emulatorEnv: {
@@ -55,6 +56,7 @@ async function main(): Promise<void> {
   const api = `${stack.hostUrl}/api`;
   console.log(`
 Local stack is up (settings from ${local.file.slice(appRoot.length + 1)}):
+  Chat page    ${stack.pageUrl}  (sign in with any user name; the sign-in page is https, accept its local certificate)
   Functions    ${api}
   Emulator     ${stack.emulatorUrl}  (admin API: ${stack.emulatorUrl}/_emulator)
   Azurite      ${stack.startedAzurite ? "started on" : "already running on"} ports ${port("AZURITE_BLOB_PORT", 10000)}-${port("AZURITE_TABLE_PORT", 10002)}

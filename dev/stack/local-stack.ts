@@ -1,11 +1,13 @@
 import { join } from "node:path";
+import { CHAT_ROLE, LOCAL_API_CLIENT_ID, LOCAL_SPA_CLIENT_ID, LOCAL_TENANT_ID, LocalIssuer, type StartedIssuer } from "../oidc/local-issuer.js";
+import { startPageServer } from "../web/page-server.js";
 import { type AzuritePorts, azuriteConnectionString, DEFAULT_AZURITE_PORTS } from "./local-settings.js";
 import { answers, portIsFree, type Service, spawnService, waitUntilReady } from "./processes.js";
 
 export interface StackOptions {
   /** The project root, holding the build in dist/. */
   appRoot: string;
-  ports: { host: number; emulator: number; azurite: AzuritePorts };
+  ports: { host: number; emulator: number; azurite: AzuritePorts; web?: WebPorts };
   /** App settings as in local.settings*.json; endpoints and storage are pointed at this stack. */
   settings: Record<string, string>;
   /** Extra environment for the emulator (EMULATOR_TTFT_MS, EMULATOR_SCENARIOS, ...). */
@@ -16,8 +18,18 @@ export interface StackOptions {
   onUnexpectedExit?: (service: Service, code: number | null) => void;
 }
 
+/** The chat page (dist/web) and the local OpenID Connect issuer its users sign in with. */
+export interface WebPorts {
+  page: number;
+  issuer: number;
+}
+
 export interface LocalStack {
   hostUrl: string;
+  /** The chat page, when `ports.web` was given. */
+  pageUrl?: string;
+  /** The local issuer the page signs users in with, when `ports.web` was given. */
+  issuer?: StartedIssuer;
   emulatorUrl: string;
   storageConnectionString: string;
   /** The app settings the host runs with. */
@@ -38,10 +50,12 @@ const EMULATOR_DEFAULT_KEY = "emulator-key";
 export async function startLocalStack(options: StackOptions): Promise<LocalStack> {
   const { appRoot, ports, echo } = options;
   const services: Service[] = [];
+  const closers: (() => Promise<void>)[] = [];
   let stopping = false;
   const stop = async () => {
     stopping = true;
     await Promise.all([...services].reverse().map((s) => s.stop()));
+    await Promise.all(closers.map((close) => close()));
   };
   const started = (service: Service) => {
     services.push(service);
@@ -91,7 +105,16 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
     );
     await waitUntilReady(emulator, () => answers(`${emulatorUrl}/_emulator/health`));
 
-    const settings = pointAtStack(options.settings, emulatorUrl, storageConnectionString, options.emulatorEnv?.EMULATOR_KEY);
+    let settings = pointAtStack(options.settings, emulatorUrl, storageConnectionString, options.emulatorEnv?.EMULATOR_KEY);
+    let issuer: StartedIssuer | undefined;
+    const pageOrigin = ports.web ? `http://localhost:${ports.web.page}` : undefined;
+    if (ports.web && pageOrigin) {
+      await requireFreePort(ports.web.issuer, "the local sign-in issuer", "ISSUER_PORT");
+      const local = new LocalIssuer({ redirectUris: [`${pageOrigin}/`], port: ports.web.issuer });
+      issuer = await local.start();
+      closers.push(() => local.close());
+      settings = { ...settings, ...signedInUserSettings(issuer, pageOrigin, settings.CORS_ALLOWED_ORIGINS) };
+    }
     await requireFreePort(ports.host, "the functions host", "PORT");
     const host = started(
       spawnService("functions", [join(appRoot, "dist", "dev", "host", "main.js"), appRoot], {
@@ -103,11 +126,58 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
     const hostUrl = `http://localhost:${ports.host}`;
     await waitUntilReady(host, () => answers(`${hostUrl}/api/health`));
 
-    return { hostUrl, emulatorUrl, storageConnectionString, settings, startedAzurite: !azuriteRunning, services, stop };
+    let pageUrl: string | undefined;
+    if (ports.web && issuer && pageOrigin) {
+      await requireFreePort(ports.web.page, "the chat page", "WEB_PORT");
+      const page = await startPageServer({
+        dir: join(appRoot, "dist", "web"),
+        port: ports.web.page,
+        config: {
+          apiBaseUrl: `${hostUrl}/api`,
+          clientId: LOCAL_SPA_CLIENT_ID,
+          authority: issuer.msalAuthority,
+          knownAuthorities: [issuer.host],
+          scopes: [`api://${LOCAL_API_CLIENT_ID}/Chat`],
+        },
+        connectTo: [hostUrl, `https://${issuer.host}`],
+      });
+      closers.push(() => page.close());
+      pageUrl = page.url;
+    }
+
+    return {
+      hostUrl,
+      ...(pageUrl ? { pageUrl } : {}),
+      ...(issuer ? { issuer } : {}),
+      emulatorUrl,
+      storageConnectionString,
+      settings,
+      startedAzurite: !azuriteRunning,
+      services,
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;
   }
+}
+
+/**
+ * The host's settings for the page's signed-in users: the local issuer's tenant, API and authority (its CA
+ * trusted by the host, which fetches its keys over HTTPS), and the page's origin allowed by CORS.
+ */
+function signedInUserSettings(issuer: StartedIssuer, pageOrigin: string, origins: string | undefined): Record<string, string> {
+  return {
+    ENTRA_TENANT_ID: LOCAL_TENANT_ID,
+    ENTRA_API_AUDIENCE: `${LOCAL_API_CLIENT_ID},api://${LOCAL_API_CLIENT_ID}`,
+    ENTRA_CHAT_ROLE: CHAT_ROLE,
+    ENTRA_AUTHORITY: issuer.authority,
+    NODE_EXTRA_CA_CERTS: issuer.caFile,
+    CORS_ALLOWED_ORIGINS: [...(origins ? origins.split(",") : []), pageOrigin]
+      .map((o) => o.trim())
+      .filter(Boolean)
+      .join(","),
+  };
 }
 
 /** Points settings that name the default local stack at this one's actual ports and emulator key. */

@@ -15,6 +15,8 @@ describe("npm start", () => {
       AZURITE_BLOB_PORT: await freePort(),
       AZURITE_QUEUE_PORT: await freePort(),
       AZURITE_TABLE_PORT: await freePort(),
+      WEB_PORT: await freePort(),
+      ISSUER_PORT: await freePort(),
     };
     // The sample settings, whatever a developer's own local.settings.json says.
     const env = {
@@ -33,6 +35,23 @@ describe("npm start", () => {
       const api = `http://localhost:${ports.PORT}/api`;
       expect(output).toContain(`Functions    ${api}`);
       expect(output).toContain(`Emulator     http://localhost:${ports.EMULATOR_PORT}`);
+      // The chat page, with its sign-in settings; the app lets the page's origin call it.
+      expect(output).toContain(`Chat page    http://localhost:${ports.WEB_PORT}/`);
+      const page = await fetch(`http://localhost:${ports.WEB_PORT}/`);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('role="log"');
+      const config = (await (await fetch(`http://localhost:${ports.WEB_PORT}/config.json`)).json()) as { apiBaseUrl: string; authority: string };
+      expect(config.apiBaseUrl).toBe(api);
+      expect(config.authority.startsWith(`https://localhost:${ports.ISSUER_PORT}/`)).toBe(true);
+      const preflight = await fetch(`${api}/chat/stream`, {
+        method: "OPTIONS",
+        headers: {
+          origin: `http://localhost:${ports.WEB_PORT}`,
+          "access-control-request-method": "POST",
+          "access-control-request-headers": "authorization,content-type",
+        },
+      });
+      expect(preflight.headers.get("access-control-allow-origin")).toBe(`http://localhost:${ports.WEB_PORT}`);
       expect(output).toContain(`curl -H "api-key: dev-key" ${api}/info`);
 
       const ready = await fetch(`${api}/health/ready`);
@@ -61,7 +80,7 @@ describe("npm start", () => {
     }
     expect(await exited).toBe(0);
     expect(output).toContain("Stopped.");
-    for (const port of [ports.PORT, ports.EMULATOR_PORT, ports.AZURITE_TABLE_PORT]) {
+    for (const port of [ports.PORT, ports.EMULATOR_PORT, ports.AZURITE_TABLE_PORT, ports.WEB_PORT]) {
       await expect(fetch(`http://127.0.0.1:${port}/`)).rejects.toThrow();
     }
   }, 60_000);
@@ -79,6 +98,8 @@ describe("npm start", () => {
         AZURITE_BLOB_PORT: String(await freePort()),
         AZURITE_QUEUE_PORT: String(await freePort()),
         AZURITE_TABLE_PORT: String(await freePort()),
+        WEB_PORT: String(await freePort()),
+        ISSUER_PORT: String(await freePort()),
       };
       const child = spawn(process.execPath, [join(APP_ROOT, "dist", "dev", "start.js")], { env, cwd: APP_ROOT });
       let output = "";

@@ -34,17 +34,20 @@ export default async function setup(project: TestProject) {
       host: await freePort(),
       emulator: await freePort(),
       azurite: { blob: await freePort(), queue: await freePort(), table: await freePort() },
+      web: { page: await freePort(), issuer: await freePort() },
     },
     // Always the sample: a developer's own local.settings.json may point at real Azure.
     // The stack rewrites the sample's emulator origin (localhost:7072) to the emulator it starts.
     settings: { ...throughModelApi(sample, "http://localhost:7072", api), ...ROOMY_QUOTAS },
-    emulatorEnv: { EMULATOR_TTFT_MS: "0", EMULATOR_TOKEN_DELAY_MS: "0" },
+    // The browser tests watch answers grow: their project sets a delay between tokens.
+    emulatorEnv: { EMULATOR_TTFT_MS: "0", EMULATOR_TOKEN_DELAY_MS: project.config.env?.EMULATOR_TOKEN_DELAY_MS ?? "0" },
     echo: process.env.TEST_STACK_ECHO === "true",
   });
   project.provide("hostUrl", stack.hostUrl);
   project.provide("emulatorUrl", stack.emulatorUrl);
   project.provide("storageConnectionString", stack.storageConnectionString);
   project.provide("stackSettings", stack.settings);
+  project.provide("pageUrl", stack.pageUrl ?? "");
   return () => stack.stop();
 }
 
@@ -54,5 +57,7 @@ declare module "vitest" {
     emulatorUrl: string;
     storageConnectionString: string;
     stackSettings: Record<string, string>;
+    /** The chat page of the stack, signing users in with its local issuer. */
+    pageUrl: string;
   }
 }
