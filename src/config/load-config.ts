@@ -44,6 +44,15 @@ export function loadConfig(env: Env): AppConfig {
   // may take the whole budget; set it lower to retry sooner when long answers are not expected.
   const attemptTimeoutMs = settings.integer("MODEL_ATTEMPT_TIMEOUT_MS", modelTimeoutMs, { min: 1_000, max: MAX_MODEL_TIMEOUT_MS });
   const idleTimeoutMs = settings.integer("MODEL_IDLE_TIMEOUT_MS", Math.min(30_000, modelTimeoutMs), { min: 1_000, max: MAX_MODEL_TIMEOUT_MS });
+  // Each instance's connections to a model endpoint. NOTE: App Service gives an instance 128 SNAT ports for
+  // one destination; more connections than that can fail to open, so the default stays within them. Every
+  // streamed answer holds a connection, so this is also the most concurrent calls to one endpoint.
+  const upstreamPool = {
+    connectionsPerEndpoint: settings.integer("MODEL_MAX_CONNECTIONS", 128, { min: 1, max: 1_024 }),
+    // Shorter than Azure's front-end idle timeouts (4 minutes and more), so the app, not the server, closes an
+    // idle connection; long enough to reuse it across a conversation's turns. A burst's sockets go 10 s after.
+    idleMs: settings.integer("MODEL_CONNECTION_IDLE_MS", 10_000, { min: 1_000, max: 60_000 }),
+  };
   const retries = {
     maxRetries: settings.integer("MODEL_MAX_RETRIES", 2, { min: 0, max: 5 }),
     baseDelayMs: settings.integer("MODEL_RETRY_BASE_DELAY_MS", 250, { min: 10, max: 10_000 }),
@@ -85,6 +94,7 @@ export function loadConfig(env: Env): AppConfig {
     attemptTimeoutMs,
     idleTimeoutMs,
     retries,
+    upstreamPool,
     maxTokens,
     breaker,
     fallbacks,

@@ -122,6 +122,8 @@ export interface AppConfig {
   readonly attemptTimeoutMs: number;
   /** The longest silence between stream chunks. */
   readonly idleTimeoutMs: number;
+  /** The connections to each model endpoint: how many at once, and how long one may sit idle. */
+  readonly upstreamPool: { readonly connectionsPerEndpoint: number; readonly idleMs: number };
   /**
    * The most tokens one answer may have; requests without max_tokens get this. NOTE: the worker
    * cannot see a caller leave (azure-functions-nodejs-library#294), so every answer must end.

@@ -25,7 +25,11 @@ export class ModelRegistry {
   /** `auths` holds each deployment's credential (by alias), so readiness can check the same ones. */
   static fromConfig(config: AppConfig, auths: ReadonlyMap<string, ModelAuth> = authsFor(config)): ModelRegistry {
     // One transport for every deployment: its pools are per origin, and idle sockets are shared.
-    const httpClient = new UndiciHttpClient({ outerTimeoutMs: OUTER_TIMEOUT_MS });
+    const httpClient = new UndiciHttpClient({
+      outerTimeoutMs: OUTER_TIMEOUT_MS,
+      connectionsPerOrigin: config.upstreamPool.connectionsPerEndpoint,
+      idleMs: config.upstreamPool.idleMs,
+    });
     const policy = { ...config.retries, budgetMs: config.modelTimeoutMs, breaker: config.breaker };
     const timeouts = { attemptMs: config.attemptTimeoutMs, idleMs: config.idleTimeoutMs };
     return new ModelRegistry(

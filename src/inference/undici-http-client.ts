@@ -9,12 +9,24 @@ import type { Agent, Dispatcher } from "undici";
  * timers only stop a connection that would otherwise hang past any deadline we set. undici is loaded
  * with the first call, not at start-up.
  */
+export interface UndiciHttpClientOptions {
+  /** undici's own timers (headers, body): only a connection that would hang past every deadline of ours. */
+  outerTimeoutMs: number;
+  /**
+   * Connections per origin (one model endpoint: a serverless endpoint, or a Foundry resource and all its
+   * deployments), open at once; more requests wait for one. Unlimited when absent.
+   */
+  connectionsPerOrigin?: number;
+  /** How long an idle connection is kept for the next request before it is closed. */
+  idleMs?: number;
+}
+
 export class UndiciHttpClient implements HttpClient {
-  readonly #outerTimeoutMs: number;
+  readonly #options: UndiciHttpClientOptions;
   #transport: { agent: Agent; createHttpHeaders: typeof import("@azure/core-rest-pipeline").createHttpHeaders } | undefined;
 
-  constructor(options: { outerTimeoutMs: number }) {
-    this.#outerTimeoutMs = options.outerTimeoutMs;
+  constructor(options: UndiciHttpClientOptions) {
+    this.#options = options;
   }
 
   #load() {
@@ -22,8 +34,16 @@ export class UndiciHttpClient implements HttpClient {
       // require, not import(), to keep the CommonJS builds the rest of the app uses.
       const undici = require("undici") as typeof import("undici");
       const pipeline = require("@azure/core-rest-pipeline") as typeof import("@azure/core-rest-pipeline");
+      const { outerTimeoutMs, connectionsPerOrigin, idleMs = 10_000 } = this.#options;
       this.#transport = {
-        agent: new undici.Agent({ keepAliveTimeout: 30_000, headersTimeout: this.#outerTimeoutMs, bodyTimeout: this.#outerTimeoutMs }),
+        agent: new undici.Agent({
+          ...(connectionsPerOrigin ? { connections: connectionsPerOrigin } : {}),
+          // A server's own keep-alive hint may shorten it, never lengthen it past ours.
+          keepAliveTimeout: idleMs,
+          keepAliveMaxTimeout: idleMs,
+          headersTimeout: outerTimeoutMs,
+          bodyTimeout: outerTimeoutMs,
+        }),
         createHttpHeaders: pipeline.createHttpHeaders,
       };
     }

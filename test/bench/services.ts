@@ -21,8 +21,9 @@ export async function startEmulatorService(): Promise<{ service: Service; url: s
 
 export function hostSettings(emulatorUrl: string): Record<string, string> {
   const sample = readSettingsFile(resolve(appRoot, "local.settings.sample.json"));
-  // Quotas off: the main figures are the proxy's own cost; the quotas variant measures theirs.
-  const settings: Record<string, string> = { PATH: process.env.PATH ?? "", FUNCTIONS_HOST_QUIET: "true", QUOTAS: "off" };
+  // Quotas off: the main figures are the proxy's own cost; the quotas variant measures theirs. The memory figure
+  // holds 1,000 streams open through one instance at once, past the default 128 connections to one endpoint.
+  const settings: Record<string, string> = { PATH: process.env.PATH ?? "", FUNCTIONS_HOST_QUIET: "true", QUOTAS: "off", MODEL_MAX_CONNECTIONS: "1024" };
   for (const [name, value] of Object.entries(sample)) settings[name] = value.replace("http://localhost:7072", emulatorUrl);
   return settings;
 }

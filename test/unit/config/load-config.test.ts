@@ -44,6 +44,13 @@ describe("loadConfig", () => {
     expect(large?.credential.kind === "key" && large.credential.key.reveal()).toBe(KEY);
     expect(small?.apiVersion).toBe("2024-05-01-preview");
     expect(config.modelTimeoutMs).toBe(120_000);
+    // The connections to each model endpoint: within an instance's SNAT ports, idle ones closed after 10 s.
+    expect(config.upstreamPool).toEqual({ connectionsPerEndpoint: 128, idleMs: 10_000 });
+    expect(loadConfig({ ...validEnv(), MODEL_MAX_CONNECTIONS: "16", MODEL_CONNECTION_IDLE_MS: "2000" }).upstreamPool).toEqual({
+      connectionsPerEndpoint: 16,
+      idleMs: 2_000,
+    });
+    expect(problemsOf({ ...validEnv(), MODEL_MAX_CONNECTIONS: "0" })[0]).toMatch(/^MODEL_MAX_CONNECTIONS/);
     expect(config.callerKeys).toEqual([{ name: "dev", sha256: Buffer.from(DEV_KEY_SHA256, "hex") }]);
   });
 
