@@ -11,6 +11,10 @@ import { SecretClient } from "@azure/keyvault-secrets";
 
 export const SAMPLE_KEY_NAME = "logic-apps-sample";
 
+/**
+ * The CALLER_KEYS entry, as src/config/caller-key-material.ts makes it. Written again here on purpose: azd runs
+ * this hook before anything is built, so it cannot import the app's TypeScript; a test holds the two equal.
+ */
 export function callerKeyEntry(name, key) {
   return `${name}:${createHash("sha256").update(key, "utf8").digest("hex")}`;
 }

@@ -3,9 +3,11 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { callerKeyEntry as hookEntry, withSampleEntry } from "../../../hooks/logic-apps-sample-key.mjs";
 import { postProvisionMessage } from "../../../hooks/postprovision.mjs";
 import { STAGING_DIR, stagePackage } from "../../../hooks/prepackage.mjs";
 import { preProvisionProblems, regionProblems } from "../../../hooks/preprovision.mjs";
+import { callerKeyEntry } from "../../../src/config/caller-key-material.js";
 import { REPO_ROOT } from "./support/bicep.js";
 
 /** azure.yaml, the hooks, and what the function app package holds. */
@@ -222,5 +224,15 @@ describe("the postprovision hook", () => {
 
   it("still prints its instructions without an azd environment", () => {
     expect(postProvisionMessage({ MODEL_ENDPOINTS: "not json" })).toContain("npm run key -- create");
+  });
+});
+
+describe("the Logic Apps sample's key hook", () => {
+  it("makes the CALLER_KEYS entry exactly as the app's key tool does, and changes only its own entry", () => {
+    for (const key of ["mfk_abc", "a key with spaces", "ключ"]) expect(hookEntry("logic-apps-sample", key)).toBe(callerKeyEntry("logic-apps-sample", key));
+    const entry = hookEntry("logic-apps-sample", "k");
+    expect(withSampleEntry("ops:aa, logic-apps-sample:bb", entry)).toBe(`ops:aa,${entry}`);
+    expect(withSampleEntry(undefined, entry)).toBe(entry);
+    expect(withSampleEntry(`ops:aa,${entry}`, undefined)).toBe("ops:aa");
   });
 });
