@@ -58,9 +58,9 @@ export class TimerTriggers {
   }
 
   async #invoke(fn: TimerFunction, job: Cron): Promise<void> {
-    // The run after this one's due time: croner may fire a hair before the second it is due, when "the
-    // next run from now" would still be this one.
-    const due = job.currentRun() ?? new Date();
+    // The run after this one: after its due time and after now. Croner may fire a hair before the second it is
+    // due (then "the next run from now" would be this one), and does not always say which run this is.
+    const due = new Date(Math.max(job.currentRun()?.getTime() ?? 0, Date.now()) + 1);
     const timer = {
       isPastDue: false,
       schedule: { adjustForDST: true },
