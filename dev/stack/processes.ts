@@ -48,17 +48,22 @@ export function spawnService(name: string, args: string[], options: SpawnOptions
   };
 }
 
-/** A TCP port nothing listens on right now. */
+/**
+ * A TCP port nothing listens on right now, for a service started next. Taken at random from below the
+ * ephemeral range (Linux hands out 32768-60999 to outgoing connections, Windows and macOS 49152 and up):
+ * a port the system chose for us would be free to give to the next outgoing connection in the moment
+ * before the service binds it, and a busy test run makes thousands of those (EADDRINUSE, seen in CI).
+ */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = FREE_PORT_LOW + Math.floor(Math.random() * (FREE_PORT_HIGH - FREE_PORT_LOW));
+    if (await portIsFree(port)) return port;
+  }
+  throw new Error(`No free port found between ${FREE_PORT_LOW} and ${FREE_PORT_HIGH} after 50 tries.`);
 }
+
+const FREE_PORT_LOW = 20_000;
+const FREE_PORT_HIGH = 32_000;
 
 /** Polls `check` until it returns true; fails with the service's output if it exits or time runs out. */
 export async function waitUntilReady(service: Service, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
