@@ -17,6 +17,11 @@ process.on("unhandledRejection", (reason) => {
 // message naming every problem, instead of failing the first request.
 const runtime = getRuntime();
 
+// Budget this instance leased ahead of need goes back to the shared counters as it stops.
+app.hook.appTerminate(async () => {
+  await runtime.quotas?.close?.();
+});
+
 // Telemetry only when Application Insights is configured; otherwise nothing is loaded at all.
 const telemetry = startTelemetry(runtime.config.telemetry);
 if (telemetry) {

@@ -6,7 +6,7 @@ import { ModelInfoCache } from "./inference/model-info-cache.js";
 import { authsFor } from "./inference/model-registry.js";
 import { JobQueue } from "./jobs/job-queue.js";
 import { TableJobStore } from "./jobs/job-store.js";
-import { type QuotaStore, TableQuotaStore } from "./quotas/index.js";
+import { LeasedQuotaStore, type QuotaStore, TableQuotaStore } from "./quotas/index.js";
 import { StorageProbe } from "./storage/storage-probe.js";
 import { httpTool } from "./tools/http-tool.js";
 import { ToolRegistry } from "./tools/tool-registry.js";
@@ -45,7 +45,10 @@ export function createRuntime(config: AppConfig): Runtime {
     modelInfo: new ModelInfoCache(MODEL_INFO_TTL_MS, MODEL_INFO_TIMEOUT_MS),
     storage: new StorageProbe(config.storage, config.identityClientId),
     quotas: config.quotas.enabled
-      ? new TableQuotaStore({ storage: config.storage, tableName: config.quotas.table, identityClientId: config.identityClientId })
+      ? new LeasedQuotaStore({
+          shared: new TableQuotaStore({ storage: config.storage, tableName: config.quotas.table, identityClientId: config.identityClientId }),
+          leaseFraction: config.quotas.leasePercent / 100,
+        })
       : undefined,
     tools: ToolRegistry.builtIn(
       config.httpTools.tools.map((tool) => httpTool(tool, config.httpTools)),

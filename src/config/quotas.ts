@@ -12,7 +12,7 @@ const MAX_PER_MINUTE = 100_000_000;
 const OVERRIDE = /^([A-Za-z0-9._-]{1,64}):(\d+)\/(\d+)$/;
 
 /**
- * `QUOTAS` (on|off), `QUOTA_TABLE`, `QUOTA_ANSWER_RESERVE_TOKENS`, `QUOTA_CALLER_REQUESTS_PER_MINUTE`, `QUOTA_CALLER_TOKENS_PER_MINUTE`,
+ * `QUOTAS` (on|off), `QUOTA_TABLE`, `QUOTA_ANSWER_RESERVE_TOKENS`, `QUOTA_LEASE_PERCENT`, `QUOTA_CALLER_REQUESTS_PER_MINUTE`, `QUOTA_CALLER_TOKENS_PER_MINUTE`,
  * `CALLER_QUOTAS` (`keyname:requests/tokens,...`, per caller key), and per deployment
  * `MODEL_<ALIAS>_REQUESTS_PER_MINUTE` / `MODEL_<ALIAS>_TOKENS_PER_MINUTE`.
  */
@@ -36,9 +36,13 @@ export function readQuotas(settings: SettingsReader, deploymentPrefixes: Readonl
   // this much lets it make well over 100, and the call is charged what it really used when it ends.
   // The price: each such call in flight may overshoot the limit by MODEL_MAX_TOKENS minus this.
   const answerReserveTokens = settings.integer("QUOTA_ANSWER_RESERVE_TOKENS", 500, { min: 1, max: MAX_PER_MINUTE });
+  // NOTE: each instance leases this share of every budget it uses ahead of need, so admissions are
+  // decided in memory; the price is that a request may be refused while up to (instances - 1) leases
+  // sit unused elsewhere (given back after 2 s idle). 0 turns leasing off: a round trip per admission.
+  const leasePercent = settings.integer("QUOTA_LEASE_PERCENT", 5, { min: 0, max: 50 });
   const deployments: Record<string, QuotaLimits> = {};
   for (const [alias, prefix] of Object.entries(deploymentPrefixes)) deployments[alias] = limits(settings, prefix, AZURE_DEPLOYMENT_LIMITS);
-  return { enabled, table, caller, perKey, deployments, answerReserveTokens };
+  return { enabled, table, caller, perKey, deployments, answerReserveTokens, leasePercent };
 }
 
 function limits(settings: SettingsReader, prefix: string, defaults: QuotaLimits): QuotaLimits {

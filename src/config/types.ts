@@ -94,6 +94,8 @@ export interface QuotaConfig {
   readonly deployments: Readonly<Record<string, QuotaLimits>>;
   /** What a request without max_tokens reserves for its answer (at most MODEL_MAX_TOKENS). */
   readonly answerReserveTokens: number;
+  /** The share of each budget an instance leases ahead of need (0 to 50; 0: none). */
+  readonly leasePercent: number;
 }
 
 export interface CorsConfig {

@@ -22,9 +22,24 @@ export interface ChargeOp {
   readonly kind: "charge";
   readonly rowKeys: readonly string[];
   readonly tokensDelta: number;
+  /** A lease given back lowers the requests too; default 0. */
+  readonly requestsDelta?: number;
 }
 
-export type QuotaOp = AdmitOp | ChargeOp;
+/**
+ * An instance's lease on several counters at once (leased-quota-store.ts): for each counter, `need`
+ * must all be granted or the take is refused and nothing is written; `spare`, on top, is granted as
+ * far as each counter's budget allows.
+ */
+export interface TakeOp {
+  readonly kind: "take";
+  readonly counters: readonly PlannedCounter[];
+  /** Per counter, in the order of `counters`. */
+  readonly need: readonly CounterState[];
+  readonly spare: readonly CounterState[];
+}
+
+export type QuotaOp = AdmitOp | ChargeOp | TakeOp;
 
 export type PlanOutcome =
   | { readonly kind: "admitted"; readonly remaining: Record<string, QuotaRemaining> }
@@ -35,7 +50,14 @@ export type PlanOutcome =
       readonly limitingRowKey: string;
       readonly remaining: Record<string, QuotaRemaining>;
     }
-  | { readonly kind: "charged" };
+  | { readonly kind: "charged" }
+  | {
+      readonly kind: "taken";
+      /** Per counter, in the order given: at least its need. */
+      readonly granted: CounterState[];
+      /** Per counter key: what the counter has left to lease after this take. */
+      readonly remaining: Record<string, QuotaRemaining>;
+    };
 
 export interface BatchPlan {
   /** One per op, in order. */
@@ -66,10 +88,11 @@ export function planBatch(current: ReadonlyMap<string, CounterState>, ops: reado
     if (op.kind === "charge") {
       for (const rowKey of op.rowKeys) {
         const row = state(rowKey);
-        rows.set(rowKey, { requests: row.requests, tokens: Math.max(0, row.tokens + op.tokensDelta) });
+        rows.set(rowKey, { requests: Math.max(0, row.requests + (op.requestsDelta ?? 0)), tokens: Math.max(0, row.tokens + op.tokensDelta) });
       }
       return { kind: "charged" };
     }
+    if (op.kind === "take") return take(op, state, rows);
     const refusal = refusalOf(op, state);
     if (refusal) return { kind: "refused", ...refusal, remaining: remainingOf(op.counters, state) };
     for (const { rowKey } of op.counters) {
@@ -84,6 +107,38 @@ export function planBatch(current: ReadonlyMap<string, CounterState>, ops: reado
     return before.requests !== after.requests || before.tokens !== after.tokens;
   });
   return { outcomes, rows, changed };
+}
+
+/**
+ * A take is refused when some counter cannot grant its need: more requests than are left, or more
+ * tokens than are left (a counter already over its tokens, by usage beyond reservations, has none).
+ * A need of nothing is never refused. Otherwise each counter grants its need and as much of the
+ * spare as is left after it.
+ */
+function take(op: TakeOp, state: (rowKey: string) => CounterState, rows: Map<string, CounterState>): PlanOutcome {
+  const left = (counter: PlannedCounter): CounterState => {
+    const row = state(counter.rowKey);
+    return { requests: Math.max(0, counter.limits.requestsPerMinute - row.requests), tokens: Math.max(0, counter.limits.tokensPerMinute - row.tokens) };
+  };
+  for (const [i, counter] of op.counters.entries()) {
+    const need = op.need[i] ?? ZERO;
+    const available = left(counter);
+    const reason = need.requests > available.requests ? "requests" : need.tokens > available.tokens ? "tokens" : undefined;
+    if (reason) return { kind: "refused", reason, limiting: counter.key, limitingRowKey: counter.rowKey, remaining: remainingOf(op.counters, state) };
+  }
+  const granted = op.counters.map((counter, i) => {
+    const need = op.need[i] ?? ZERO;
+    const spare = op.spare[i] ?? ZERO;
+    const available = left(counter);
+    const grant = {
+      requests: need.requests + Math.min(spare.requests, available.requests - need.requests),
+      tokens: need.tokens + Math.min(spare.tokens, available.tokens - need.tokens),
+    };
+    const row = state(counter.rowKey);
+    rows.set(counter.rowKey, { requests: row.requests + grant.requests, tokens: row.tokens + grant.tokens });
+    return grant;
+  });
+  return { kind: "taken", granted, remaining: remainingOf(op.counters, state) };
 }
 
 function refusalOf(op: AdmitOp, state: (rowKey: string) => CounterState): { reason: RefusalReason; limiting: string; limitingRowKey: string } | undefined {

@@ -60,4 +60,6 @@ export interface QuotaStore {
    * each counter in `window`, the window `admit` returned. A counter never goes below zero tokens.
    */
   charge(counterKeys: readonly string[], window: string, tokensDelta: number, signal?: AbortSignal): Promise<void>;
+  /** Gives back what this instance holds ahead of need, as it stops; resolves when the store has it. */
+  close?(): Promise<void>;
 }

@@ -3,7 +3,7 @@ import { escapeRowKey } from "../storage/row-key.js";
 import { type CounterState, type PlannedCounter, type PlanOutcome, planBatch, type QuotaOp } from "./plan-batch.js";
 import { QuotaStoreError } from "./quota-store-error.js";
 import { MAX_TRANSACTION_ROWS, QuotaTable, RETENTION_MS, type RowWrite, type StoredRow } from "./quota-table.js";
-import type { Admission, QuotaCounter, QuotaLimits, QuotaStore } from "./quota-types.js";
+import type { Admission, QuotaCounter, QuotaLimits, QuotaRemaining, QuotaStore, Refused } from "./quota-types.js";
 import { retryAfterSeconds, windowEndMs, windowOf, windowStartMs } from "./window.js";
 
 export interface TableQuotaStoreOptions {
@@ -26,6 +26,11 @@ export interface TableQuotaStoreOptions {
    */
   readonly chargeDelayMs?: number;
 }
+
+/** What a take answers: the amounts granted per counter, or why not. */
+export type Take =
+  | { readonly taken: true; readonly granted: readonly CounterState[]; readonly remaining: Readonly<Record<string, QuotaRemaining>> }
+  | (Omit<Refused, "admitted" | "window"> & { readonly taken: false });
 
 export const DEFAULT_QUOTA_TABLE = "quotas";
 const TABLE_NAME = /^[A-Za-z][A-Za-z0-9]{2,62}$/;
@@ -60,10 +65,9 @@ interface Pending {
  *   whole (412), the rows are read again and the batch decided again, up to `maxAttempts` times with
  *   jittered backoff, then it fails with a `conflict` QuotaStoreError. A row met for the first time
  *   in a window is read first.
- * - A refusal writes nothing. A refusal decided on remembered figures stands for requests (they
- *   only grow within a window, so the real count is at least the remembered one); a refusal for
- *   tokens is confirmed by reading the rows again, since another instance's negative charge may
- *   have freed budget.
+ * - A refusal writes nothing. A refusal decided on remembered figures is confirmed by reading the
+ *   rows again: another instance's negative charge may have freed tokens, and a lease given back
+ *   frees requests too.
  *
  * What is guaranteed, per counter and window W:
  * - Requests: at most `requestsPerMinute` are admitted in W across all instances. Every admission
@@ -130,9 +134,64 @@ export class TableQuotaStore implements QuotaStore {
         const { reason, limiting, remaining } = outcome;
         return { admitted: false, window, retryAfterSeconds: retryAfterSeconds(window, this.#now()), limiting, reason, remaining };
       }
-      case "charged":
-        throw new Error("An admission was answered as a charge.");
+      default:
+        throw new Error(`An admission was answered as ${outcome.kind}.`);
     }
+  }
+
+  /**
+   * Takes a lease on `counters` in `window` (leased-quota-store.ts): each counter's `need` is added
+   * to its row, or the take is refused and nothing is written; `spare` on top as far as each row's
+   * budget allows. Refused, `retryAfterSeconds` is to the window's end.
+   */
+  async take(
+    window: string,
+    counters: readonly QuotaCounter[],
+    need: readonly CounterState[],
+    spare: readonly CounterState[],
+    signal?: AbortSignal,
+  ): Promise<Take> {
+    windowStartMs(window);
+    const planned = plannedCounters(counters);
+    for (const amount of [...need, ...spare]) checkAmount(amount);
+    if (need.length !== planned.length || spare.length !== planned.length) throw new RangeError("A take gives a need and a spare for each counter.");
+    const outcome = await this.#enqueue(
+      window,
+      { kind: "take", counters: planned, need, spare },
+      planned.map((c) => c.rowKey),
+      signal,
+    );
+    switch (outcome.kind) {
+      case "taken":
+        return { taken: true, granted: outcome.granted, remaining: outcome.remaining };
+      case "refused": {
+        const { reason, limiting, remaining } = outcome;
+        return { taken: false, retryAfterSeconds: retryAfterSeconds(window, this.#now()), limiting, reason, remaining };
+      }
+      default:
+        throw new Error(`A take was answered as ${outcome.kind}.`);
+    }
+  }
+
+  /**
+   * Gives back what a lease did not use: `requests` and `tokens` are taken off the counter's row in
+   * `window` (never below zero); a negative `tokens` adds usage beyond what was leased. Sent like a
+   * charge, riding along with the next transaction or on its own after the charge delay.
+   */
+  async giveBack(counterKey: string, window: string, amount: CounterState, signal?: AbortSignal): Promise<void> {
+    windowStartMs(window);
+    if (!Number.isSafeInteger(amount.requests) || amount.requests < 0 || !Number.isSafeInteger(amount.tokens)) {
+      throw new RangeError("A lease gives back a whole number of requests, at least 0, and of tokens.");
+    }
+    if (amount.requests === 0 && amount.tokens === 0) return;
+    const rowKeys = uniqueRowKeys([counterKey]);
+    await this.#enqueue(
+      window,
+      { kind: "charge", rowKeys, tokensDelta: -amount.tokens, requestsDelta: -amount.requests },
+      rowKeys,
+      signal,
+      this.#chargeDelayMs,
+    );
   }
 
   async charge(counterKeys: readonly string[], window: string, tokensDelta: number, signal?: AbortSignal): Promise<void> {
@@ -234,7 +293,7 @@ export class TableQuotaStore implements QuotaStore {
     for (let attempt = 1; ; attempt++) {
       await load(rowKeys.filter((rowKey) => !known.has(rowKey)));
       let plan = planBatch(figures(known, rowKeys), ops);
-      if (plan.outcomes.some((o) => o.kind === "refused" && o.reason === "tokens" && !fresh.has(o.limitingRowKey))) {
+      if (plan.outcomes.some((o) => o.kind === "refused" && o.reason !== "too_large" && !fresh.has(o.limitingRowKey))) {
         await load(rowKeys.filter((rowKey) => !fresh.has(rowKey)));
         plan = planBatch(figures(known, rowKeys), ops);
       }
@@ -321,6 +380,12 @@ function plannedCounters(counters: readonly QuotaCounter[]): PlannedCounter[] {
     checkLimits(limits);
     return { key, rowKey: rowKeys[i] as string, limits };
   });
+}
+
+function checkAmount({ requests, tokens }: CounterState): void {
+  if (!Number.isSafeInteger(requests) || requests < 0 || !Number.isSafeInteger(tokens) || tokens < 0) {
+    throw new RangeError("A take's amounts are whole numbers, at least 0.");
+  }
 }
 
 function uniqueRowKeys(keys: readonly string[]): string[] {

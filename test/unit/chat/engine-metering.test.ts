@@ -80,6 +80,7 @@ const quotaConfig = (caller = limits(100), deployment = limits(1_000)): QuotaCon
   perKey: {},
   deployments: { "mistral-large": deployment },
   answerReserveTokens: ANSWER_RESERVE,
+  leasePercent: 5,
 });
 const CALLER = "caller:key:test";
 const DEPLOYMENT = "deployment:mistral-large";

@@ -176,6 +176,7 @@ describe("loadConfig", () => {
         "mistral-small": { requestsPerMinute: 1000, tokensPerMinute: 50_000 },
       },
       answerReserveTokens: 500,
+      leasePercent: 5,
     });
     expect(loadConfig({ ...validEnv(), QUOTA_ANSWER_RESERVE_TOKENS: "4096" }).quotas.answerReserveTokens).toBe(4096);
     expect(loadConfig({ ...validEnv(), QUOTAS: "off" }).quotas.enabled).toBe(false);

@@ -11,6 +11,7 @@ const quotas: QuotaConfig = {
   perKey: { ci: { requestsPerMinute: 5, tokensPerMinute: 500 } },
   deployments: { large: { requestsPerMinute: 1000, tokensPerMinute: 200_000 } },
   answerReserveTokens: 500,
+  leasePercent: 5,
 };
 const body = { messages: [{ role: "user" as const, content: "12345678" }], max_tokens: 50 };
 
