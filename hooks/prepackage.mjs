@@ -4,28 +4,55 @@
 // NOTE: left to itself, azd zips the project folder, either with node_modules, dev dependencies included
 // (test runners, the Azurite emulator, the compiler: several times the size of what runs), or without it,
 // for a remote build that runs npm install and this project's build script on the server. Staging keeps the
-// package to host.json, package.json, the compiled app and its production dependencies, which are plain
-// JavaScript (test/unit/infra checks it), so a package staged on macOS or Windows runs on Linux.
+// package to host.json, package.json and one bundle of the compiled app with every module it loads
+// (esbuild): a Flex Consumption instance fetches the package on every cold start, and Node resolves one
+// file at start-up instead of thousands. The production dependencies are plain JavaScript (test/unit/infra
+// checks it), so a package staged on macOS or Windows runs on Linux.
 import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { createRequire } from "node:module";
+import { join, resolve, sep } from "node:path";
 import { pathToFileURL } from "node:url";
 
 export const STAGING_DIR = ".deploy";
-
-/** Runs a command in `cwd`, inheriting the terminal; throws when it fails. */
-export function runCommand(command, args, cwd) {
-  // npm is npm.cmd on Windows, which only a shell can start.
-  const result = spawnSync(command, args, { cwd, stdio: "inherit", shell: process.platform === "win32" });
-  if (result.error) throw result.error;
-  if (result.status !== 0) throw new Error(`${command} ${args.join(" ")} failed with exit code ${result.status}`);
-}
+/** What the staged package.json's `main` names: the one file the worker loads. */
+export const BUNDLE = "dist/main.js";
+/**
+ * Modules the bundle leaves to the worker: `@azure/functions-core` is the worker's own (the seam the
+ * library registers functions through), never a package on disk.
+ */
+const PROVIDED_BY_THE_WORKER = ["@azure/functions-core"];
+/**
+ * Packages the app requires only when a feature first needs them (telemetry, storage, a model API, Key
+ * Vault, managed identity, tokens, output schemas' regular expressions): each is a bundle of its own in
+ * the package's node_modules, so start-up parses none of them. Any of them another imports is shared,
+ * not copied (one instance of each class). A package that another imports by a path inside it
+ * (`x/dist/...`) cannot stand alone, and staging says so. test/unit/infra holds this list to the
+ * app's lazy `require` calls.
+ */
+export const LOADED_ON_FIRST_USE = [
+  "@azure-rest/ai-inference",
+  "@azure/core-auth",
+  "@azure/core-rest-pipeline",
+  "@azure/core-sse",
+  "@azure/data-tables",
+  "@azure/identity",
+  "@azure/keyvault-secrets",
+  "@azure/storage-blob",
+  "@azure/storage-queue",
+  "@opentelemetry/api",
+  "applicationinsights",
+  "jose",
+  "openai",
+  "re2js",
+  "undici",
+];
 
 /**
- * Builds the app and stages the deployment package in `outDir`. `run` runs the two npm commands (the
- * build, and the install of production dependencies in the staging folder).
+ * Builds the app and stages the deployment package in `outDir`: host.json, a package.json whose main
+ * is the bundle, and the bundle. `run` runs the build.
  */
-export function stagePackage({ projectDir, outDir = join(projectDir, STAGING_DIR), run = runCommand }) {
+export async function stagePackage({ projectDir, outDir = join(projectDir, STAGING_DIR), run = runCommand }) {
   run("npm", ["run", "build"], projectDir);
   const compiled = join(projectDir, "dist", "src");
   const functions = join(compiled, "functions");
@@ -36,23 +63,89 @@ export function stagePackage({ projectDir, outDir = join(projectDir, STAGING_DIR
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
   cpSync(join(projectDir, "host.json"), join(outDir, "host.json"));
-  cpSync(join(projectDir, "package-lock.json"), join(outDir, "package-lock.json"));
   const manifest = JSON.parse(readFileSync(join(projectDir, "package.json"), "utf8"));
-  // Nothing is built or started by npm in Azure; the dependency lists stay whole so npm ci accepts the lock.
-  delete manifest.scripts;
-  writeFileSync(join(outDir, "package.json"), `${JSON.stringify(manifest, null, 2)}\n`);
-  cpSync(compiled, join(outDir, "dist", "src"), { recursive: true });
-  // A build artifact: invisible to git. With an ignore file of its own, azd zips node_modules too.
+  // Nothing is installed, built or started by npm in Azure: the bundle holds every module it loads.
+  const staged = { name: manifest.name, version: manifest.version, private: true, main: BUNDLE, engines: manifest.engines };
+  writeFileSync(join(outDir, "package.json"), `${JSON.stringify(staged, null, 2)}\n`);
+  const entry = appEntryFiles(compiled)
+    .map((file) => `require(${JSON.stringify(file)});`)
+    .join("\n");
+  await bundle({ projectDir, entry, outFile: join(outDir, BUNDLE) });
+  for (const name of LOADED_ON_FIRST_USE) {
+    const folder = join(outDir, "node_modules", name);
+    await bundle({ projectDir, entry: `module.exports = require(${JSON.stringify(name)});`, outFile: join(folder, "index.js"), own: name });
+    writeFileSync(join(folder, "package.json"), `${JSON.stringify({ name, main: "index.js" }, null, 2)}\n`);
+  }
+  // A build artifact: invisible to git.
   writeFileSync(join(outDir, ".gitignore"), "*\n");
   writeFileSync(join(outDir, ".funcignore"), ".gitignore\n");
-
-  run("npm", ["ci", "--omit=dev", "--ignore-scripts", "--no-bin-links", "--no-audit", "--no-fund"], outDir);
   return outDir;
+}
+
+/** What the project's package.json main names, in the order the worker loads it: the entry point, then each function. */
+function appEntryFiles(compiled) {
+  const functions = readdirSync(join(compiled, "functions"))
+    .filter((file) => file.endsWith(".js"))
+    .sort()
+    .map((file) => join(compiled, "functions", file));
+  return [join(compiled, "index.js"), ...functions];
+}
+
+/**
+ * One CommonJS file for Node 20 with every module `entry` loads, but the worker's own and the packages
+ * loaded on first use (`own`, when bundling one of those, is bundled).
+ */
+async function bundle({ projectDir, entry, outFile, own }) {
+  // esbuild is a dev dependency of the project being staged, which azd packages from a full checkout.
+  const { build } = createRequire(join(projectDir, "package.json"))("esbuild");
+  await build({
+    stdin: { contents: entry, resolveDir: projectDir, sourcefile: "main.js", loader: "js" },
+    bundle: true,
+    platform: "node",
+    target: "node20",
+    format: "cjs",
+    outfile: outFile,
+    external: PROVIDED_BY_THE_WORKER,
+    plugins: [sharedPackages(projectDir, own)],
+    // Less to parse at start-up (a third of the time telemetry takes to load); names are kept, so
+    // stack traces still read.
+    minifyWhitespace: true,
+    minifySyntax: true,
+    legalComments: "none",
+    logLevel: "error",
+  });
+}
+
+/** Leaves the packages loaded on first use to their own bundles, when what is imported is the one copy staged. */
+function sharedPackages(projectDir, own) {
+  const names = LOADED_ON_FIRST_USE.filter((name) => name !== own);
+  const escaped = names.map((name) => name.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&"));
+  return {
+    name: "shared-packages",
+    setup(build) {
+      build.onResolve({ filter: new RegExp(`^(${escaped.join("|")})(/.*)?$`) }, async (args) => {
+        if (args.pluginData === "inner") return undefined;
+        const name = names.find((n) => args.path === n || args.path.startsWith(`${n}/`));
+        const resolved = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: "inner" });
+        const staged = `${join(projectDir, "node_modules", name)}${sep}`;
+        // Another version, nested under its importer: bundled with it, as npm would load it.
+        if (resolved.errors.length > 0 || !resolved.path.startsWith(staged)) return undefined;
+        if (args.path !== name) {
+          return {
+            errors: [
+              { text: `${args.importer} imports ${args.path}, a path inside ${name}, which is bundled on its own: take ${name} out of LOADED_ON_FIRST_USE` },
+            ],
+          };
+        }
+        return { path: args.path, external: true };
+      });
+    },
+  };
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
   try {
-    const outDir = stagePackage({ projectDir: process.cwd() });
+    const outDir = await stagePackage({ projectDir: process.cwd() });
     console.log(`Staged the function app package in ${outDir}`);
   } catch (error) {
     console.error(error instanceof Error ? error.message : String(error));

@@ -1,4 +1,5 @@
 import { app } from "@azure/functions";
+import { PRELOAD_DELAY_MS, preloadModelApis } from "./inference/preload-model-apis.js";
 import { safeText } from "./lib/safe-text.js";
 import { getRuntime } from "./runtime.js";
 import { startTelemetry } from "./telemetry/start-telemetry.js";
@@ -16,6 +17,11 @@ process.on("unhandledRejection", (reason) => {
 // Read and validate the configuration now, so a bad setting stops the app at start-up with one
 // message naming every problem, instead of failing the first request.
 const runtime = getRuntime();
+
+// The model SDKs load shortly after start-up, so the first model call does not wait for them. Not at
+// once: whatever arrives in the first moments (a health probe) would wait for them instead. In Azure the
+// first invocation comes after the Functions host has finished starting, well after this.
+setTimeout(() => preloadModelApis(runtime.config.deployments), PRELOAD_DELAY_MS).unref();
 
 // Budget this instance leased ahead of need goes back to the shared counters as it stops.
 app.hook.appTerminate(async () => {

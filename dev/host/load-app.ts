@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join, resolve } from "node:path";
 import { globSync } from "tinyglobby";
 
@@ -20,5 +21,18 @@ export function routePrefix(appRoot: string): string {
     return hostJson.extensions?.http?.routePrefix ?? "api";
   } catch {
     return "api";
+  }
+}
+
+/**
+ * The app's own copy of `@azure/functions`, so its classes are the ones the app's handlers see; a
+ * bundled app (the deploy package) carries its copy inside the bundle, so the host's copy stands in:
+ * what the host builds from it are plain requests, contexts and responses to the app.
+ */
+export function functionsLibrary(appRoot: string): unknown {
+  try {
+    return createRequire(join(appRoot, "package.json"))("@azure/functions");
+  } catch {
+    return require("@azure/functions");
   }
 }

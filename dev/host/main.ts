@@ -1,10 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { createRequire } from "node:module";
-import { join, relative } from "node:path";
+import { relative } from "node:path";
 import { CoreApi, type LogLevel } from "./core-api.js";
 import { DirectInvoker, type FunctionsLibrary } from "./direct-invoker.js";
 import { FunctionsHost } from "./functions-host.js";
-import { entryPoints, routePrefix } from "./load-app.js";
+import { entryPoints, functionsLibrary, routePrefix } from "./load-app.js";
 import { ProxyInvoker } from "./proxy-invoker.js";
 import { QueueTriggers, queueFunctions, queueOptions } from "./queue-trigger.js";
 import { TimerTriggers, timerFunctions } from "./timer-trigger.js";
@@ -45,8 +44,7 @@ async function main(): Promise<void> {
   const capabilities = await core.programmingModel.getCapabilities({});
   const proxyUri = capabilities.HttpUri;
   if (!proxyUri) throw new Error("This host serves apps that call app.setup({ enableHttpStream: true }) only.");
-  // The app's own copy of the library, so its classes are the ones the app's handlers see.
-  const library = createRequire(join(appRoot, "package.json"))("@azure/functions") as FunctionsLibrary;
+  const library = functionsLibrary(appRoot) as FunctionsLibrary;
 
   const host = new FunctionsHost(core, {
     routePrefix: routePrefix(appRoot),

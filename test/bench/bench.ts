@@ -1,5 +1,8 @@
+import { mkdtemp, rm } from "node:fs/promises";
 import { Agent, request } from "node:http";
-import { resolve } from "node:path";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { freePort, type Service, spawnService, waitUntilReady } from "../../dev/stack/processes.js";
 import { faultRun } from "./fault-run.js";
 import { jobsLoadRows, jobsRun, measureJobsLoad } from "./jobs-run.js";
@@ -12,15 +15,18 @@ import { quotasVariant, telemetryVariant, type Variant } from "./variants.js";
  * `npm run bench`: the drop-in route through the local functions host against the model emulator
  * directly, on this machine. Each service runs in its own process; the load comes from this one.
  * Options: --quick (fewer requests, for a smoke run), --streams N (open streams for the memory figure),
+ * --compare URL (the same scenarios through a second proxy: see compareTarget), --emulator-port N,
  * --faults (the fault run instead: see fault-run.ts), --jobs (the jobs' load run alone: see jobs-run.ts).
  *
- * The main figures are the proxy's own cost, quotas off. Two variants follow, each measured the same
- * way against the same emulator: quotas on (counters in Azurite) and telemetry on (a local ingestion
- * endpoint), so what each feature costs is its difference from the main figures.
+ * The headline is the configuration people deploy, quotas on (counters in an Azurite of the bench's
+ * own, limits far above the load); beside it quotas off (the proxy's own cost) and telemetry on as
+ * well (a local ingestion endpoint), each measured the same way against the same emulator, so what a
+ * feature costs is the difference between two columns.
  */
 const args = process.argv.slice(2);
+const option = (name: string): string | undefined => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
 const quick = args.includes("--quick");
-const openStreams = Number(args[args.indexOf("--streams") + 1] ?? 0) || 1000;
+const openStreams = Number(option("--streams") ?? 0) || 1000;
 const scale = quick ? 0.1 : 1;
 const n = (count: number) => Math.max(50, Math.round(count * scale));
 
@@ -35,88 +41,191 @@ const streamBody = JSON.stringify({ ...JSON.parse(chatBody), stream: true, max_t
 /** A full answer, paced slowly by the emulator, holds a stream open for the memory figure. */
 const longStreamBody = JSON.stringify({ ...JSON.parse(chatBody), stream: true });
 
+/** The figures measured for each configuration of the app, and for a compared proxy. */
+interface Figures {
+  c1Direct: LoadResult;
+  c1Proxied: LoadResult;
+  c50Proxied: LoadResult;
+  /** Undefined for a compared proxy without --compare-pid. */
+  cpuPerRequest?: number;
+  ttfbDirect: LoadResult;
+  ttfbProxied: LoadResult;
+  startupMs?: number;
+  firstAnswerMs?: number;
+}
+
 async function main(): Promise<void> {
   const services: Service[] = [];
+  const variants: Variant[] = [];
+  const cleanups: Array<() => Promise<void>> = [];
   try {
-    const emulator = await startEmulatorService();
+    const emulator = await startEmulatorService(option("--emulator-port") ? Number(option("--emulator-port")) : undefined);
     services.push(emulator.service);
     const emulatorUrl = emulator.url;
-
-    const settings = hostSettings(emulatorUrl);
-    const startups: number[] = [];
-    for (let i = 0; i < (quick ? 3 : 7); i++) {
-      const { service, ms } = await startHost(settings);
-      startups.push(ms);
-      await service.stop();
-    }
-    const { service: host, url: hostUrl } = await startHost(settings);
-    services.push(host);
-
     const direct: Target = {
       url: `${emulatorUrl}/mistral-large/chat/completions`,
       headers: { "content-type": "application/json", "api-key": "emulator-key" },
       body: chatBody,
     };
-    const proxied: Target = { url: `${hostUrl}/api/chat/completions`, headers: { "content-type": "application/json", "api-key": "dev-key" }, body: chatBody };
-
-    // Warm both paths (JIT, keep-alive sockets, upstream connection pool).
+    const proxied: Target = { url: "http://app/api/chat/completions", headers: { "content-type": "application/json", "api-key": "dev-key" }, body: chatBody };
     await runLoad(direct, { concurrency: 8, total: n(2000) });
-    await runLoad(proxied, { concurrency: 8, total: n(2000) });
-
-    const [c1Direct, c1Proxied] = await alternating(direct, proxied, n(3000));
     const c50Direct = await runLoad(direct, { concurrency: 50, total: n(20000) });
-    const { result: c50Proxied, cpuMs: cpuPerRequest } = await medianCpuRound(host.child.pid as number, proxied);
 
-    // Tokens paced as a model paces them, so the first one travels alone, as it does in production;
-    // with no pacing at all the whole answer arrives in one read and is relayed as one burst.
-    await emulatorSettings(emulatorUrl, { token_delay_ms: 5 });
-    const [ttfbDirect, ttfbProxied] = await alternating({ ...direct, body: streamBody }, { ...proxied, body: streamBody }, n(600), "first-byte");
-    await emulatorSettings(emulatorUrl, { token_delay_ms: 0 });
-
-    // A whole short stream (3 tokens, unpaced) per request: what streaming costs beyond a JSON answer.
-    const { result: streamed, cpuMs: cpuPerStream } = await medianCpuRound(host.child.pid as number, { ...proxied, body: streamBody });
-
-    const firstAnswer = await firstAnswerAfterStart(settings, proxied);
-
-    const memory = await openStreamsMemory(emulatorUrl, proxied, host.child.pid as number, quick ? 100 : openStreams);
-    await host.stop();
+    // The app as azd deploys it: the staged package (of the build `npm run bench` just made).
+    const { stagePackage } = (await import(
+      pathToFileURL(join(appRoot, "hooks", "prepackage.mjs")).href
+    )) as typeof import("../../hooks/prepackage.mjs", { with: { "resolution-mode": "import" }});
+    const deployed = await stagePackage({ projectDir: appRoot, outDir: await mkdtemp(join(tmpdir(), "bench-package-")), run: () => undefined });
+    cleanups.push(() => rm(deployed, { recursive: true, force: true }));
+    const base = hostSettings(emulatorUrl);
+    const quotas = await quotasVariant();
+    variants.push(quotas);
+    const telemetry = await telemetryVariant();
+    variants.push(telemetry);
+    const configurations: Array<[string, Record<string, string>]> = [
+      ["quotas on (default)", { ...base, ...quotas.settings }],
+      ["quotas off", { ...base, QUOTAS: "off" }],
+      ["telemetry on too", { ...base, ...quotas.settings, ...telemetry.settings }],
+    ];
+    const columns: Array<[string, Figures]> = [];
+    let memory: Awaited<ReturnType<typeof openStreamsMemory>> | undefined;
+    let streaming: { cpuMs: number; result: LoadResult } | undefined;
+    for (const [name, settings] of configurations) {
+      const measured = await measureConfiguration(settings, deployed, direct, proxied, columns.length === 0);
+      columns.push([name, measured.figures]);
+      memory ??= measured.memory;
+      streaming ??= measured.streaming;
+    }
+    const compared = option("--compare");
+    if (compared) columns.push([`--compare ${new URL(compared).host}`, await measureCompared(compareTarget(compared), direct)]);
 
     const floors = { node: await measureFloor("node", emulatorUrl, direct), platform: await measureFloor("platform", emulatorUrl, direct) };
-    const quotas = await measureVariant(await quotasVariant(), settings, direct, proxied);
-    const telemetry = await measureVariant(await telemetryVariant(), settings, direct, proxied);
     const jobs = await measureJobsLoad(quick ? 50 : 200);
 
-    for (const [name, result] of Object.entries({ c1Direct, c1Proxied, c50Direct, c50Proxied, ttfbDirect, ttfbProxied })) {
-      if (result.failures > 0) throw new Error(`${name}: ${result.failures} of ${result.requests} requests failed`);
-    }
-    printTable([
-      ["added latency p50, concurrency 1", ms(added(c1Proxied, c1Direct, 50))],
-      ["added latency p99, concurrency 1", ms(added(c1Proxied, c1Direct, 99))],
-      ["added latency p50, concurrency 50", ms(added(c50Proxied, c50Direct, 50))],
-      ["added latency p99, concurrency 50", ms(added(c50Proxied, c50Direct, 99))],
-      ["requests per second, concurrency 50 (via app / emulator alone)", `${rps(c50Proxied)} / ${rps(c50Direct)}`],
-      ["CPU per request, host process, concurrency 50 (median of 3 rounds)", ms(cpuPerRequest)],
-      ["CPU per streamed request (3 tokens), concurrency 50 (median of 3 rounds)", `${ms(cpuPerStream)} (${rps(streamed)} streams/s)`],
-      ["added time to first byte of a stream, p50", ms(added(ttfbProxied, ttfbDirect, 50))],
-      ["start-up, process start to first 200 from /api/health (median)", `${percentile(startups, 50).toFixed(0)} ms`],
-      ["process start to first chat completion (loads the model SDK)", `${firstAnswer.toFixed(0)} ms`],
-      [`resident memory with ${memory.streams} open streams (idle)`, `${memory.openMiB.toFixed(0)} MiB (${memory.idleMiB.toFixed(0)} MiB)`],
-      ["floor, bare Node proxy (http + undici): added latency p50, concurrency 1", ms(added(floors.node.c1Proxied, floors.node.c1Direct, 50))],
-      ["floor, bare Node proxy: CPU per request, concurrency 50", ms(floors.node.cpuPerRequest)],
-      ["floor, + Functions request objects + model SDK: added latency p50, concurrency 1", ms(added(floors.platform.c1Proxied, floors.platform.c1Direct, 50))],
-      ["floor, + Functions request objects + model SDK: CPU per request, concurrency 50", ms(floors.platform.cpuPerRequest)],
-      ["with quotas on (Azurite): added latency p50, concurrency 1", ms(added(quotas.c1Proxied, quotas.c1Direct, 50))],
-      ["with quotas on: CPU per request, concurrency 50", ms(quotas.cpuPerRequest)],
-      ["with telemetry on: start-up to first 200 (median)", `${telemetry.startupMs.toFixed(0)} ms`],
-      ["with telemetry on: added latency p50, concurrency 1", ms(added(telemetry.c1Proxied, telemetry.c1Direct, 50))],
-      ["with telemetry on: CPU per request, concurrency 50", ms(telemetry.cpuPerRequest)],
-      ...jobsLoadRows(jobs),
-    ]);
-    console.log(`\nDirect to the emulator: p50 ${ms(percentile(c1Direct.latenciesMs, 50))} at concurrency 1. ${quick ? "Quick run: figures are rough." : ""}`);
+    printTable(
+      ["figure", ...columns.map(([name]) => name)],
+      [
+        ...figureRows(
+          columns.map(([, figures]) => figures),
+          c50Direct,
+        ),
+        [`requests per second, concurrency 50, emulator alone`, rps(c50Direct)],
+      ],
+    );
+    printTable(
+      ["figure (quotas on)", "value"],
+      [
+        [
+          "CPU per streamed request (3 tokens), concurrency 50 (median of 3 rounds)",
+          streaming ? `${ms(streaming.cpuMs)} (${rps(streaming.result)} streams/s)` : "-",
+        ],
+        [`resident memory with ${memory?.streams} open streams (idle)`, memory ? `${memory.openMiB.toFixed(0)} MiB (${memory.idleMiB.toFixed(0)} MiB)` : "-"],
+        ...jobsLoadRows(jobs),
+      ],
+    );
+    printTable(
+      ["floor", "value"],
+      [
+        ["bare Node proxy (http + undici): added latency p50, concurrency 1", ms(added(floors.node.c1Proxied, floors.node.c1Direct, 50))],
+        ["bare Node proxy: CPU per request, concurrency 50", ms(floors.node.cpuPerRequest)],
+        ["+ Functions request objects + model SDK: added latency p50, concurrency 1", ms(added(floors.platform.c1Proxied, floors.platform.c1Direct, 50))],
+        ["+ Functions request objects + model SDK: CPU per request, concurrency 50", ms(floors.platform.cpuPerRequest)],
+      ],
+    );
+    const direct50 = percentile(columns[0]?.[1].c1Direct.latenciesMs ?? [], 50);
+    console.log(`\nDirect to the emulator: p50 ${ms(direct50)} at concurrency 1. ${quick ? "Quick run: figures are rough." : ""}`);
   } finally {
     await Promise.all(services.map((s) => s.stop()));
+    await Promise.all(variants.map((v) => v.stop()));
+    await Promise.all(cleanups.map((cleanup) => cleanup()));
   }
 }
+
+/** The headline table's rows: one per figure, a column per configuration (and compared proxy). */
+function figureRows(columns: Figures[], c50Direct: LoadResult): string[][] {
+  const row = (name: string, value: (f: Figures) => string) => [name, ...columns.map(value)];
+  return [
+    row("added latency p50, concurrency 1", (f) => ms(added(f.c1Proxied, f.c1Direct, 50))),
+    row("added latency p99, concurrency 1", (f) => ms(added(f.c1Proxied, f.c1Direct, 99))),
+    row("added latency p50, concurrency 50", (f) => ms(added(f.c50Proxied, c50Direct, 50))),
+    row("added latency p99, concurrency 50", (f) => ms(added(f.c50Proxied, c50Direct, 99))),
+    row("requests per second, concurrency 50", (f) => rps(f.c50Proxied)),
+    row("CPU per request, concurrency 50 (median of 3 rounds)", (f) => (f.cpuPerRequest === undefined ? "-" : ms(f.cpuPerRequest))),
+    row("added time to first byte of a stream, p50", (f) => ms(added(f.ttfbProxied, f.ttfbDirect, 50))),
+    row("start-up, process start to first 200 (median)", (f) => (f.startupMs === undefined ? "-" : `${f.startupMs.toFixed(0)} ms`)),
+    row("process start to first chat completion", (f) => (f.firstAnswerMs === undefined ? "-" : `${f.firstAnswerMs.toFixed(0)} ms`)),
+  ];
+}
+
+/**
+ * One configuration of the app: start-ups, then a host of its own measured at concurrency 1
+ * (alternating with the emulator), at 50 (CPU from /proc), and for a stream's first byte; the first
+ * configuration also gives the streaming CPU and open-streams memory figures.
+ */
+async function measureConfiguration(settings: Record<string, string>, appDir: string, direct: Target, proxied: Target, first: boolean) {
+  const startups: number[] = [];
+  for (let i = 0; i < (quick ? 3 : 7); i++) {
+    const { service, ms } = await startHost(settings, appDir);
+    startups.push(ms);
+    await service.stop();
+  }
+  const { service: host, url } = await startHost(settings, appDir);
+  try {
+    const target = { ...proxied, url: proxied.url.replace(/^http:\/\/[^/]+/, url) };
+    const pid = host.child.pid as number;
+    // Warm the path (JIT, keep-alive sockets, upstream connection pool, quota leases).
+    await runLoad(target, { concurrency: 8, total: n(2000) });
+    const figures = await measureTarget(target, direct, pid);
+    const streaming = first ? await medianCpuRound(pid, { ...target, body: streamBody }) : undefined;
+    const memory = first ? await openStreamsMemory(emulatorUrlOf(direct), target, pid, quick ? 100 : openStreams) : undefined;
+    await host.stop();
+    const firstAnswerMs = await firstAnswerAfterStart(settings, appDir, target);
+    return { figures: { ...figures, startupMs: percentile(startups, 50), firstAnswerMs }, streaming, memory };
+  } finally {
+    await host.stop();
+  }
+}
+
+/** The scenarios any proxy of the route can be put through; CPU when its process id is known. */
+async function measureTarget(target: Target, direct: Target, pid: number | undefined): Promise<Figures> {
+  const [c1Direct, c1Proxied] = await alternating(direct, target, n(3000));
+  const cpu = pid === undefined ? { result: await runLoad(target, { concurrency: 50, total: n(8000) }), cpuMs: undefined } : await medianCpuRound(pid, target);
+  // Tokens paced as a model paces them, so the first one travels alone, as it does in production;
+  // with no pacing at all the whole answer arrives in one read and is relayed as one burst.
+  const emulatorUrl = emulatorUrlOf(direct);
+  await emulatorSettings(emulatorUrl, { token_delay_ms: 5 });
+  const [ttfbDirect, ttfbProxied] = await alternating({ ...direct, body: streamBody }, { ...target, body: streamBody }, n(600), "first-byte");
+  await emulatorSettings(emulatorUrl, { token_delay_ms: 0 });
+  for (const [name, result] of Object.entries({ c1Proxied, c50: cpu.result, ttfbProxied })) {
+    if (result.failures > 0) throw new Error(`${target.url}, ${name}: ${result.failures} of ${result.requests} requests failed`);
+  }
+  return { c1Direct, c1Proxied, c50Proxied: cpu.result, cpuPerRequest: cpu.cpuMs, ttfbDirect, ttfbProxied };
+}
+
+/** A second proxy, already running and pointed at this bench's emulator, put through the same scenarios. */
+async function measureCompared(target: Target, direct: Target): Promise<Figures> {
+  await runLoad(target, { concurrency: 8, total: n(2000) });
+  const pid = option("--compare-pid");
+  return measureTarget(target, direct, pid ? Number(pid) : undefined);
+}
+
+/**
+ * `--compare URL`: the other proxy's chat completions URL, sent the same OpenAI-shaped body, with
+ * `--compare-model NAME` added as `model` when the proxy needs one and each `--compare-header
+ * "name: value"` (a key, say) as a header.
+ */
+function compareTarget(url: string): Target {
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  args.forEach((arg, i) => {
+    if (arg !== "--compare-header") return;
+    const [name = "", ...value] = (args[i + 1] ?? "").split(":");
+    headers[name.trim().toLowerCase()] = value.join(":").trim();
+  });
+  const model = option("--compare-model");
+  return { url, headers, body: model ? JSON.stringify({ ...JSON.parse(chatBody), model }) : chatBody };
+}
+
+const emulatorUrlOf = (direct: Target) => new URL(direct.url).origin;
 
 /** CPU per request is the median of three rounds at concurrency 50: one round can catch the machine busy elsewhere. */
 async function medianCpuRound(pid: number, target: Target): Promise<{ result: LoadResult; cpuMs: number }> {
@@ -155,34 +264,6 @@ async function measureFloor(mode: "node" | "platform", emulatorUrl: string, dire
   }
 }
 
-/** One feature's cost: a host of its own with the variant's settings, measured as the main figures are. */
-async function measureVariant(variant: Variant, base: Record<string, string>, direct: Target, proxied: Target) {
-  const settings = { ...base, ...variant.settings };
-  try {
-    const startups: number[] = [];
-    for (let i = 0; i < 3; i++) {
-      const { service, ms } = await startHost(settings);
-      startups.push(ms);
-      await service.stop();
-    }
-    const { service: host, url } = await startHost(settings);
-    try {
-      const target = { ...proxied, url: proxied.url.replace(/^http:\/\/[^/]+/, url) };
-      await runLoad(target, { concurrency: 8, total: n(2000) });
-      const [c1Direct, c1Proxied] = await alternating(direct, target, n(1500));
-      const cpuBefore = cpuTimeMs(host.child.pid as number);
-      const c50 = await runLoad(target, { concurrency: 50, total: n(8000) });
-      const cpuPerRequest = (cpuTimeMs(host.child.pid as number) - cpuBefore) / c50.requests;
-      for (const result of [c1Proxied, c50]) if (result.failures > 0) throw new Error(`variant: ${result.failures} of ${result.requests} requests failed`);
-      return { startupMs: percentile(startups, 50), c1Direct, c1Proxied, cpuPerRequest };
-    } finally {
-      await host.stop();
-    }
-  } finally {
-    await variant.stop();
-  }
-}
-
 /** Requests at concurrency 1, alternating between the two targets so drift in the machine hits both alike. */
 async function alternating(a: Target, b: Target, total: number, until: "end" | "first-byte" = "end"): Promise<[LoadResult, LoadResult]> {
   const agents = [new Agent({ keepAlive: true, maxSockets: 1 }), new Agent({ keepAlive: true, maxSockets: 1 })] as const;
@@ -204,9 +285,9 @@ async function alternating(a: Target, b: Target, total: number, until: "end" | "
 }
 
 /** Process start to the first chat completion: start-up plus loading the model SDK on first use. */
-async function firstAnswerAfterStart(settings: Record<string, string>, target: Target): Promise<number> {
+async function firstAnswerAfterStart(settings: Record<string, string>, appDir: string, target: Target): Promise<number> {
   const started = process.hrtime.bigint();
-  const { service, url } = await startHost(settings);
+  const { service, url } = await startHost(settings, appDir);
   try {
     const agent = new Agent({ keepAlive: false });
     const { status } = await timedRequest(agent, { ...target, url: target.url.replace(/^http:\/\/[^/]+/, url) });

@@ -75,24 +75,27 @@ export async function faultRun(): Promise<void> {
     const errors = results.filter((r) => r.lastEvent === "error").length;
     const unhandled = /unhandled/i.test(host.output());
 
-    printTable([
-      ["streams (faults injected)", `${STREAMS} (${faultCount})`],
-      ["streams ending with exactly one terminal event", `${STREAMS - bad.length} of ${STREAMS}`],
-      ["streams ending in an error event", String(errors)],
-      ["upstream attempts (limit: streams x (1 + retries))", `${upstream} (limit ${STREAMS * (1 + MAX_RETRIES)})`],
-      ["unhandled rejections in the host's log", unhandled ? "yes" : "none"],
+    printTable(
+      ["figure", "value"],
       [
-        `host resident memory after round 1 / after round ${ROUNDS}`,
-        `${baselineMiB.toFixed(0)} MiB / ${afterMiB.toFixed(0)} MiB (${change(baselineMiB, afterMiB)})`,
+        ["streams (faults injected)", `${STREAMS} (${faultCount})`],
+        ["streams ending with exactly one terminal event", `${STREAMS - bad.length} of ${STREAMS}`],
+        ["streams ending in an error event", String(errors)],
+        ["upstream attempts (limit: streams x (1 + retries))", `${upstream} (limit ${STREAMS * (1 + MAX_RETRIES)})`],
+        ["unhandled rejections in the host's log", unhandled ? "yes" : "none"],
+        [
+          `host resident memory after round 1 / after round ${ROUNDS}`,
+          `${baselineMiB.toFixed(0)} MiB / ${afterMiB.toFixed(0)} MiB (${change(baselineMiB, afterMiB)})`,
+        ],
+        [
+          `host live heap after GC, round 1 / round ${ROUNDS} (external)`,
+          baselineHeap && afterHeap
+            ? `${baselineHeap.heapUsedMiB.toFixed(1)} MiB / ${afterHeap.heapUsedMiB.toFixed(1)} MiB (${change(baselineHeap.heapUsedMiB, afterHeap.heapUsedMiB)}; external ${baselineHeap.externalMiB.toFixed(1)} / ${afterHeap.externalMiB.toFixed(1)} MiB)`
+            : "inspector not reachable",
+        ],
+        ["wall time of the last round", `${elapsed} ms`],
       ],
-      [
-        `host live heap after GC, round 1 / round ${ROUNDS} (external)`,
-        baselineHeap && afterHeap
-          ? `${baselineHeap.heapUsedMiB.toFixed(1)} MiB / ${afterHeap.heapUsedMiB.toFixed(1)} MiB (${change(baselineHeap.heapUsedMiB, afterHeap.heapUsedMiB)}; external ${baselineHeap.externalMiB.toFixed(1)} / ${afterHeap.externalMiB.toFixed(1)} MiB)`
-          : "inspector not reachable",
-      ],
-      ["wall time of the last round", `${elapsed} ms`],
-    ]);
+    );
     if (bad.length > 0 || unhandled || upstream > STREAMS * (1 + MAX_RETRIES)) process.exitCode = 1;
   } finally {
     await Promise.all(services.map((s) => s.stop()));

@@ -176,6 +176,6 @@ export async function measureJobsLoad(jobs = 200): Promise<JobsLoadResult> {
 /** `npm run bench -- --jobs`: the load run alone; exits with 1 when a job did not settle once or ran twice. */
 export async function jobsRun(): Promise<void> {
   const result = await measureJobsLoad();
-  printTable(jobsLoadRows(result));
+  printTable(["figure", "value"], jobsLoadRows(result));
   if (result.unsettled.length > 0 || result.runTwice.length > 0) process.exitCode = 1;
 }

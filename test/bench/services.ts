@@ -6,9 +6,9 @@ import { answers, freePort, type Service, spawnService, waitUntilReady } from ".
 /** The services a bench run starts, each in its own process, and their settings. */
 export const appRoot = resolve(__dirname, "..", "..", "..");
 
-/** The model emulator on a free port, rate limits lifted and tokens unpaced. */
-export async function startEmulatorService(): Promise<{ service: Service; url: string }> {
-  const port = await freePort();
+/** The model emulator on a free port (or the one given), rate limits lifted and tokens unpaced. */
+export async function startEmulatorService(fixedPort?: number): Promise<{ service: Service; url: string }> {
+  const port = fixedPort ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
   const service = spawnService("emulator", [resolve(appRoot, "dist/dev/emulator/main.js")], {
     env: { ...process.env, EMULATOR_PORT: String(port) },
@@ -28,15 +28,15 @@ export function hostSettings(emulatorUrl: string): Record<string, string> {
   return settings;
 }
 
-/** Starts the functions host and measures process start to the first 200 from /api/health. */
-export async function startHost(settings: Record<string, string>): Promise<{ service: Service; url: string; ms: number }> {
+/** Starts the functions host on the app in `appDir` and measures process start to the first 200 from /api/health. */
+export async function startHost(settings: Record<string, string>, appDir = appRoot): Promise<{ service: Service; url: string; ms: number }> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const started = process.hrtime.bigint();
-  const service = spawnService("functions", [resolve(appRoot, "dist/dev/host/main.js"), appRoot], {
+  const service = spawnService("functions", [resolve(appRoot, "dist/dev/host/main.js"), appDir], {
     env: { ...settings, PORT: String(port) },
     echo: false,
-    cwd: appRoot,
+    cwd: appDir,
   });
   for (;;) {
     if (service.child.exitCode !== null) throw new Error(`host exited:\n${service.output()}`);
@@ -61,9 +61,15 @@ export async function emulatorSettings(emulatorUrl: string, settings: Record<str
   if (!response.ok) throw new Error(`emulator settings: ${response.status}`);
 }
 
-export function printTable(rows: Array<[string, string]>): void {
-  const width = Math.max(...rows.map(([name]) => name.length));
-  console.log(`\n${"figure".padEnd(width)}  value`);
-  console.log(`${"-".repeat(width)}  ${"-".repeat(24)}`);
-  for (const [name, value] of rows) console.log(`${name.padEnd(width)}  ${value}`);
+/** A plain text table: the first column padded to its widest, the others too, two spaces apart. */
+export function printTable(header: string[], rows: string[][]): void {
+  const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => (row[i] ?? "").length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+      .join("  ")
+      .trimEnd();
+  console.log(`\n${line(header)}`);
+  console.log(line(widths.map((width) => "-".repeat(width))));
+  for (const row of rows) console.log(line(row));
 }

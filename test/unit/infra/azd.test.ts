@@ -1,11 +1,11 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { callerKeyEntry as hookEntry, withSampleEntry } from "../../../hooks/logic-apps-sample-key.mjs";
 import { postProvisionMessage } from "../../../hooks/postprovision.mjs";
-import { STAGING_DIR, stagePackage } from "../../../hooks/prepackage.mjs";
+import { BUNDLE, LOADED_ON_FIRST_USE, STAGING_DIR, stagePackage } from "../../../hooks/prepackage.mjs";
 import { preProvisionProblems, regionProblems } from "../../../hooks/preprovision.mjs";
 import { callerKeyEntry } from "../../../src/config/caller-key-material.js";
 import { REPO_ROOT } from "./support/bicep.js";
@@ -78,38 +78,68 @@ describe("the prepackage hook", () => {
     writeFileSync(join(dir, "local.settings.json"), '{"Values": {"KEY": "secret"}}');
     for (const sub of ["src", "dev", "test"]) mkdirSync(join(dir, "dist", sub), { recursive: true });
     mkdirSync(join(dir, "dist", "src", "functions"));
-    writeFileSync(join(dir, "dist", "src", "index.js"), "");
-    writeFileSync(join(dir, "dist", "src", "functions", "health.js"), "");
+    // What the worker would run: the entry point first, then each function, each registering itself.
+    writeFileSync(join(dir, "dist", "src", "index.js"), 'globalThis.loaded = ["index"]; require("./lib/shared.js");');
+    mkdirSync(join(dir, "dist", "src", "lib"));
+    writeFileSync(join(dir, "dist", "src", "lib", "shared.js"), 'globalThis.loaded.push("shared");');
+    writeFileSync(join(dir, "dist", "src", "functions", "health.js"), 'globalThis.loaded.push("health"); require("@azure/functions-core");');
+    writeFileSync(join(dir, "dist", "src", "functions", "chat.js"), 'globalThis.loaded.push("chat");');
     writeFileSync(join(dir, "dist", "dev", "start.js"), "");
     mkdirSync(join(dir, "src"));
     writeFileSync(join(dir, "src", "index.ts"), "");
     return dir;
   }
 
-  it("stages host.json, the manifests, the compiled app and production dependencies only", () => {
+  it("stages host.json, a package.json whose main is the bundle, one bundle of the app's entry point and functions, and one per package loaded on first use", async () => {
     const projectDir = fakeProject();
+    // The fake project bundles with this project's esbuild.
+    symlinkSync(resolve(REPO_ROOT, "node_modules"), join(projectDir, "node_modules"), "dir");
     const commands: string[] = [];
-    const outDir = stagePackage({
+    const outDir = await stagePackage({
       projectDir,
       run: (command, args, cwd) => void commands.push(`${cwd === projectDir ? "project" : cwd}: ${command} ${args.join(" ")}`),
     });
     expect(outDir).toBe(join(projectDir, STAGING_DIR));
-    expect(commands).toEqual(["project: npm run build", `${outDir}: npm ci --omit=dev --ignore-scripts --no-bin-links --no-audit --no-fund`]);
-    expect(readdirSync(outDir).sort()).toEqual([".funcignore", ".gitignore", "dist", "host.json", "package-lock.json", "package.json"]);
-    expect(readdirSync(join(outDir, "dist"))).toEqual(["src"]);
+    // Only the build: nothing is installed in the package.
+    expect(commands).toEqual(["project: npm run build"]);
+    expect(readdirSync(outDir).sort()).toEqual([".funcignore", ".gitignore", "dist", "host.json", "node_modules", "package.json"]);
+    expect(readdirSync(join(outDir, "dist"))).toEqual(["main.js"]);
+    for (const name of LOADED_ON_FIRST_USE) {
+      expect(JSON.parse(readFileSync(join(outDir, "node_modules", name, "package.json"), "utf8"))).toEqual({ name, main: "index.js" });
+    }
     const staged = JSON.parse(readFileSync(join(outDir, "package.json"), "utf8"));
-    expect(staged.scripts).toBeUndefined();
-    expect(staged.main).toBe(packageJson.main);
-    expect(staged.devDependencies).toEqual({ b: "1" });
-    // What package.json's main names is there: the entry point and the functions.
-    expect(existsSync(join(outDir, "dist/src/index.js"))).toBe(true);
-    expect(existsSync(join(outDir, "dist/src/functions/health.js"))).toBe(true);
+    expect(staged).toEqual({ name: "app", private: true, main: BUNDLE });
+    // The bundle loads what package.json's main named, in the worker's order, and leaves the worker's own module to it.
+    const bundled = readFileSync(join(outDir, BUNDLE), "utf8");
+    expect(bundled).toContain('require("@azure/functions-core")');
+    const loaded = new Function("require", "globalThis", `${bundled}; return globalThis.loaded;`)(
+      (name: string) => (name === "@azure/functions-core" ? {} : undefined),
+      {} as Record<string, unknown>,
+    );
+    expect(loaded).toEqual(["index", "shared", "chat", "health"]);
     expect(readFileSync(join(outDir, ".funcignore"), "utf8")).not.toMatch(/node_modules/);
   });
 
-  it("stops when the build made no app", () => {
+  it("bundles on its own exactly each package the app requires on first use", () => {
+    const lazy = new Set<string>();
+    const walk = (folder: string) => {
+      for (const entry of readdirSync(folder, { withFileTypes: true })) {
+        const path = join(folder, entry.name);
+        if (entry.isDirectory()) walk(path);
+        else if (entry.name.endsWith(".ts")) {
+          for (const [, name] of readFileSync(path, "utf8").matchAll(/\brequire\("([^".][^"]*)"\)/g)) lazy.add(name as string);
+        }
+      }
+    };
+    walk(resolve(REPO_ROOT, "src"));
+    // ajv-formats reaches into ajv's own files, so the two stay in the app's bundle.
+    for (const name of ["ajv", "ajv-formats"]) lazy.delete(name);
+    expect([...LOADED_ON_FIRST_USE].sort()).toEqual([...lazy].sort());
+  });
+
+  it("stops when the build made no app", async () => {
     const empty = mkdtempSync(join(tmpdir(), "stage-"));
-    expect(() => stagePackage({ projectDir: empty, run: () => undefined })).toThrow(/dist\/src\/index\.js/);
+    await expect(stagePackage({ projectDir: empty, run: () => undefined })).rejects.toThrow(/dist\/src\/index\.js/);
     expect(existsSync(join(empty, STAGING_DIR))).toBe(false);
   });
 

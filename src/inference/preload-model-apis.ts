@@ -1,0 +1,24 @@
+import type { DeploymentConfig } from "../config/types.js";
+
+/** How long after the entry point runs the SDKs are loaded (see index.ts). */
+export const PRELOAD_DELAY_MS = 100;
+
+/**
+ * Loads the model SDKs and the transport the deployments use, once the entry point has run, instead
+ * of in the first model call. On a cold start the request that woke the instance is usually a model
+ * call, and in Azure the worker loads the app while the Functions host is still starting, so this
+ * time is spent while nothing waits for the worker. A model call that comes first loads them itself,
+ * as before, and this then finds them loaded.
+ */
+export function preloadModelApis(deployments: readonly DeploymentConfig[]): void {
+  // NOTE: require, not import(), as where they are used: the CommonJS builds.
+  const apis = new Set(deployments.map((deployment) => deployment.api));
+  if (apis.size === 0) return;
+  require("undici");
+  require("@azure/core-rest-pipeline");
+  if (apis.has("model-inference")) {
+    require("@azure-rest/ai-inference");
+    require("@azure/core-sse");
+  }
+  if (apis.has("openai-v1")) require("openai");
+}
