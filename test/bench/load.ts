@@ -13,6 +13,8 @@ export interface LoadResult {
   elapsedMs: number;
 }
 
+const REQUEST_TIMEOUT_MS = 30_000;
+
 /** One POST on a keep-alive agent; resolves with the time to the end of the body, or to its first byte. */
 export function timedRequest(agent: Agent, target: Target, until: "end" | "first-byte" = "end"): Promise<{ ms: number; status: number }> {
   return new Promise((resolve, reject) => {
@@ -21,11 +23,13 @@ export function timedRequest(agent: Agent, target: Target, until: "end" | "first
     const req = request(target.url, { agent, method: "POST", headers: { ...target.headers, "content-length": Buffer.byteLength(target.body) } }, (res) => {
       const status = res.statusCode ?? 0;
       if (until === "first-byte") {
+        let ms: number | undefined;
         res.once("data", () => {
-          const ms = elapsed();
+          ms = elapsed();
           res.resume();
-          res.on("end", () => resolve({ ms, status }));
         });
+        // An empty body has no first byte: its end stands in.
+        res.on("end", () => resolve({ ms: ms ?? elapsed(), status }));
       } else {
         res.resume();
         res.on("end", () => resolve({ ms: elapsed(), status }));
@@ -33,6 +37,8 @@ export function timedRequest(agent: Agent, target: Target, until: "end" | "first
       res.on("error", reject);
     });
     req.on("error", reject);
+    // A proxy that never answers (a compared one, say) is a failure, not a bench that never ends.
+    req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new Error(`no answer from ${target.url} in ${REQUEST_TIMEOUT_MS / 1000} s`)));
     req.end(target.body);
   });
 }
