@@ -3,6 +3,7 @@
 // operator stored), then says where the app is and how to give it a caller key.
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { runEntraAppsHook } from "./entra-apps.mjs";
 import { syncSampleKey } from "./logic-apps-sample-key.mjs";
 
 /** The endpoints azd stored from the MODEL_ENDPOINTS output (a JSON array), or none if unreadable. */
@@ -26,9 +27,13 @@ export function postProvisionMessage(env) {
   const models = modelEndpoints(env.MODEL_ENDPOINTS)
     .map((e) => `  ${e.alias.padEnd(16)} ${e.endpoint}`)
     .join("\n");
+  const page = env.WEB_URL
+    ? `The chat page is at ${env.WEB_URL}/ once azd deploys it${env.ENTRA_WEB_CLIENT_ID ? " (sign in with your work account)" : " (sign-in is off: see docs/web.md)"}.`
+    : "";
   return `
 The API is at ${api} (models: ${env.MODEL_HOSTING ?? "?"})
 ${models}
+${page}
 
 Callers need a key: until the CALLER_KEYS secret exists, protected routes answer 503 (caller_keys_unavailable). To make one:
 
@@ -67,6 +72,8 @@ export function sampleKeyMessage(env, outcome) {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  // The page's address exists now: its registration's redirect URI follows it.
+  await runEntraAppsHook(process.env);
   const outcome = await syncSampleKey(process.env).catch((error) => error);
   const line = sampleKeyMessage(process.env, outcome);
   if (line) console.log(`\n${line}`);

@@ -1,5 +1,6 @@
-// azd `preprovision` hook: refuses, before anything is created, the settings the template cannot take.
-// It reads the azd environment only and writes nothing.
+// azd `preprovision` hook: refuses, before anything is created, the settings the template cannot take;
+// then registers the chat page's applications in Entra ID (entra-apps.mjs), whose client ids the Bicep
+// reads from the azd environment.
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -77,4 +78,6 @@ if (import.meta.url === pathToFileURL(resolve(process.argv[1] ?? "")).href) {
     console.error(`Not provisioning:\n${problems.map((problem) => `  - ${problem}`).join("\n")}\nFix them with azd env set, then run azd up again.`);
     process.exit(1);
   }
+  const { runEntraAppsHook } = await import("./entra-apps.mjs");
+  await runEntraAppsHook(process.env);
 }

@@ -116,6 +116,12 @@ param logicAppsSample string = 'off'
 @description('The Logic Apps sample\'s caller key; leave it to its default.')
 param logicAppsSampleKey string = '${newGuid()}${newGuid()}'
 
+@description('The chat page\'s API registration in Entra ID (its client id), which hooks/entra-apps.mjs makes before provisioning; empty: the app checks no user tokens (keys only).')
+param entraApiClientId string = ''
+
+@description('The region of the chat page\'s Static Web App; empty: the deployment\'s region when Static Web Apps runs there, otherwise westeurope.')
+param webLocation string = ''
+
 @description('Node.js version of the function app.')
 @allowed([
   '20'
@@ -166,6 +172,7 @@ var names = {
   hubKeyVault: '${abbrs.keyVault}hub-${resourceToken}'
   logicAppsSample: '${abbrs.logicApp}summarise-${resourceToken}'
   logicAppsConnector: '${abbrs.customConnector}mistral-chat-${resourceToken}'
+  staticWebApp: '${abbrs.staticWebApp}${resourceToken}'
 }
 
 // The Flex Consumption package container, the table of the quota counters (QUOTA_TABLE), and the table of
@@ -189,6 +196,16 @@ var logicAppsSampleKeySecretName = 'logic-apps-sample-key'
 // the sample and the connector need not wait for the app, which waits for the role assignments.
 var functionAppHost = '${names.functionApp}.azurewebsites.net'
 var corsOrigins = filter(map(split(corsAllowedOrigins, ','), origin => trim(origin)), origin => !empty(origin))
+// Static Web Apps runs in a few regions only (its content is served from the edge everywhere).
+var staticWebAppRegions = ['centralus', 'eastus2', 'eastasia', 'westeurope', 'westus2']
+var staticWebAppLocation = !empty(webLocation) ? webLocation : (contains(staticWebAppRegions, toLower(location)) ? location : 'westeurope')
+// Signed-in users of the chat page: tokens for the API registration, in this tenant, with the chat role.
+var entraSettings = empty(entraApiClientId)
+  ? {}
+  : {
+      ENTRA_TENANT_ID: tenant().tenantId
+      ENTRA_API_AUDIENCE: entraApiClientId
+    }
 
 @description('The app reads the settings of alias `mistral-large` as MODEL_MISTRAL_LARGE_*.')
 func settingPrefix(alias string) string => 'MODEL_${toUpper(replace(alias, '-', '_'))}_'
@@ -367,7 +384,7 @@ var extraAppSettingsRefused = map(
   setting => (setting.key)
 )
 
-var appSettings = union(modelBudgetSettings, toObject(extraAppSettingsTaken, setting => (setting.key), setting => (setting.value)), managedAppSettings)
+var appSettings = union(modelBudgetSettings, toObject(extraAppSettingsTaken, setting => (setting.key), setting => (setting.value)), managedAppSettings, entraSettings)
 
 var managedAppSettings = union(modelAppSettings, {
   MODEL_DEPLOYMENTS: join(modelAliases, ',')
@@ -389,7 +406,8 @@ var managedAppSettings = union(modelAppSettings, {
   JOB_QUEUE: jobQueueName
   JOB_TABLE: jobTableName
   JOB_CONTAINER: jobContainerName
-  CORS_ALLOWED_ORIGINS: join(corsOrigins, ',')
+  // The chat page's origin, and any others the operator lists.
+  CORS_ALLOWED_ORIGINS: join(union([web.outputs.origin], corsOrigins), ',')
   CORS_ALLOW_CREDENTIALS: corsAllowCredentials
   APPLICATIONINSIGHTS_CONNECTION_STRING: monitoring.outputs.connectionString
   // Local authentication is off: telemetry goes with this identity's Entra ID token.
@@ -399,6 +417,16 @@ var managedAppSettings = union(modelAppSettings, {
   // freed after a burst of streams stays resident (measured by `npm run bench -- --faults`).
   MALLOC_ARENA_MAX: '2'
 })
+
+module web 'modules/static-web-app.bicep' = {
+  name: 'web'
+  scope: rg
+  params: {
+    name: names.staticWebApp
+    location: staticWebAppLocation
+    tags: tags
+  }
+}
 
 module functionApp 'modules/function-app.bicep' = {
   name: 'function-app'
@@ -492,5 +520,8 @@ output LOGIC_APPS_CONNECTOR string = useLogicAppsSample ? names.logicAppsConnect
 @description('The secret with the sample workflow\'s caller key (the postprovision hook puts its hash in CALLER_KEYS); empty when the sample is off.')
 output LOGIC_APPS_SAMPLE_KEY_SECRET_NAME string = useLogicAppsSample ? logicAppsSampleKeySecretName : ''
 output AZURE_KEY_VAULT_ENDPOINT string = keyVault.outputs.uri
+output WEB_URL string = web.outputs.origin
+output ENTRA_AUTHORITY string = '${environment().authentication.loginEndpoint}${tenant().tenantId}'
+
 @description('extraAppSettings the template refused (managed by it, or refused by Flex Consumption): names only.')
 output REFUSED_EXTRA_APP_SETTINGS string[] = extraAppSettingsRefused

@@ -27,15 +27,9 @@ const TYPES: Record<string, string> = {
  * not run a model's script; no framing; no referrer to other sites.
  */
 export async function startPageServer(options: PageServerOptions): Promise<{ url: string; close(): Promise<void> }> {
-  const csp = pageContentSecurityPolicy(options.connectTo);
+  const headers = pageHeaders(options.connectTo);
   const server: Server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? "/", "http://page").pathname);
-    const headers = {
-      "content-security-policy": csp,
-      "x-content-type-options": "nosniff",
-      "referrer-policy": "strict-origin-when-cross-origin",
-      "cache-control": "no-cache",
-    };
     if (req.method !== "GET" && req.method !== "HEAD") {
       res.writeHead(405, { ...headers, allow: "GET, HEAD" }).end();
       return;
@@ -70,6 +64,19 @@ export async function startPageServer(options: PageServerOptions): Promise<{ url
 }
 
 /** The page's policy: its own scripts and styles only; requests and MSAL's hidden frames to the API and authority only. */
+/**
+ * The headers every file of the page is served with, here and (staticwebapp.config.json, written by
+ * hooks/web-prepackage.mjs) by Static Web Apps.
+ */
+export function pageHeaders(connectTo: readonly string[]): Record<string, string> {
+  return {
+    "content-security-policy": pageContentSecurityPolicy(connectTo),
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "strict-origin-when-cross-origin",
+    "cache-control": "no-cache",
+  };
+}
+
 export function pageContentSecurityPolicy(connectTo: readonly string[]): string {
   const origins = connectTo.join(" ");
   return [

@@ -50,6 +50,7 @@ function standIn(expression: string): string {
   if (/ConnectionString/.test(expression))
     return ["InstrumentationKey", "=", "0".repeat(8), "-0000-0000-0000-", "0".repeat(12), ";IngestionEndpoint=https://x.example/"].join("");
   if (/inferenceEndpoint/.test(expression)) return "https://mistral-large-abc.eastus2.models.ai.azure.com";
+  if (/defaultHostname/.test(expression)) return "calm-sea-0123abcd.6.azurestaticapps.net";
   throw new Error(`no stand-in for ${expression}: add one to app-settings.test.ts`);
 }
 
@@ -229,16 +230,26 @@ describe("app settings from parameters", () => {
     return { settings: appSettingsOf(deployment), site, deployment };
   }
 
+  it("check the chat page's users' tokens only once its API is registered: this tenant, that audience", async () => {
+    const without = await settingsWith({});
+    expect(without.settings.ENTRA_TENANT_ID).toBeUndefined();
+    expect(without.settings.ENTRA_API_AUDIENCE).toBeUndefined();
+    const { settings } = await settingsWith({ entraApiClientId: "5e0f1c2d-0000-4000-8000-00000000a11d" });
+    expect(settings.ENTRA_API_AUDIENCE).toBe("5e0f1c2d-0000-4000-8000-00000000a11d");
+    expect(settings.ENTRA_TENANT_ID).toMatch(/^\S+$/);
+  });
+
   it("give the app's CORS the origins, and leave the platform's off (in Azure its answers would replace the app's)", async () => {
     const { settings, site } = await settingsWith({ corsAllowedOrigins: " https://a.example.com, https://b.example.com ,", corsAllowCredentials: "true" });
-    expect(settings.CORS_ALLOWED_ORIGINS).toBe("https://a.example.com,https://b.example.com");
+    // The chat page's origin first, then the operator's.
+    expect(settings.CORS_ALLOWED_ORIGINS).toMatch(/^https:\/\/⟨[^⟩]*defaultHostname⟩,https:\/\/a\.example\.com,https:\/\/b\.example\.com$/);
     expect(settings.CORS_ALLOW_CREDENTIALS).toBe("true");
     expect(valueAt(site.decl.body, "properties.siteConfig.cors")).toBeUndefined();
   });
 
-  it("allow no origin by default", async () => {
+  it("allow only the chat page's origin by default", async () => {
     const { settings } = await settingsWith({});
-    expect(settings.CORS_ALLOWED_ORIGINS).toBe("");
+    expect(settings.CORS_ALLOWED_ORIGINS).toMatch(/^https:\/\/⟨[^⟩]*defaultHostname⟩$/);
     expect(settings.CORS_ALLOW_CREDENTIALS).toBe("false");
   });
 

@@ -247,9 +247,20 @@ describe("the postprovision hook", () => {
       "AZURE_FUNCTION_APP_NAME",
       "MODEL_HOSTING",
       "MODEL_ENDPOINTS",
+      "WEB_URL",
+      "ENTRA_AUTHORITY",
     ]) {
       expect(main).toMatch(new RegExp(`^output ${name} `, "m"));
     }
+  });
+
+  it("says where the chat page is, and whether its sign-in is on", () => {
+    const page = { ...env, WEB_URL: "https://stapp-abc.azurestaticapps.net" };
+    expect(postProvisionMessage({ ...page, ENTRA_WEB_CLIENT_ID: "0b7c3a4e-0000-4000-8000-00000000face" })).toContain(
+      "The chat page is at https://stapp-abc.azurestaticapps.net/ once azd deploys it (sign in with your work account).",
+    );
+    expect(postProvisionMessage(page)).toContain("(sign-in is off: see docs/web.md)");
+    expect(postProvisionMessage(env)).not.toContain("chat page");
   });
 
   it("still prints its instructions without an azd environment", () => {

@@ -197,12 +197,20 @@ describe("azure.yaml for this project", () => {
   const api = services.api ?? {};
   const serviceSchema = schema.properties.services.additionalProperties.properties;
 
-  it("deploys one service, api, as a TypeScript function app (host: function, language: ts)", () => {
-    expect(Object.keys(services)).toEqual(["api"]);
+  it("deploys two services: api as a TypeScript function app, web (the chat page) as a Static Web App", () => {
+    expect(Object.keys(services)).toEqual(["api", "web"]);
     expect(api).toMatchObject({ host: "function", language: "ts" });
+    expect(services.web).toMatchObject({ host: "staticwebapp", language: "js", project: ".", dist: ".deploy-web" });
     // Spelled as azd spells them: among the schema's own host and language values.
-    expect(serviceSchema.host.examples).toContain(api.host);
-    expect(serviceSchema.language.examples).toContain(api.language);
+    for (const service of Object.values(services)) {
+      expect(serviceSchema.host.examples).toContain(service.host);
+      expect(serviceSchema.language.examples).toContain(service.language);
+    }
+  });
+
+  it("deploys each service to the resource the Bicep tags with its name", () => {
+    const bicep = ["function-app.bicep", "static-web-app.bicep"].map((file) => readFileSync(resolve(REPO_ROOT, "infra/modules", file), "utf8")).join("\n");
+    for (const name of Object.keys(services)) expect(bicep).toContain(`'azd-service-name': '${name}'`);
   });
 
   it("builds the project at its `project` path, a folder holding the Functions app (host.json, package.json)", () => {

@@ -47,6 +47,8 @@ const RULES: Readonly<Record<string, NameRule>> = {
   "Microsoft.MachineLearningServices/workspaces/serverlessEndpoints": { min: 3, max: 32, pattern: /^[a-zA-Z][a-zA-Z0-9-]*[a-zA-Z0-9]$/, global: true },
   // Consumption Logic Apps: 1 to 43 letters, digits, hyphens, underscores, periods and parentheses.
   "Microsoft.Logic/workflows": { min: 1, max: 43, pattern: /^[-\w.()]+$/ },
+  // Azure's naming rules for Static Web Apps: 2 to 40 letters, digits and hyphens, within a resource group.
+  "Microsoft.Web/staticSites": { min: 2, max: 40, pattern: /^[a-zA-Z0-9](?!.*--)[a-zA-Z0-9-]*[a-zA-Z0-9]$/ },
   // No documented rule for custom connectors; held to what every resource type takes.
   "Microsoft.Web/customApis": { min: 1, max: 64, pattern: /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/ },
   "Microsoft.Authorization/roleAssignments": { min: 36, max: 36, pattern: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/ },

@@ -44,7 +44,11 @@ export const apiVersions: Readonly<Record<string, readonly string[]>> = JSON.par
  * all and checks their properties (any warning fails `npm run infra:check` and compiler.test.ts), so
  * the structural checks here leave them to it.
  */
-export const CHECKED_BY_COMPILER: ReadonlySet<string> = new Set(["Microsoft.Web/sites/basicPublishingCredentialsPolicies", "Microsoft.Web/customApis"]);
+export const CHECKED_BY_COMPILER: ReadonlySet<string> = new Set([
+  "Microsoft.Web/sites/basicPublishingCredentialsPolicies",
+  "Microsoft.Web/customApis",
+  "Microsoft.Web/staticSites",
+]);
 
 /** The type as the data spells it (ARM type names are case-insensitive), or undefined. */
 export function knownType(type: string): string | undefined {
