@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 
 /**
  * The chat page in Chromium, as a user uses it: signed in through the local issuer's real sign-in flow (MSAL.js
@@ -25,8 +25,13 @@ async function newPage(viewport = { width: 1280, height: 800 }): Promise<Page> {
   const opened = await context.newPage();
   await opened.setViewportSize(viewport);
   opened.on("console", (message) => {
-    if (message.type() === "error") consoleErrors.push(message.text());
+    // The browser's own line for a response with an error status (the 401 of a signed-out call, a forced
+    // 429) is not the page's: what the page does with the answer is what these tests check.
+    if (message.type() === "error" && !/^Failed to load resource: the server responded with a status of (401|429)/.test(message.text())) {
+      consoleErrors.push(message.text());
+    }
   });
+  opened.on("pageerror", (error) => consoleErrors.push(`uncaught: ${error.message}`));
   opened.on("dialog", (dialog) => {
     dialogs.push(dialog.message());
     void dialog.dismiss();
@@ -69,6 +74,11 @@ describe.skipIf(!present)("the chat page", () => {
     await context?.close();
     await browser?.close();
   });
+  // No flow leaves an error in the console or an uncaught exception.
+  afterEach(() => {
+    const errors = consoleErrors.splice(0);
+    expect(errors).toEqual([]);
+  });
 
   it("cannot call the API signed out: no composer, and the API refuses the page's requests", async () => {
     await page.goto(pageUrl);
@@ -89,7 +99,6 @@ describe.skipIf(!present)("the chat page", () => {
   });
 
   it("streams an answer, which grows in several steps before it completes", async () => {
-    consoleErrors.length = 0;
     const lengths: number[] = [];
     await send(page, "How many languages are in the world?");
     const answer = page.locator(".entry.assistant .body").last();
@@ -103,7 +112,6 @@ describe.skipIf(!present)("the chat page", () => {
     expect((await answer.textContent())?.length).toBeGreaterThan(Math.max(...lengths, 0) - 1);
     expect(await answer.textContent()).toMatch(/languages/i);
     await page.screenshot({ path: join(ARTIFACTS, "chat-1280x800.png") });
-    expect(consoleErrors).toEqual([]);
   });
 
   it("shows a server-run tool's call and result before the answer", async () => {
@@ -144,8 +152,10 @@ describe.skipIf(!present)("the chat page", () => {
     const answer = page.locator(".entry.assistant .body").last();
     await expect.poll(async () => (await entries(page)).at(-1), { timeout: 15_000 }).toMatch(/^Mistral: .*Echo this/);
     await expect.poll(() => page.locator("#stop").isVisible(), { timeout: 15_000 }).toBe(false);
-    expect(await answer.locator("img[onerror], script").count()).toBe(0);
+    expect(await answer.locator("img, script").count()).toBe(0);
     expect(await answer.locator('a[href^="javascript"]').count()).toBe(0);
+    // The model's HTML is shown as the text it is.
+    expect(await answer.textContent()).toContain("<img src=x onerror=alert(1)>");
     await page.waitForTimeout(300);
     expect(dialogs).toEqual([]);
   });
