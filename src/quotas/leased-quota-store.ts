@@ -222,6 +222,7 @@ export class LeasedQuotaStore implements QuotaStore {
 
   /** Tops up, in the background, the request's leases that fell below half a lease. */
   #topUp(window: string, counters: readonly QuotaCounter[], leases: readonly Lease[]): void {
+    if (this.#fraction === 0) return;
     const low = leases.map((lease) => {
       const size = this.#size(lease.limits);
       return !lease.fetching && (lease.requests < size.requests / 2 || lease.tokens < size.tokens / 2);

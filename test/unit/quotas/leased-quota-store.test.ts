@@ -249,5 +249,11 @@ describe("LeasedQuotaStore", () => {
     await store.admit([caller(10, 1_000)], 5);
     expect(shared.takes.map((t) => t.spare)).toEqual([[{ requests: 0, tokens: 0 }], [{ requests: 0, tokens: 0 }]]);
     expect(shared.row(WINDOW, "caller:key:dev")).toEqual({ requests: 2, tokens: 10 });
+    // Usage beyond the estimate is paid by the next admission's own take, not by a take of its own.
+    await store.charge(["caller:key:dev"], WINDOW, 7);
+    await settle();
+    expect(shared.takes).toHaveLength(2);
+    await store.admit([caller(10, 1_000)], 5);
+    expect(shared.takes[2]?.need).toEqual([{ requests: 1, tokens: 12 }]);
   });
 });
