@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -13,7 +13,8 @@ import { APP_ROOT, settingsFor, startHost } from "../support/host.js";
  * The package `azd deploy` ships, staged as the prepackage hook stages it (from the build `npm test`
  * made), run by the local host as the worker runs it: from its own folder, which has no node_modules,
  * through the library's HTTP stream proxy as in Azure. Every feature whose modules load late (the
- * model SDKs, the storage clients, the queue-triggered job worker, telemetry) answers from it.
+ * model SDKs, the storage clients, the queue-triggered job worker, telemetry with the exporters and
+ * instrumentations it never uses left out) answers from it.
  */
 const MAX_PACKAGE_BYTES = 30 * 1024 * 1024;
 
@@ -68,6 +69,12 @@ describe("the deploy package", () => {
     const files = await readdir(join(staged, "node_modules"), { recursive: true, withFileTypes: true });
     expect(files.filter((f) => f.isFile())).toHaveLength(LOADED_ON_FIRST_USE.length * 2);
     expect(await sizeOf(staged)).toBeLessThan(MAX_PACKAGE_BYTES);
+    // Telemetry's bundle leaves out what the app never uses (the OTLP exporters' gRPC stack, say).
+    const telemetry = await readFile(join(staged, "node_modules", "applicationinsights", "index.js"), "utf8");
+    // (includes, not toContain: a failure would print the whole bundle)
+    expect(telemetry.includes("node_modules/@azure/monitor-opentelemetry-exporter/")).toBe(true);
+    expect(telemetry.includes("node_modules/@grpc/grpc-js/")).toBe(false);
+    expect(telemetry.includes("@opentelemetry/exporter-trace-otlp-grpc is not in the deploy package")).toBe(true);
   });
 
   it("registers every function the unbundled app registers", async () => {
@@ -109,5 +116,7 @@ describe("the deploy package", () => {
     const dependencies = ingestion.envelopes().filter((e) => e.data?.baseType === "RemoteDependencyData");
     expect(requests.length).toBeGreaterThanOrEqual(3);
     expect(dependencies.length).toBeGreaterThanOrEqual(3);
+    // The app's own metrics too (token usage, durations), through the exporter the package keeps.
+    expect(ingestion.envelopes().some((e) => e.data?.baseType === "MetricData")).toBe(true);
   });
 });
