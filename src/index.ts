@@ -21,7 +21,8 @@ const runtime = getRuntime();
 // The model SDKs load shortly after start-up, so the first model call does not wait for them. Not at
 // once: whatever arrives in the first moments (a health probe) would wait for them instead. In Azure the
 // first invocation comes after the Functions host has finished starting, well after this.
-setTimeout(() => preloadModelApis(runtime.config.deployments), PRELOAD_DELAY_MS).unref();
+// A package that fails to load here fails the first model call that needs it, with its own error.
+setTimeout(() => preloadModelApis(runtime.config.deployments).catch(() => undefined), PRELOAD_DELAY_MS).unref();
 
 // Budget this instance leased ahead of need goes back to the shared counters as it stops.
 app.hook.appTerminate(async () => {

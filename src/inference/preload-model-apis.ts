@@ -10,15 +10,20 @@ export const PRELOAD_DELAY_MS = 100;
  * time is spent while nothing waits for the worker. A model call that comes first loads them itself,
  * as before, and this then finds them loaded.
  */
-export function preloadModelApis(deployments: readonly DeploymentConfig[]): void {
-  // NOTE: require, not import(), as where they are used: the CommonJS builds.
+export async function preloadModelApis(deployments: readonly DeploymentConfig[]): Promise<void> {
   const apis = new Set(deployments.map((deployment) => deployment.api));
   if (apis.size === 0) return;
-  require("undici");
-  require("@azure/core-rest-pipeline");
-  if (apis.has("model-inference")) {
-    require("@azure-rest/ai-inference");
-    require("@azure/core-sse");
+  // NOTE: require, not import(), as where they are used: the CommonJS builds.
+  const loads = [() => require("undici"), () => require("@azure/core-rest-pipeline")];
+  if (apis.has("model-inference"))
+    loads.push(
+      () => require("@azure-rest/ai-inference"),
+      () => require("@azure/core-sse"),
+    );
+  if (apis.has("openai-v1")) loads.push(() => require("openai"));
+  for (const load of loads) {
+    // One package a turn of the event loop: a request that comes meanwhile waits for one, not for all.
+    await new Promise((resolve) => setImmediate(resolve));
+    load();
   }
-  if (apis.has("openai-v1")) require("openai");
 }

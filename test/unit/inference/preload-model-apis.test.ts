@@ -7,10 +7,11 @@ const PRELOAD = resolve(__dirname, "../../../dist/src/inference/preload-model-ap
 /** Which model packages a fresh process has loaded after preloading for deployments of these APIs. */
 function loadedAfterPreload(apis: string[]): string[] {
   const script = `
-    require(${JSON.stringify(PRELOAD)}).preloadModelApis(${JSON.stringify(apis.map((api) => ({ api })))});
-    const names = ["openai", "@azure-rest/ai-inference", "@azure/core-sse", "undici", "@azure/core-rest-pipeline"];
-    const loaded = Object.keys(require.cache);
-    console.log(JSON.stringify(names.filter((name) => loaded.some((path) => path.includes("/node_modules/" + name + "/")))));
+    require(${JSON.stringify(PRELOAD)}).preloadModelApis(${JSON.stringify(apis.map((api) => ({ api })))}).then(() => {
+      const names = ["openai", "@azure-rest/ai-inference", "@azure/core-sse", "undici", "@azure/core-rest-pipeline"];
+      const loaded = Object.keys(require.cache);
+      console.log(JSON.stringify(names.filter((name) => loaded.some((path) => path.includes("/node_modules/" + name + "/")))));
+    });
   `;
   return JSON.parse(execFileSync(process.execPath, ["-e", script], { encoding: "utf8" }));
 }
