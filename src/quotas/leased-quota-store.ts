@@ -55,8 +55,8 @@ interface Lease {
  * How it runs, per counter and window:
  * - An admission is decided in memory when this instance's leases on all its counters hold a
  *   request and its estimate: both are taken off the leases, nothing else happens on the request's
- *   path. A lease that falls below half its size is topped up in the background (one take for the
- *   request's counters, one at a time per counter).
+ *   path. A lease that falls below half its size is topped up to its size in the background (one take
+ *   for the request's counters, one at a time per counter).
  * - Otherwise the admission takes what it lacks from the shared rows, with a lease's worth spare,
  *   in one round trip (which the store groups with other calls), and is refused if a counter
  *   cannot grant what it lacks: the shared row says no, not this instance. A refusal writes nothing.
@@ -179,7 +179,10 @@ export class LeasedQuotaStore implements QuotaStore {
         tokens: Math.max(estimatedTokens - pocket.tokens + debt, lease.tokens - pocket.tokens <= 0 ? 1 - pocket.tokens : 0),
       };
     });
-    const spare = leases.map((lease) => (lease.fetching ? NOTHING : this.#size(lease.limits)));
+    const spare = leases.map((lease, i) => {
+      const pocket = pockets[i] as CounterState;
+      return lease.fetching ? NOTHING : this.#toFill(lease.limits, { requests: lease.requests - pocket.requests, tokens: lease.tokens - pocket.tokens });
+    });
     const fetching = leases.filter((lease) => !lease.fetching);
     leases.forEach((lease, i) => {
       const pocket = pockets[i] as CounterState;
@@ -228,7 +231,7 @@ export class LeasedQuotaStore implements QuotaStore {
       return !lease.fetching && (lease.requests < size.requests / 2 || lease.tokens < size.tokens / 2);
     });
     if (!low.includes(true)) return;
-    const spare = leases.map((lease, i) => (low[i] ? this.#size(lease.limits) : NOTHING));
+    const spare = leases.map((lease, i) => (low[i] ? this.#toFill(lease.limits, lease) : NOTHING));
     const fetching = leases.filter((_, i) => low[i]);
     for (const lease of fetching) lease.fetching = true;
     const topUp = this.#shared
@@ -260,6 +263,15 @@ export class LeasedQuotaStore implements QuotaStore {
       lease.tokens += amount.tokens;
       return lease;
     });
+  }
+
+  /**
+   * What brings a lease holding `held` up to a lease's size, and no further: an instance never holds
+   * more than one lease unused, which is what the bound on refusing early counts on.
+   */
+  #toFill(limits: QuotaLimits, held: CounterState): CounterState {
+    const size = this.#size(limits);
+    return { requests: Math.max(0, size.requests - Math.max(0, held.requests)), tokens: Math.max(0, size.tokens - Math.max(0, held.tokens)) };
   }
 
   #size(limits: QuotaLimits): CounterState {

@@ -225,6 +225,19 @@ describe("LeasedQuotaStore", () => {
     expect(await store.admit([caller(100, 100_000)], 10)).toMatchObject({ admitted: true, remaining: { "caller:key:dev": { requests: 93 } } });
   });
 
+  it("never holds more than one lease unused: a top-up fills the lease to its size, no further", async () => {
+    const { shared, store } = setUp(0.1);
+    const held: number[] = [];
+    for (let admitted = 1; admitted <= 60; admitted++) {
+      expect(await store.admit([caller(100, 1_000_000)], 1)).toMatchObject({ admitted: true });
+      await settle();
+      held.push(shared.row(WINDOW, "caller:key:dev").requests - admitted);
+    }
+    // A lease is 10 requests; the row never counts more than 10 this instance has not used.
+    expect(Math.max(...held)).toBe(10);
+    expect(shared.takes.length).toBeGreaterThan(6);
+  });
+
   it("admits at most the limit across instances, refusing early by at most the others' leases", async () => {
     const { shared, another } = setUp(0.1);
     const instances = [another(), another(), another()];
