@@ -159,7 +159,14 @@ export async function entraAppsStep(env, { graph, log = console.log }) {
  * environment (`azd env set`) when it differs from what is there.
  */
 export async function runEntraAppsHook(env = process.env) {
-  const { AzureDeveloperCliCredential } = await import("@azure/identity");
+  if ((env.ENTRA_APPS ?? "on").toLowerCase() === "off") return;
+  let AzureDeveloperCliCredential;
+  try {
+    ({ AzureDeveloperCliCredential } = await import("@azure/identity"));
+  } catch {
+    console.log("Could not load @azure/identity to register the chat page in Entra ID: run npm install, then azd provision. Sign-in stays off until then.");
+    return;
+  }
   const graph = graphClient({ credential: new AzureDeveloperCliCredential(), endpoint: env.MICROSOFT_GRAPH_ENDPOINT || GRAPH });
   const values = await entraAppsStep(env, { graph });
   const { spawnSync } = await import("node:child_process");
