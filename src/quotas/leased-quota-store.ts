@@ -1,7 +1,7 @@
 import type { CounterState } from "./plan-batch.js";
 import type { Admission, QuotaCounter, QuotaLimits, QuotaRemaining, QuotaStore } from "./quota-types.js";
 import type { Take } from "./table-quota-store.js";
-import { retryAfterSeconds, windowOf } from "./window.js";
+import { retryAfterSeconds, WINDOW_MS, windowOf, windowStartMs } from "./window.js";
 
 /** The shared counters leases come from: `TableQuotaStore`. */
 export interface SharedCounters {
@@ -92,6 +92,9 @@ export class LeasedQuotaStore implements QuotaStore {
   /** window → counter key → lease. */
   readonly #leases = new Map<string, Map<string, Lease>>();
   #sweeper: NodeJS.Timeout | undefined;
+  /** The window of the last admission, and when it started (epoch milliseconds). */
+  #window = "";
+  #windowStart = Number.NEGATIVE_INFINITY;
   /** Top-ups on their way, which `close` waits for. */
   readonly #topUps = new Set<Promise<void>>();
 
@@ -107,10 +110,11 @@ export class LeasedQuotaStore implements QuotaStore {
 
   async admit(counters: readonly QuotaCounter[], estimatedTokens: number, signal?: AbortSignal): Promise<Admission> {
     if (!Number.isSafeInteger(estimatedTokens) || estimatedTokens < 0) throw new RangeError("estimatedTokens must be a whole number, at least 0.");
-    if (new Set(counters.map((c) => c.key)).size !== counters.length) throw new RangeError("Each quota counter may appear only once per call.");
+    if (counters.some((counter, i) => counters.findIndex((other) => other.key === counter.key) !== i)) {
+      throw new RangeError("Each quota counter may appear only once per call.");
+    }
     const now = this.#now();
-    const window = windowOf(now);
-    this.#giveBackEnded(window);
+    const window = this.#windowAt(now);
     const leases = counters.map((counter) => this.#lease(window, counter));
     const tooLarge = leases.find((lease) => estimatedTokens > lease.limits.tokensPerMinute);
     if (tooLarge) return this.#refused(window, leases, { reason: "too_large", limiting: tooLarge.key, retryAfterSeconds: retryAfterSeconds(window, now) });
@@ -171,25 +175,24 @@ export class LeasedQuotaStore implements QuotaStore {
       return this.#refused(window, leases, { reason: refusing.refusal, limiting: refusing.key, retryAfterSeconds: retryAfterSeconds(window, now) });
     }
     const pockets = leases.map((lease) => ({ requests: Math.min(1, lease.requests), tokens: clamp(lease.tokens, 0, estimatedTokens) }));
-    const need = leases.map((lease, i) => {
-      const pocket = pockets[i] as CounterState;
-      const debt = Math.max(0, -lease.tokens);
-      return {
-        requests: 1 - pocket.requests,
-        tokens: Math.max(estimatedTokens - pocket.tokens + debt, lease.tokens - pocket.tokens <= 0 ? 1 - pocket.tokens : 0),
-      };
-    });
-    const spare = leases.map((lease, i) => {
-      const pocket = pockets[i] as CounterState;
-      return lease.fetching ? NOTHING : this.#toFill(lease.limits, { requests: lease.requests - pocket.requests, tokens: lease.tokens - pocket.tokens });
-    });
-    const fetching = leases.filter((lease) => !lease.fetching);
     leases.forEach((lease, i) => {
       const pocket = pockets[i] as CounterState;
       lease.requests -= pocket.requests;
       lease.tokens -= pocket.tokens;
       lease.lastUsed = now;
     });
+    // From here a lease holds what is left beside the pockets: the need is the rest of the request and
+    // any debt (a zero estimate still needs a token), the spare what fills the lease to its size.
+    const need = leases.map((lease, i) => {
+      const pocket = pockets[i] as CounterState;
+      const debt = Math.max(0, -lease.tokens);
+      return {
+        requests: 1 - pocket.requests,
+        tokens: Math.max(estimatedTokens - pocket.tokens + debt, lease.tokens <= 0 ? 1 - pocket.tokens : 0),
+      };
+    });
+    const spare = leases.map((lease) => (lease.fetching ? NOTHING : this.#toFill(lease.limits, lease)));
+    const fetching = leases.filter((lease) => !lease.fetching);
     for (const lease of fetching) lease.fetching = true;
     let take: Take;
     try {
@@ -308,6 +311,19 @@ export class LeasedQuotaStore implements QuotaStore {
     return { admitted: false, window, retryAfterSeconds: why.retryAfterSeconds, limiting: why.limiting, reason: why.reason, remaining: remainingOf(leases) };
   }
 
+  /**
+   * The window `now` falls in, worked out once a minute rather than per admission; when it changes,
+   * the leases of the windows before it are given back.
+   */
+  #windowAt(now: number): string {
+    if (now < this.#windowStart || now >= this.#windowStart + WINDOW_MS) {
+      this.#window = windowOf(now);
+      this.#windowStart = windowStartMs(this.#window);
+      this.#giveBackEnded(this.#window);
+    }
+    return this.#window;
+  }
+
   /** Leases of windows other than `current` are over: given back. */
   #giveBackEnded(current: string): void {
     for (const window of this.#leases.keys()) if (window !== current) void this.#giveBackAll(window);
@@ -326,8 +342,7 @@ export class LeasedQuotaStore implements QuotaStore {
 
   #sweep(): void {
     const now = this.#now();
-    const current = windowOf(now);
-    this.#giveBackEnded(current);
+    const current = this.#windowAt(now);
     const held = this.#leases.get(current);
     for (const lease of held?.values() ?? []) {
       if (!lease.fetching && now - lease.lastUsed >= this.#idleMs) {
