@@ -15,6 +15,14 @@ import { join, resolve, sep } from "node:path";
 import { pathToFileURL } from "node:url";
 
 export const STAGING_DIR = ".deploy";
+/** Runs a command in `cwd`, inheriting the terminal; throws when it fails. */
+export function runCommand(command, args, cwd) {
+  // npm is npm.cmd on Windows, which only a shell can start.
+  const result = spawnSync(command, args, { cwd, stdio: "inherit", shell: process.platform === "win32" });
+  if (result.error) throw result.error;
+  if (result.status !== 0) throw new Error(`${command} ${args.join(" ")} failed with exit code ${result.status}`);
+}
+
 /** What the staged package.json's `main` names: the one file the worker loads. */
 export const BUNDLE = "dist/main.js";
 /**

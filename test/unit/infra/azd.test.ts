@@ -1,6 +1,8 @@
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { callerKeyEntry as hookEntry, withSampleEntry } from "../../../hooks/logic-apps-sample-key.mjs";
@@ -58,6 +60,18 @@ describe("azure.yaml", () => {
     expect(hookScript(azureYaml.hooks?.postprovision)).toBe("hooks/postprovision.mjs");
   });
 
+  it("runs hooks that load in Node as it is: every import they name exists (the test runner's loader forgives a missing one)", () => {
+    const hooks = [...Object.values(azureYaml.hooks ?? {}), ...Object.values(azureYaml.services).flatMap((service) => Object.values(service.hooks ?? {}))];
+    const scripts = hooks.map((hook) => pathToFileURL(resolve(REPO_ROOT, hookScript(hook))).href);
+    expect(scripts.length).toBeGreaterThanOrEqual(5);
+    // Imported, not run: each hook runs only as the script node was started with.
+    const loaded = spawnSync(process.execPath, ["--input-type=module", "-e", `for (const url of ${JSON.stringify(scripts)}) await import(url);`], {
+      encoding: "utf8",
+    });
+    expect(loaded.status, loaded.stderr).toBe(0);
+    expect(loaded.stderr).toBe("");
+  });
+
   it("has a .funcignore that keeps node_modules (azd refuses remoteBuild: false otherwise) and leaves out the staging folder", () => {
     const lines = readFileSync(resolve(REPO_ROOT, ".funcignore"), "utf8").split("\n");
     expect(ignoresNodeModules(lines)).toBe(false);
@@ -72,7 +86,13 @@ describe("the prepackage hook", () => {
     writeFileSync(join(dir, "host.json"), '{"version": "2.0"}');
     writeFileSync(
       join(dir, "package.json"),
-      JSON.stringify({ name: "app", main: packageJson.main, scripts: { build: "tsc" }, dependencies: { a: "1" }, devDependencies: { b: "1" } }),
+      JSON.stringify({
+        name: "app",
+        main: packageJson.main,
+        scripts: { build: "node -e \"require('fs').writeFileSync('built', '')\"" },
+        dependencies: { a: "1" },
+        devDependencies: { b: "1" },
+      }),
     );
     writeFileSync(join(dir, "package-lock.json"), "{}");
     writeFileSync(join(dir, "local.settings.json"), '{"Values": {"KEY": "secret"}}');
@@ -90,18 +110,16 @@ describe("the prepackage hook", () => {
     return dir;
   }
 
-  it("stages host.json, a package.json whose main is the bundle, one bundle of the app's entry point and functions, and one per package loaded on first use", async () => {
+  it("run as azd runs it, builds the project and stages host.json, a package.json whose main is the bundle, one bundle of the app's entry point and functions, and one per package loaded on first use", () => {
     const projectDir = fakeProject();
     // The fake project bundles with this project's esbuild.
     symlinkSync(resolve(REPO_ROOT, "node_modules"), join(projectDir, "node_modules"), "dir");
-    const commands: string[] = [];
-    const outDir = await stagePackage({
-      projectDir,
-      run: (command, args, cwd) => void commands.push(`${cwd === projectDir ? "project" : cwd}: ${command} ${args.join(" ")}`),
-    });
-    expect(outDir).toBe(join(projectDir, STAGING_DIR));
-    // Only the build: nothing is installed in the package.
-    expect(commands).toEqual(["project: npm run build"]);
+    const run = spawnSync(process.execPath, [resolve(REPO_ROOT, "hooks", "prepackage.mjs")], { cwd: projectDir, encoding: "utf8" });
+    expect(run.status, run.stderr).toBe(0);
+    const outDir = join(projectDir, STAGING_DIR);
+    expect(run.stdout).toContain(`Staged the function app package in ${outDir}`);
+    // The project's own build ran (and nothing is installed in the package).
+    expect(existsSync(join(projectDir, "built"))).toBe(true);
     expect(readdirSync(outDir).sort()).toEqual([".funcignore", ".gitignore", "dist", "host.json", "node_modules", "package.json"]);
     expect(readdirSync(join(outDir, "dist"))).toEqual(["main.js"]);
     for (const name of LOADED_ON_FIRST_USE) {

@@ -1,6 +1,7 @@
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { pageConfig, stagePage } from "../../../hooks/web-prepackage.mjs";
 import { REPO_ROOT } from "./support/bicep.js";
@@ -33,6 +34,17 @@ describe("the web service's prepackage hook", () => {
     expect(csp).toContain("connect-src 'self' https://func-api-abc.azurewebsites.net https://login.microsoftonline.com");
     expect(csp).not.toContain("unsafe");
     expect(headers["x-content-type-options"]).toBe("nosniff");
+  });
+
+  it("run as azd runs it, before provisioning, stops with that message and builds nothing", () => {
+    const env = { PATH: process.env.PATH ?? "", API_BASE_URL: ENV.API_BASE_URL };
+    const projectDir = mkdtempSync(join(tmpdir(), "web-"));
+    const run = spawnSync(process.execPath, [resolve(REPO_ROOT, "hooks", "web-prepackage.mjs")], { cwd: projectDir, env, encoding: "utf8" });
+    expect(run.status).toBe(1);
+    expect(run.stderr.trim()).toMatch(
+      /^The chat page cannot be configured without ENTRA_AUTHORITY, ENTRA_WEB_CLIENT_ID, ENTRA_API_CLIENT_ID in the azd environment/,
+    );
+    expect(readdirSync(projectDir)).toEqual([]);
   });
 
   it("refuses to stage a page it cannot configure, naming what the azd environment lacks", () => {
