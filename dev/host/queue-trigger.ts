@@ -1,7 +1,6 @@
+import { type ChildProcess, fork } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
-import type { QueueClient } from "@azure/storage-queue";
+import { join, resolve } from "node:path";
 import { azuriteConnectionString, DEFAULT_AZURITE_PORTS } from "../stack/local-settings.js";
 import type { CoreApi } from "./core-api.js";
 import type { FunctionsLibrary } from "./direct-invoker.js";
@@ -83,19 +82,35 @@ export function queueFunctions(core: CoreApi): QueueFunction[] {
   }));
 }
 
+/** What the host tells the listener to do: which queues to poll, and how. */
+export interface ListenerStart {
+  kind: "start";
+  functions: Array<{ name: string; queueName: string; connectionString: string }>;
+  options: QueueOptions;
+}
+
+/** A message for a function, as the listener hands it over (decoded, not yet parsed). */
+export interface QueueMessage {
+  kind: "message";
+  call: number;
+  fn: string;
+  text: string;
+  triggerMetadata: Record<string, unknown>;
+}
+
+/** What the listener tells the host. */
+export type ListenerMessage = QueueMessage | { kind: "log"; level: "warning" | "error"; message: string } | { kind: "stopped" };
+
 /**
- * Runs queue-triggered functions as the Functions host does: polls each queue (backing off while it
- * is empty), takes up to `batchSize` messages at a time (and the next batch once no more than
- * `newBatchThreshold` of them still run), invisible for the lease while they run, and
- * calls the function with the message (decoded from base64 unless host.json says `none`, and parsed
- * when it is JSON). A message whose function succeeds is deleted; one that fails becomes visible again
- * after `visibilityTimeout`, and once it has been taken `maxDequeueCount` times it moves, as it was,
- * to `<queue>-poison`. A message taken by a host that then died comes back when its lease runs out.
+ * Runs queue-triggered functions as the Functions host does. The polling, the leases and the settling
+ * of messages are the listener's (queue-listener.ts), in a process of its own as the Functions host's
+ * listeners are not in the Node worker; the host runs each message's function and tells the listener
+ * whether it failed.
  */
 export class QueueTriggers {
-  #stopped = false;
-  readonly #loops: Promise<void>[] = [];
+  #listener: ChildProcess | undefined;
   readonly #running = new Set<Promise<void>>();
+  readonly #functions = new Map<string, QueueFunction>();
 
   constructor(
     private readonly core: CoreApi,
@@ -105,116 +120,69 @@ export class QueueTriggers {
   ) {}
 
   start(functions: readonly QueueFunction[]): void {
+    const listened: ListenerStart["functions"] = [];
     for (const fn of functions) {
-      let queues: [QueueClient, QueueClient];
       try {
-        queues = [this.#queue(fn, fn.queueName), this.#queue(fn, `${fn.queueName}-poison`)];
+        listened.push({ name: fn.name, queueName: fn.queueName, connectionString: connectionString(this.env[fn.connection], fn.connection) });
+        this.#functions.set(fn.name, fn);
       } catch (error) {
         // As the Functions host does, the app still starts; only this function does not run.
         this.core.log("warning", "system", `Function ${fn.name} will not run: ${(error as Error).message}`);
-        continue;
       }
-      this.#loops.push(this.#poll(fn, ...queues));
     }
+    if (listened.length === 0) return;
+    // Advanced serialisation: the trigger metadata's dates arrive as dates.
+    const listener = fork(join(__dirname, "queue-listener.js"), [], { serialization: "advanced", stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    listener.on("message", (message: ListenerMessage) => this.#heard(listener, message));
+    listener.on("exit", (code, signal) => {
+      if (this.#listener === listener)
+        this.core.log("error", "system", `The queue listener stopped (${signal ?? `exit code ${code}`}): queue-triggered functions no longer run.`);
+    });
+    listener.send({ kind: "start", functions: listened, options: this.options } satisfies ListenerStart);
+    this.#listener = listener;
   }
 
+  /** The listener stops taking messages and settles those it holds; then it ends. */
   async stop(): Promise<void> {
-    this.#stopped = true;
-    await Promise.all([...this.#loops, ...this.#running]);
+    const listener = this.#listener;
+    if (!listener) return;
+    this.#listener = undefined;
+    const exited = new Promise<void>((resolve) => {
+      if (listener.exitCode !== null || listener.signalCode !== null) resolve();
+      else listener.once("exit", () => resolve());
+    });
+    if (listener.connected) {
+      const settled = new Promise<void>((resolve) => listener.on("message", (message: ListenerMessage) => message.kind === "stopped" && resolve()));
+      listener.send({ kind: "stop" });
+      await Promise.race([settled, exited]);
+    }
+    await Promise.all(this.#running);
+    if (listener.connected) listener.disconnect();
+    await exited;
   }
 
-  async #poll(fn: QueueFunction, queue: QueueClient, poison: QueueClient): Promise<void> {
-    let wait = 100;
-    const running = new Set<Promise<void>>();
-    while (!this.#stopped) {
-      try {
-        await queue.createIfNotExists();
-        const { receivedMessageItems: messages } = await queue.receiveMessages({
-          numberOfMessages: this.options.batchSize,
-          visibilityTimeout: Math.max(1, Math.ceil(this.options.leaseMs / 1000)),
-        });
-        if (messages.length > 0) {
-          wait = 100;
-          for (const message of messages) {
-            const work = this.#track(this.#process(fn, queue, poison, message)).catch((error: unknown) => {
-              // The message was not settled: it comes back when its lease runs out.
-              this.core.log("warning", "system", `Message ${message.messageId} of ${fn.queueName} was not settled: ${(error as Error).message}`);
-            });
-            running.add(work);
-            void work.finally(() => running.delete(work));
-          }
-          // As the host does: the next batch is fetched once no more than newBatchThreshold still run.
-          while (running.size > this.options.newBatchThreshold) await Promise.race(running);
-          continue;
-        }
-      } catch (error) {
-        this.core.log("warning", "system", `Queue ${fn.queueName} could not be polled: ${(error as Error).message}`);
-      }
-      await sleep(wait);
-      wait = Math.min(wait * 2, this.options.maxPollingIntervalMs);
+  #heard(listener: ChildProcess, message: ListenerMessage): void {
+    if (message.kind === "log") {
+      this.core.log(message.level, "system", message.message);
+    } else if (message.kind === "message") {
+      const work = this.#run(message).then((failed) => {
+        if (listener.connected) listener.send({ kind: "settled", call: message.call, failed });
+      });
+      this.#running.add(work);
+      void work.finally(() => this.#running.delete(work));
     }
   }
 
-  #track(work: Promise<void>): Promise<void> {
-    this.#running.add(work);
-    return work.finally(() => this.#running.delete(work));
-  }
-
-  async #process(
-    fn: QueueFunction,
-    queue: QueueClient,
-    poison: QueueClient,
-    message: { messageId: string; popReceipt: string; messageText: string; dequeueCount: number; insertedOn: Date; expiresOn: Date; nextVisibleOn: Date },
-  ): Promise<void> {
-    const text = this.options.messageEncoding === "base64" ? Buffer.from(message.messageText, "base64").toString("utf8") : message.messageText;
-    const triggerMetadata = {
-      id: message.messageId,
-      popReceipt: message.popReceipt,
-      dequeueCount: message.dequeueCount,
-      insertionTime: message.insertedOn,
-      expirationTime: message.expiresOn,
-      nextVisibleTime: message.nextVisibleOn,
-    };
-    if (message.dequeueCount > this.options.maxDequeueCount) {
-      // Taken that often without being settled: its runs kill the host. It is not run again.
-      await this.#poison(fn, queue, poison, message);
-      return;
-    }
-    let failed = false;
+  /** Runs the message's function; true when it failed. */
+  async #run({ fn: name, text, triggerMetadata }: QueueMessage): Promise<boolean> {
+    const fn = this.#functions.get(name) as QueueFunction;
     try {
-      await this.#invoke(fn, parsed(text), triggerMetadata);
+      await invokeTriggered(this.core, this.library, fn, parsed(text), triggerMetadata);
+      return false;
     } catch (error) {
-      failed = true;
-      this.core.log("error", "user", `[${fn.name}] failed (dequeue count ${message.dequeueCount}): ${(error as Error)?.message ?? String(error)}`);
+      this.core.log("error", "user", `[${fn.name}] failed (dequeue count ${triggerMetadata.dequeueCount}): ${(error as Error)?.message ?? String(error)}`);
+      return true;
     }
-    if (!failed) {
-      await queue.deleteMessage(message.messageId, message.popReceipt);
-    } else if (message.dequeueCount >= this.options.maxDequeueCount) {
-      await this.#poison(fn, queue, poison, message);
-    } else {
-      await queue.updateMessage(message.messageId, message.popReceipt, undefined, Math.ceil(this.options.visibilityTimeoutMs / 1000));
-    }
-  }
-
-  async #poison(
-    fn: QueueFunction,
-    queue: QueueClient,
-    poison: QueueClient,
-    message: { messageId: string; popReceipt: string; messageText: string; dequeueCount: number },
-  ): Promise<void> {
-    await poison.createIfNotExists();
-    await poison.sendMessage(message.messageText);
-    await queue.deleteMessage(message.messageId, message.popReceipt);
-    this.core.log("warning", "system", `Message ${message.messageId} moved to ${fn.queueName}-poison after ${message.dequeueCount} tries.`);
-  }
-
-  #invoke(fn: QueueFunction, input: unknown, triggerMetadata: Record<string, unknown>): Promise<void> {
-    return invokeTriggered(this.core, this.library, fn, input, triggerMetadata);
-  }
-
-  #queue(fn: QueueFunction, name: string): QueueClient {
-    const { QueueClient } = require("@azure/storage-queue") as typeof import("@azure/storage-queue");
-    return new QueueClient(connectionString(this.env[fn.connection], fn.connection), name);
   }
 }
 
