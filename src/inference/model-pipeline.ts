@@ -175,18 +175,14 @@ function charged(chunks: AsyncIterable<ChatCompletionChunk>, ticket: MeterTicket
   let usage: WireUsage | undefined;
   /** Chunks that carried answer text or tool calls: about a token each. */
   let sent = 0;
-  const inner = chunks[Symbol.asyncIterator]();
-  async function* counting() {
-    for await (const chunk of { [Symbol.asyncIterator]: () => inner }) {
+  // However the stream ends, managedStream settles once; a consumer that stops early returns the
+  // model's stream through it, so its upstream connection is released too.
+  return managedStream(
+    chunks[Symbol.asyncIterator](),
+    () => ticket.settle(usage, sent),
+    (chunk) => {
       if (chunk.usage) usage = chunk.usage;
       if (chunk.choices.some((choice) => choice.delta?.content || choice.delta?.tool_calls)) sent += 1;
-      yield chunk;
-    }
-  }
-  // Returned unread, a generator never reaches the stream it wraps: the cleanup returns it (a second
-  // return of a finished stream changes nothing), so its upstream connection is released too.
-  return managedStream(counting(), () => {
-    ticket.settle(usage, sent);
-    void inner.return?.();
-  });
+    },
+  );
 }

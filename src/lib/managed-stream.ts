@@ -1,9 +1,10 @@
 /**
  * An async iterable over `source` that runs `cleanup` exactly once: when the source ends or fails,
  * or when the consumer stops, even before its first read (an async generator's own `finally` only
- * runs once iteration has started).
+ * runs once iteration has started). `seen`, when given, is shown each item as it passes: cheaper per
+ * item than a generator of one's own in between, which a stream pays for on every chunk.
  */
-export function managedStream<T>(source: AsyncIterator<T>, cleanup: () => void): AsyncIterableIterator<T> {
+export function managedStream<T>(source: AsyncIterator<T>, cleanup: () => void, seen?: (item: T) => void): AsyncIterableIterator<T> {
   let cleaned = false;
   const clean = () => {
     if (!cleaned) {
@@ -19,6 +20,7 @@ export function managedStream<T>(source: AsyncIterator<T>, cleanup: () => void):
       try {
         const result = await source.next();
         if (result.done) clean();
+        else seen?.(result.value);
         return result;
       } catch (error) {
         clean();
