@@ -46,7 +46,9 @@ function childProcesses(pid: number): number[] {
 function statusOf(pid: number): { state: string; ppid: number } | undefined {
   try {
     // "pid (comm) state ppid ...": comm may hold spaces, so read after its closing parenthesis.
-    const [state = "", ppid = ""] = readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /s, "").split(" ");
+    const [state = "", ppid = ""] = readFileSync(`/proc/${pid}/stat`, "utf8")
+      .replace(/^.*\) /s, "")
+      .split(" ");
     return { state, ppid: Number(ppid) };
   } catch {
     return undefined;
