@@ -92,12 +92,25 @@ async function main(): Promise<void> {
       ["quotas off", { ...base, QUOTAS: "off" }],
       ["telemetry on too", { ...base, ...quotas.settings, ...telemetry.settings }],
     ];
-    const columns: Array<[string, Figures]> = [];
-    for (const [name, settings] of configurations) {
-      columns.push([name, await measureConfiguration(settings, deployed, direct, proxied)]);
+    // Process-level figures first, each from fresh hosts; then a host per configuration (and the
+    // compared proxy), put through the scenarios together.
+    const processFigures: Array<Pick<Figures, "startupMs" | "firstAnswerMs">> = [];
+    for (const [, settings] of configurations) processFigures.push(await startUpFigures(settings, deployed, proxied));
+    const subjects: Subject[] = [];
+    for (const [, settings] of configurations) {
+      const { service, url } = await startHost(settings, deployed);
+      services.push(service);
+      subjects.push({ target: { ...proxied, url: proxied.url.replace(/^http:\/\/[^/]+/, url) }, pid: service.child.pid as number, compared: false });
     }
     const compared = option("--compare");
-    if (compared) columns.push([`--compare ${new URL(compared).host}`, await measureCompared(compareTarget(compared), direct)]);
+    if (compared)
+      subjects.push({ target: compareTarget(compared), pid: option("--compare-pid") ? Number(option("--compare-pid")) : undefined, compared: true });
+    const measured = await measureSubjects(subjects, direct);
+    const columns: Array<[string, Figures]> = measured.map((figures, i) => [
+      configurations[i]?.[0] ?? `--compare ${new URL(compared as string).host}`,
+      { ...figures, ...processFigures[i] },
+    ]);
+    for (const { pid, compared } of subjects) if (!compared) await services.find((service) => service.child.pid === pid)?.stop();
 
     const floors = { node: await measureFloor("node", emulatorUrl, direct), platform: await measureFloor("platform", emulatorUrl, direct) };
     const jobs = await measureJobsLoad(quick ? 50 : 200);
@@ -158,58 +171,113 @@ function figureRows(columns: Figures[], c50Direct: LoadResult): string[][] {
   ];
 }
 
-/**
- * One configuration of the app: start-ups, then a host of its own measured at concurrency 1
- * (alternating with the emulator), at 50 (CPU from /proc), for a stream's first byte, for streams at
- * 50 and for memory with streams held open; then fresh hosts for the first chat completion.
- */
-async function measureConfiguration(settings: Record<string, string>, appDir: string, direct: Target, proxied: Target): Promise<Figures> {
+/** Process start to the first 200 and to the first chat completion, each the median of fresh hosts. */
+async function startUpFigures(settings: Record<string, string>, appDir: string, proxied: Target): Promise<Pick<Figures, "startupMs" | "firstAnswerMs">> {
   const startups: number[] = [];
+  const firstAnswers: number[] = [];
   for (let i = 0; i < starts; i++) {
     const { service, ms } = await startHost(settings, appDir);
     startups.push(ms);
     await service.stop();
   }
-  const { service: host, url } = await startHost(settings, appDir);
-  try {
-    const target = { ...proxied, url: proxied.url.replace(/^http:\/\/[^/]+/, url) };
-    const pid = host.child.pid as number;
-    // Warm the path (JIT, keep-alive sockets, upstream connection pool, quota leases).
-    await runLoad(target, { concurrency: 8, total: n(2000) });
-    const figures = await measureTarget(target, direct, pid);
-    const streaming = await medianCpuRound(pid, { ...target, body: streamBody });
-    const memory = await openStreamsMemory(emulatorUrlOf(direct), target, pid, openStreamCount);
-    await host.stop();
-    const firstAnswers: number[] = [];
-    for (let i = 0; i < starts; i++) firstAnswers.push(await firstAnswerAfterStart(settings, appDir, target));
-    return { ...figures, startupMs: percentile(startups, 50), firstAnswerMs: percentile(firstAnswers, 50), streaming, memory };
-  } finally {
-    await host.stop();
-  }
+  for (let i = 0; i < starts; i++) firstAnswers.push(await firstAnswerAfterStart(settings, appDir, proxied));
+  return { startupMs: percentile(startups, 50), firstAnswerMs: percentile(firstAnswers, 50) };
 }
 
-/** The scenarios any proxy of the route can be put through; CPU when its process id is known. */
-async function measureTarget(target: Target, direct: Target, pid: number | undefined, compared = false): Promise<Figures> {
-  const [c1Direct, c1Proxied] = await alternating(direct, target, n(3000));
-  const cpu = pid === undefined ? { result: await runLoad(target, { concurrency: 50, total: n(8000) }), cpuMs: undefined } : await medianCpuRound(pid, target);
+/** A proxy the scenarios are run through: a host of the app's, or the compared proxy (its CPU when its process id is known). */
+interface Subject {
+  target: Target;
+  pid: number | undefined;
+  compared: boolean;
+}
+
+/** Rounds of each scenario, going round the subjects in turn, so drift in the machine hits them alike. */
+const ROUNDS = 3;
+
+/**
+ * The scenarios for every subject: concurrency 1 (alternating with the emulator), 50 (CPU from
+ * /proc), short streams at 50, a stream's first byte, and memory with streams held open. Each is
+ * run in rounds that go round the subjects, rather than one subject after another: the columns are
+ * compared with each other, and a machine that slows for a while slows all of them.
+ */
+async function measureSubjects(subjects: Subject[], direct: Target): Promise<Figures[]> {
+  const emulatorUrl = emulatorUrlOf(direct);
+  const streamed = (target: Target) => ({ ...target, body: streamBody });
+  // Warm each path (JIT, keep-alive sockets, upstream connection pool, quota leases).
+  for (const { target } of subjects) await runLoad(target, { concurrency: 8, total: n(2000) });
+  const c1 = await inRounds(subjects, (subject) => alternating(direct, subject.target, Math.round(n(3000) / ROUNDS)));
+  const c50 = await inRounds(subjects, (subject) => cpuRound(subject, subject.target));
+  const streams = await inRounds(subjects, (subject) => cpuRound(subject, streamed(subject.target)));
   // Tokens paced as a model paces them, so the first one travels alone, as it does in production;
   // with no pacing at all the whole answer arrives in one read and is relayed as one burst.
-  const emulatorUrl = emulatorUrlOf(direct);
   await emulatorSettings(emulatorUrl, { token_delay_ms: 5 });
-  const [ttfbDirect, ttfbProxied] = await alternating({ ...direct, body: streamBody }, { ...target, body: streamBody }, n(600), "first-byte");
+  const ttfb = await inRounds(subjects, (subject) => alternating(streamed(direct), streamed(subject.target), Math.round(n(600) / ROUNDS), "first-byte"));
   await emulatorSettings(emulatorUrl, { token_delay_ms: 0 });
-  // The app must answer everything; a compared proxy's failures are shown in its column instead.
-  for (const [name, result] of Object.entries({ c1Proxied, c50: cpu.result, ttfbProxied })) {
-    if (result.failures > 0 && !compared) throw new Error(`${target.url}, ${name}: ${result.failures} of ${result.requests} requests failed`);
+  const figures: Figures[] = [];
+  for (const [i, subject] of subjects.entries()) {
+    const cpu = median(c50[i] ?? []);
+    const streaming = median(streams[i] ?? []);
+    const measured = {
+      c1Direct: merged((c1[i] ?? []).map(([d]) => d)),
+      c1Proxied: merged((c1[i] ?? []).map(([, p]) => p)),
+      c50Proxied: cpu.result,
+      cpuPerRequest: cpu.cpuMs,
+      ttfbDirect: merged((ttfb[i] ?? []).map(([d]) => d)),
+      ttfbProxied: merged((ttfb[i] ?? []).map(([, p]) => p)),
+      streaming: streaming.cpuMs === undefined ? undefined : { cpuMs: streaming.cpuMs, result: streaming.result },
+      memory: subject.compared || subject.pid === undefined ? undefined : await openStreamsMemory(emulatorUrl, subject.target, subject.pid, openStreamCount),
+    };
+    // The app must answer everything; a compared proxy's failures are shown in its column instead.
+    for (const [name, result] of Object.entries({ c1: measured.c1Proxied, c50: cpu.result, streams: streaming.result, ttfb: measured.ttfbProxied })) {
+      if (result.failures > 0 && !subject.compared) throw new Error(`${subject.target.url}, ${name}: ${result.failures} of ${result.requests} requests failed`);
+    }
+    figures.push(measured);
   }
-  return { c1Direct, c1Proxied, c50Proxied: cpu.result, cpuPerRequest: cpu.cpuMs, ttfbDirect, ttfbProxied };
+  return figures;
 }
 
-/** A second proxy, already running and pointed at this bench's emulator, put through the same scenarios. */
-async function measureCompared(target: Target, direct: Target): Promise<Figures> {
-  await runLoad(target, { concurrency: 8, total: n(2000) });
-  const pid = option("--compare-pid");
-  return measureTarget(target, direct, pid ? Number(pid) : undefined, true);
+/**
+ * `run` for each subject, ROUNDS times over: results by subject, in round order. The app's other
+ * hosts are paused (SIGSTOP) meanwhile, so that one's work in the background (telemetry's exports
+ * after its round, a lease given back) is not counted in another's figures.
+ */
+async function inRounds<T>(subjects: Subject[], run: (subject: Subject) => Promise<T>): Promise<T[][]> {
+  const results: T[][] = subjects.map(() => []);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [i, subject] of subjects.entries()) {
+      const others = subjects.filter((other) => other !== subject && !other.compared && other.pid !== undefined).map((other) => other.pid as number);
+      for (const pid of others) process.kill(pid, "SIGSTOP");
+      try {
+        results[i]?.push(await run(subject));
+      } finally {
+        for (const pid of others) process.kill(pid, "SIGCONT");
+      }
+    }
+  }
+  return results;
+}
+
+/** One round at concurrency 50, and the subject's CPU per request over it when its process is known. */
+async function cpuRound(subject: Subject, target: Target): Promise<{ result: LoadResult; cpuMs: number | undefined }> {
+  const cpuBefore = subject.pid === undefined ? 0 : cpuTimeMs(subject.pid);
+  const result = await runLoad(target, { concurrency: 50, total: n(8000) });
+  return { result, cpuMs: subject.pid === undefined ? undefined : (cpuTimeMs(subject.pid) - cpuBefore) / result.requests };
+}
+
+/** The round with the median CPU per request (or the median throughput, without CPU): one round can catch the machine busy elsewhere. */
+function median(rounds: Array<{ result: LoadResult; cpuMs: number | undefined }>): { result: LoadResult; cpuMs: number | undefined } {
+  const key = (round: { result: LoadResult; cpuMs: number | undefined }) => round.cpuMs ?? -round.result.requests / round.result.elapsedMs;
+  return [...rounds].sort((a, b) => key(a) - key(b))[Math.floor(rounds.length / 2)] as { result: LoadResult; cpuMs: number | undefined };
+}
+
+/** Several runs' results as one. */
+function merged(results: LoadResult[]): LoadResult {
+  return {
+    latenciesMs: results.flatMap((r) => r.latenciesMs),
+    requests: results.reduce((sum, r) => sum + r.requests, 0),
+    failures: results.reduce((sum, r) => sum + r.failures, 0),
+    elapsedMs: results.reduce((sum, r) => sum + r.elapsedMs, 0),
+  };
 }
 
 /**
@@ -230,19 +298,6 @@ function compareTarget(url: string): Target {
 
 const emulatorUrlOf = (direct: Target) => new URL(direct.url).origin;
 
-/** CPU per request is the median of three rounds at concurrency 50: one round can catch the machine busy elsewhere. */
-async function medianCpuRound(pid: number, target: Target): Promise<{ result: LoadResult; cpuMs: number }> {
-  const rounds: Array<{ result: LoadResult; cpuMs: number }> = [];
-  for (let round = 0; round < 3; round++) {
-    const cpuBefore = cpuTimeMs(pid);
-    const result = await runLoad(target, { concurrency: 50, total: n(8000) });
-    if (result.failures > 0) throw new Error(`${result.failures} of ${result.requests} requests failed`);
-    rounds.push({ result, cpuMs: (cpuTimeMs(pid) - cpuBefore) / result.requests });
-  }
-  rounds.sort((a, b) => a.cpuMs - b.cpuMs);
-  return rounds[1] as { result: LoadResult; cpuMs: number };
-}
-
 /**
  * What a proxy of this route costs at the least (see floor-proxy.ts), measured as the main figures
  * are: the app's own share is its figure less the platform floor.
@@ -260,7 +315,9 @@ async function measureFloor(mode: "node" | "platform", emulatorUrl: string, dire
     await runLoad(target, { concurrency: 8, total: n(2000) });
     const [c1Direct, c1Proxied] = await alternating(direct, target, n(1500));
     if (c1Proxied.failures > 0) throw new Error(`floor ${mode}: ${c1Proxied.failures} requests failed`);
-    const { cpuMs } = await medianCpuRound(service.child.pid as number, target);
+    const floor: Subject = { target, pid: service.child.pid as number, compared: false };
+    const { cpuMs } = median((await inRounds([floor], (subject) => cpuRound(subject, subject.target))).flat());
+    if (cpuMs === undefined) throw new Error(`floor ${mode}: no CPU figure`);
     return { c1Direct, c1Proxied, cpuPerRequest: cpuMs };
   } finally {
     await service.stop();
