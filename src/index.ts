@@ -18,11 +18,12 @@ process.on("unhandledRejection", (reason) => {
 // message naming every problem, instead of failing the first request.
 const runtime = getRuntime();
 
-// The model SDKs load shortly after start-up, so the first model call does not wait for them. Not at
+// The model SDKs (and the quota store's Table Storage client) load shortly after start-up, so the
+// first model call does not wait for them. Not at
 // once: whatever arrives in the first moments (a health probe) would wait for them instead. In Azure the
 // first invocation comes after the Functions host has finished starting, well after this.
 // A package that fails to load here fails the first model call that needs it, with its own error.
-setTimeout(() => preloadModelApis(runtime.config.deployments).catch(() => undefined), PRELOAD_DELAY_MS).unref();
+setTimeout(() => preloadModelApis(runtime.config.deployments, { quotas: runtime.config.quotas.enabled }).catch(() => undefined), PRELOAD_DELAY_MS).unref();
 
 // Budget this instance leased ahead of need goes back to the shared counters as it stops.
 app.hook.appTerminate(async () => {
