@@ -35,8 +35,15 @@ process.on("message", (message: ListenerStart | { kind: "settled"; call: number;
 function start({ functions, options }: ListenerStart): void {
   const { QueueClient } = require("@azure/storage-queue") as typeof import("@azure/storage-queue");
   for (const fn of functions) {
-    const queue = new QueueClient(fn.connectionString, fn.queueName);
-    const poison = new QueueClient(fn.connectionString, `${fn.queueName}-poison`);
+    let queues: [QueueClient, QueueClient];
+    try {
+      queues = [new QueueClient(fn.connectionString, fn.queueName), new QueueClient(fn.connectionString, `${fn.queueName}-poison`)];
+    } catch (error) {
+      // As the Functions host does, the app still starts; only this function does not run.
+      log("warning", `Function ${fn.name} will not run: ${(error as Error).message}`);
+      continue;
+    }
+    const [queue, poison] = queues;
     loops.push(poll({ fn: fn.name, queueName: fn.queueName, queue, poison, options }));
   }
 }

@@ -104,3 +104,16 @@ describe("local host: queue triggers", () => {
     await expect.poll(async () => (await callsFor("crashed")).map((call) => call.dequeueCount), { timeout: 15_000 }).toEqual([2]);
   });
 });
+
+describe("local host: a queue trigger it cannot listen for", () => {
+  it("leaves that function out, says why, and serves the rest", async () => {
+    const broken = await startHost({ AzureWebJobsStorage: "not a connection string", FIXTURE_QUEUE: QUEUE }, FIXTURE);
+    try {
+      expect((await fetch(`${broken.url}/api/queue-calls`)).status).toBe(200);
+      await expect.poll(() => broken.service.output(), { timeout: 10_000 }).toMatch(/Function queueWork will not run: /);
+      expect(broken.service.output()).not.toMatch(/queue listener stopped/);
+    } finally {
+      await broken.stop();
+    }
+  });
+});
