@@ -47,7 +47,9 @@ const longStreamBody = JSON.stringify({ ...JSON.parse(chatBody), stream: true })
 interface Figures {
   c1Direct: LoadResult;
   c1Proxied: LoadResult;
+  /** Every round's requests at concurrency 50, for the latencies; throughput is the median round's. */
   c50Proxied: LoadResult;
+  c50PerSecond: number;
   /** Undefined for a compared proxy without --compare-pid. */
   cpuPerRequest?: number;
   ttfbDirect: LoadResult;
@@ -55,7 +57,7 @@ interface Figures {
   /** The app's configurations only: a compared proxy is not started by the bench. */
   startupMs?: number;
   firstAnswerMs?: number;
-  streaming?: { cpuMs: number; result: LoadResult };
+  streaming: { result: LoadResult; perSecond: number; cpuMs: number | undefined };
   memory?: { streams: number; idleMiB: number; openMiB: number };
 }
 
@@ -157,13 +159,17 @@ function figureRows(columns: Figures[], c50Direct: LoadResult): string[][] {
     row("added latency p99, concurrency 1", (f) => failed(f.c1Proxied) ?? ms(added(f.c1Proxied, f.c1Direct, 99))),
     row("added latency p50, concurrency 50", (f) => failed(f.c50Proxied) ?? ms(added(f.c50Proxied, c50Direct, 50))),
     row("added latency p99, concurrency 50", (f) => failed(f.c50Proxied) ?? ms(added(f.c50Proxied, c50Direct, 99))),
-    row("requests per second, concurrency 50", (f) => failed(f.c50Proxied) ?? rps(f.c50Proxied)),
-    row("CPU per request, concurrency 50 (median of 3 rounds)", (f) => failed(f.c50Proxied) ?? (f.cpuPerRequest === undefined ? "-" : ms(f.cpuPerRequest))),
+    row(`requests per second, concurrency 50 (median of ${ROUNDS} rounds)`, (f) => failed(f.c50Proxied) ?? f.c50PerSecond.toFixed(0)),
+    row(
+      `CPU per request, concurrency 50 (median of ${ROUNDS} rounds)`,
+      (f) => failed(f.c50Proxied) ?? (f.cpuPerRequest === undefined ? "-" : ms(f.cpuPerRequest)),
+    ),
     row("added time to first byte of a stream, p50", (f) => failed(f.ttfbProxied) ?? ms(added(f.ttfbProxied, f.ttfbDirect, 50))),
     row("start-up, process start to first 200 (median)", (f) => (f.startupMs === undefined ? "-" : `${f.startupMs.toFixed(0)} ms`)),
     row("process start to first chat completion (median)", (f) => (f.firstAnswerMs === undefined ? "-" : `${f.firstAnswerMs.toFixed(0)} ms`)),
-    row("CPU per streamed request (3 tokens), concurrency 50 (median of 3 rounds)", (f) =>
-      f.streaming ? `${ms(f.streaming.cpuMs)} (${rps(f.streaming.result)} streams/s)` : "-",
+    row(
+      `CPU per streamed request (3 tokens), concurrency 50 (median of ${ROUNDS} rounds)`,
+      (f) => failed(f.streaming.result) ?? `${f.streaming.cpuMs === undefined ? "-" : ms(f.streaming.cpuMs)} (${f.streaming.perSecond.toFixed(0)} streams/s)`,
     ),
     row(`resident memory with ${openStreamCount} open streams (idle)`, (f) =>
       f.memory ? `${f.memory.openMiB.toFixed(0)} MiB (${f.memory.idleMiB.toFixed(0)} MiB)` : "-",
@@ -222,16 +228,17 @@ async function measureSubjects(subjects: Subject[], direct: Target): Promise<Fig
   await emulatorSettings(emulatorUrl, { token_delay_ms: 0 });
   const figures: Figures[] = [];
   for (const [i, subject] of subjects.entries()) {
-    const cpu = median(c50[i] ?? []);
-    const streaming = median(streams[i] ?? []);
+    const cpu = summary(c50[i] ?? []);
+    const streaming = summary(streams[i] ?? []);
     const measured = {
       c1Direct: merged((c1[i] ?? []).map(([d]) => d)),
       c1Proxied: merged((c1[i] ?? []).map(([, p]) => p)),
       c50Proxied: cpu.result,
+      c50PerSecond: cpu.perSecond,
       cpuPerRequest: cpu.cpuMs,
       ttfbDirect: merged((ttfb[i] ?? []).map(([d]) => d)),
       ttfbProxied: merged((ttfb[i] ?? []).map(([, p]) => p)),
-      streaming: streaming.cpuMs === undefined ? undefined : { cpuMs: streaming.cpuMs, result: streaming.result },
+      streaming,
       memory: subject.compared || subject.pid === undefined ? undefined : await memoryAfterStreams(subject, emulatorUrl),
     };
     // The app must answer everything; a compared proxy's failures are shown in its column instead.
@@ -267,6 +274,10 @@ async function inRounds<T>(subjects: Subject[], run: (subject: Subject) => Promi
       const others = subjects.filter((other) => other !== subject && !other.compared && other.pid !== undefined).map((other) => other.pid as number);
       for (const pid of others) process.kill(pid, "SIGSTOP");
       try {
+        // A host just resumed has timers due and, with quotas on, leases given back while it was
+        // paused: a few requests first, so the round measures it serving, as the others are.
+        const short = { ...subject.target, body: JSON.stringify({ ...JSON.parse(subject.target.body), max_tokens: 1 }) };
+        await runLoad(short, { concurrency: 8, total: 200 });
         results[i]?.push(await run(subject));
       } finally {
         for (const pid of others) process.kill(pid, "SIGCONT");
@@ -283,10 +294,18 @@ async function cpuRound(subject: Subject, target: Target): Promise<{ result: Loa
   return { result, cpuMs: subject.pid === undefined ? undefined : (cpuTimeMs(subject.pid) - cpuBefore) / result.requests };
 }
 
-/** The round with the median CPU per request (or the median throughput, without CPU): one round can catch the machine busy elsewhere. */
-function median(rounds: Array<{ result: LoadResult; cpuMs: number | undefined }>): { result: LoadResult; cpuMs: number | undefined } {
-  const key = (round: { result: LoadResult; cpuMs: number | undefined }) => round.cpuMs ?? -round.result.requests / round.result.elapsedMs;
-  return [...rounds].sort((a, b) => key(a) - key(b))[Math.floor(rounds.length / 2)] as { result: LoadResult; cpuMs: number | undefined };
+/**
+ * Rounds at concurrency 50 as figures: every request for the latencies, and the median round's
+ * throughput and CPU per request, each on its own (one round can catch the machine busy elsewhere).
+ */
+function summary(rounds: Array<{ result: LoadResult; cpuMs: number | undefined }>): { result: LoadResult; perSecond: number; cpuMs: number | undefined } {
+  const middle = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
+  const cpu = rounds.flatMap((round) => (round.cpuMs === undefined ? [] : [round.cpuMs]));
+  return {
+    result: merged(rounds.map((round) => round.result)),
+    perSecond: middle(rounds.map((round) => round.result.requests / (round.result.elapsedMs / 1000))),
+    cpuMs: cpu.length > 0 ? middle(cpu) : undefined,
+  };
 }
 
 /** Several runs' results as one. */
@@ -335,7 +354,7 @@ async function measureFloor(mode: "node" | "platform", emulatorUrl: string, dire
     const [c1Direct, c1Proxied] = await alternating(direct, target, n(1500));
     if (c1Proxied.failures > 0) throw new Error(`floor ${mode}: ${c1Proxied.failures} requests failed`);
     const floor: Subject = { target, pid: service.child.pid as number, compared: false };
-    const { cpuMs } = median((await inRounds([floor], (subject) => cpuRound(subject, subject.target))).flat());
+    const { cpuMs } = summary((await inRounds([floor], (subject) => cpuRound(subject, subject.target))).flat());
     if (cpuMs === undefined) throw new Error(`floor ${mode}: no CPU figure`);
     return { c1Direct, c1Proxied, cpuPerRequest: cpuMs };
   } finally {
