@@ -30,6 +30,7 @@ const core = new CoreApi((level: LogLevel, category: string, message: string) =>
 core.install();
 
 async function main(): Promise<void> {
+  const queues = new QueueTriggers(core, queueOptions(appRoot));
   for (const file of entryPoints(appRoot)) {
     try {
       require(file);
@@ -55,8 +56,7 @@ async function main(): Promise<void> {
   await core.runHooks("appStart", { hookData: {}, functionAppDirectory: appRoot, hostVersion: "local" });
   const url = await host.listen(port, bind);
   const queued = queueFunctions(core);
-  const queues = new QueueTriggers(core, library, queueOptions(appRoot));
-  queues.start(queued);
+  queues.start(queued, library);
   const timed = timerFunctions(core);
   const timers = new TimerTriggers(core, library);
   timers.start(timed);

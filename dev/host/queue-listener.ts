@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { QueueClient } from "@azure/storage-queue";
+import { QueueClient } from "@azure/storage-queue";
 import type { ListenerMessage, ListenerStart, QueueMessage } from "./queue-trigger.js";
 
 /**
@@ -33,7 +33,6 @@ process.on("message", (message: ListenerStart | { kind: "settled"; call: number;
 });
 
 function start({ functions, options }: ListenerStart): void {
-  const { QueueClient } = require("@azure/storage-queue") as typeof import("@azure/storage-queue");
   for (const fn of functions) {
     let queues: [QueueClient, QueueClient];
     try {
@@ -65,10 +64,13 @@ interface Polled {
 async function poll(polled: Polled): Promise<void> {
   const { queue, options } = polled;
   let wait = 100;
+  let created = false;
   const batch = new Set<Promise<void>>();
   while (!stopped) {
     try {
-      await queue.createIfNotExists();
+      // Made once, and again only after a poll finds it gone: not a request more on every poll.
+      if (!created) await queue.createIfNotExists();
+      created = true;
       const { receivedMessageItems: messages } = await queue.receiveMessages({
         numberOfMessages: options.batchSize,
         visibilityTimeout: Math.max(1, Math.ceil(options.leaseMs / 1000)),
@@ -88,6 +90,7 @@ async function poll(polled: Polled): Promise<void> {
         continue;
       }
     } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 404) created = false;
       log("warning", `Queue ${polled.queueName} could not be polled: ${(error as Error).message}`);
     }
     await sleep(wait);

@@ -109,17 +109,32 @@ export type ListenerMessage = QueueMessage | { kind: "log"; level: "warning" | "
  */
 export class QueueTriggers {
   #listener: ChildProcess | undefined;
+  #library: FunctionsLibrary | undefined;
   readonly #running = new Set<Promise<void>>();
   readonly #functions = new Map<string, QueueFunction>();
 
+  /**
+   * Starts the listener's process at once, before the app is loaded: it loads the storage SDK
+   * meanwhile, on another core, and polls as soon as the app's functions are known.
+   */
   constructor(
     private readonly core: CoreApi,
-    private readonly library: FunctionsLibrary,
     private readonly options: QueueOptions,
     private readonly env: NodeJS.ProcessEnv = process.env,
-  ) {}
+  ) {
+    // Advanced serialisation: the trigger metadata's dates arrive as dates.
+    const listener = fork(join(__dirname, "queue-listener.js"), [], { serialization: "advanced", stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    listener.on("message", (message: ListenerMessage) => this.#heard(listener, message));
+    listener.on("exit", (code, signal) => {
+      if (this.#listener === listener)
+        this.core.log("error", "system", `The queue listener stopped (${signal ?? `exit code ${code}`}): queue-triggered functions no longer run.`);
+    });
+    this.#listener = listener;
+  }
 
-  start(functions: readonly QueueFunction[]): void {
+  /** Listens for the app's queue-triggered functions, run with the library's classes; with none, the listener ends. */
+  start(functions: readonly QueueFunction[], library: FunctionsLibrary): void {
+    this.#library = library;
     const listened: ListenerStart["functions"] = [];
     for (const fn of functions) {
       try {
@@ -130,16 +145,11 @@ export class QueueTriggers {
         this.core.log("warning", "system", `Function ${fn.name} will not run: ${(error as Error).message}`);
       }
     }
-    if (listened.length === 0) return;
-    // Advanced serialisation: the trigger metadata's dates arrive as dates.
-    const listener = fork(join(__dirname, "queue-listener.js"), [], { serialization: "advanced", stdio: ["ignore", "inherit", "inherit", "ipc"] });
-    listener.on("message", (message: ListenerMessage) => this.#heard(listener, message));
-    listener.on("exit", (code, signal) => {
-      if (this.#listener === listener)
-        this.core.log("error", "system", `The queue listener stopped (${signal ?? `exit code ${code}`}): queue-triggered functions no longer run.`);
-    });
-    listener.send({ kind: "start", functions: listened, options: this.options } satisfies ListenerStart);
-    this.#listener = listener;
+    if (listened.length === 0) {
+      void this.stop();
+      return;
+    }
+    this.#listener?.send({ kind: "start", functions: listened, options: this.options } satisfies ListenerStart);
   }
 
   /** The listener stops taking messages and settles those it holds; then it ends. */
@@ -177,7 +187,7 @@ export class QueueTriggers {
   async #run({ fn: name, text, triggerMetadata }: QueueMessage): Promise<boolean> {
     const fn = this.#functions.get(name) as QueueFunction;
     try {
-      await invokeTriggered(this.core, this.library, fn, parsed(text), triggerMetadata);
+      await invokeTriggered(this.core, this.#library as FunctionsLibrary, fn, parsed(text), triggerMetadata);
       return false;
     } catch (error) {
       this.core.log("error", "user", `[${fn.name}] failed (dequeue count ${triggerMetadata.dequeueCount}): ${(error as Error)?.message ?? String(error)}`);
