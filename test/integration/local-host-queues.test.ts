@@ -103,6 +103,14 @@ describe("local host: queue triggers", () => {
     host = await startHost(settings, FIXTURE);
     await expect.poll(async () => (await callsFor("crashed")).map((call) => call.dequeueCount), { timeout: 15_000 }).toEqual([2]);
   });
+
+  it("makes its queue again when it is deleted while the host runs (it makes it once, not on every poll)", async () => {
+    await queue.delete();
+    await expect.poll(() => host.service.output(), { timeout: 15_000 }).toMatch(new RegExp(`Queue ${QUEUE} could not be polled`));
+    await expect.poll(async () => (await queue.exists()) as boolean, { timeout: 15_000 }).toBe(true);
+    await send({ id: "after-delete" });
+    await expect.poll(() => callsFor("after-delete"), { timeout: 10_000 }).toHaveLength(1);
+  });
 });
 
 describe("local host: a queue trigger it cannot listen for", () => {
