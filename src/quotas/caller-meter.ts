@@ -1,7 +1,7 @@
 import type { QuotaConfig, QuotaLimits } from "../config/types.js";
 import { HttpProblem } from "../lib/problem.js";
 import type { ChatCompletionsBody, WireUsage } from "../lib/wire.js";
-import { type Admission, estimatePromptTokens, type QuotaRemaining, type QuotaStore, QuotaStoreError } from "./index.js";
+import { type Admission, estimatePromptTokens, type QuotaCounter, type QuotaRemaining, type QuotaStore, QuotaStoreError } from "./index.js";
 import type { MeterTicket, ModelMeter } from "./meter.js";
 
 /** Who the quotas are counted for: the caller's id, and its key's name for per-key limits. */
@@ -48,7 +48,8 @@ export class CallerMeter implements ModelMeter {
   }
 
   async admit(alias: string, body: ChatCompletionsBody, signal?: AbortSignal): Promise<MeterTicket> {
-    return this.ticketFor(await this.reserve(alias, body, signal));
+    const counters = this.#counters(alias);
+    return this.#ticket(counters, await this.#reserve(counters, alias, body, signal));
   }
 
   /**
@@ -56,8 +57,11 @@ export class CallerMeter implements ModelMeter {
    * plain data, can be kept and turned into the call's ticket later by `ticketFor` (a queued job's
    * first model call uses the reservation made when it was submitted).
    */
-  async reserve(alias: string, body: ChatCompletionsBody, signal?: AbortSignal): Promise<Reservation> {
-    const counters = this.#counters(alias);
+  reserve(alias: string, body: ChatCompletionsBody, signal?: AbortSignal): Promise<Reservation> {
+    return this.#reserve(this.#counters(alias), alias, body, signal);
+  }
+
+  async #reserve(counters: QuotaCounter[], alias: string, body: ChatCompletionsBody, signal?: AbortSignal): Promise<Reservation> {
     const prompt = estimatePromptTokens(body.messages, Array.isArray(body.tools) ? body.tools : undefined);
     const reserved = prompt + (typeof body.max_tokens === "number" ? body.max_tokens : this.#answerReserve);
     let admission: Admission;
@@ -73,8 +77,11 @@ export class CallerMeter implements ModelMeter {
 
   /** The call's ticket for a reservation: settled, it charges the difference from what was reserved. */
   ticketFor(reservation: Reservation): MeterTicket {
-    const { alias, window, prompt, reserved } = reservation;
-    const keys = this.#counters(alias).map((c) => c.key);
+    return this.#ticket(this.#counters(reservation.alias), reservation);
+  }
+
+  #ticket(counters: readonly QuotaCounter[], { window, prompt, reserved }: Reservation): MeterTicket {
+    const keys = counters.map((c) => c.key);
     return {
       settle: (usage: WireUsage | undefined, streamedChunks: number) => {
         // Without reported usage (a failed call, a stream cut short): the prompt and what was sent.
@@ -88,7 +95,7 @@ export class CallerMeter implements ModelMeter {
     };
   }
 
-  #counters(alias: string): { key: string; limits: QuotaLimits }[] {
+  #counters(alias: string): QuotaCounter[] {
     const deploymentLimits = this.#quotas.deployments[alias];
     const counters = [{ key: this.#callerKey, limits: this.#callerLimits }];
     if (deploymentLimits) counters.push({ key: `deployment:${alias}`, limits: deploymentLimits });

@@ -34,6 +34,8 @@ const REFUSAL_STANDS_MS = 1_000;
 interface Lease {
   readonly key: string;
   readonly limits: QuotaLimits;
+  /** What a full lease holds (from the limits and the lease fraction). */
+  readonly size: CounterState;
   /** Never negative. */
   requests: number;
   /** Negative after usage beyond what was leased: the next take pays it first. */
@@ -191,7 +193,7 @@ export class LeasedQuotaStore implements QuotaStore {
         tokens: Math.max(estimatedTokens - pocket.tokens + debt, lease.tokens <= 0 ? 1 - pocket.tokens : 0),
       };
     });
-    const spare = leases.map((lease) => (lease.fetching ? NOTHING : this.#toFill(lease.limits, lease)));
+    const spare = leases.map((lease) => (lease.fetching ? NOTHING : toFill(lease)));
     const fetching = leases.filter((lease) => !lease.fetching);
     for (const lease of fetching) lease.fetching = true;
     let take: Take;
@@ -228,13 +230,9 @@ export class LeasedQuotaStore implements QuotaStore {
 
   /** Tops up, in the background, the request's leases that fell below half a lease. */
   #topUp(window: string, counters: readonly QuotaCounter[], leases: readonly Lease[]): void {
-    if (this.#fraction === 0) return;
-    const low = leases.map((lease) => {
-      const size = this.#size(lease.limits);
-      return !lease.fetching && (lease.requests < size.requests / 2 || lease.tokens < size.tokens / 2);
-    });
-    if (!low.includes(true)) return;
-    const spare = leases.map((lease, i) => (low[i] ? this.#toFill(lease.limits, lease) : NOTHING));
+    if (this.#fraction === 0 || !leases.some(isLow)) return;
+    const low = leases.map(isLow);
+    const spare = leases.map((lease, i) => (low[i] ? toFill(lease) : NOTHING));
     const fetching = leases.filter((_, i) => low[i]);
     for (const lease of fetching) lease.fetching = true;
     const topUp = this.#shared
@@ -268,15 +266,6 @@ export class LeasedQuotaStore implements QuotaStore {
     });
   }
 
-  /**
-   * What brings a lease holding `held` up to a lease's size, and no further: an instance never holds
-   * more than one lease unused, which is what the bound on refusing early counts on.
-   */
-  #toFill(limits: QuotaLimits, held: CounterState): CounterState {
-    const size = this.#size(limits);
-    return { requests: Math.max(0, size.requests - Math.max(0, held.requests)), tokens: Math.max(0, size.tokens - Math.max(0, held.tokens)) };
-  }
-
   #size(limits: QuotaLimits): CounterState {
     if (this.#fraction === 0) return NOTHING;
     return { requests: Math.max(1, Math.floor(limits.requestsPerMinute * this.#fraction)), tokens: Math.floor(limits.tokensPerMinute * this.#fraction) };
@@ -295,6 +284,7 @@ export class LeasedQuotaStore implements QuotaStore {
       lease = {
         key: counter.key,
         limits: counter.limits,
+        size: this.#size(counter.limits),
         requests: 0,
         tokens: 0,
         shared: { requests, tokens },
@@ -372,7 +362,22 @@ function clamp(value: number, low: number, high: number): number {
 }
 
 function remainingOf(leases: readonly Lease[]): Record<string, QuotaRemaining> {
-  return Object.fromEntries(
-    leases.map((lease) => [lease.key, { requests: lease.shared.requests + lease.requests, tokens: lease.shared.tokens + Math.max(0, lease.tokens) }]),
-  );
+  // A loop, not Object.fromEntries over mapped pairs: this runs on every admission.
+  const remaining: Record<string, QuotaRemaining> = {};
+  for (const lease of leases)
+    remaining[lease.key] = { requests: lease.shared.requests + lease.requests, tokens: lease.shared.tokens + Math.max(0, lease.tokens) };
+  return remaining;
+}
+
+/** Below half a lease, and no take for it on its way. */
+function isLow(lease: Lease): boolean {
+  return !lease.fetching && (lease.requests < lease.size.requests / 2 || lease.tokens < lease.size.tokens / 2);
+}
+
+/**
+ * What brings a lease up to its size, and no further: an instance never holds more than one lease
+ * unused, which is what the bound on refusing early counts on.
+ */
+function toFill(lease: Lease): CounterState {
+  return { requests: Math.max(0, lease.size.requests - Math.max(0, lease.requests)), tokens: Math.max(0, lease.size.tokens - Math.max(0, lease.tokens)) };
 }
