@@ -19,9 +19,9 @@ process.on("unhandledRejection", (reason) => {
 const runtime = getRuntime();
 
 // The model SDKs (and the quota store's Table Storage client) load shortly after start-up, so the
-// first model call does not wait for them. Not at
-// once: whatever arrives in the first moments (a health probe) would wait for them instead. In Azure the
-// first invocation comes after the Functions host has finished starting, well after this.
+// first model call does not wait for them. Not at once: whatever arrives in the first moments (a
+// health probe) would wait for them instead. In Azure the first invocation comes after the Functions
+// host has finished starting, well after this.
 // A package that fails to load here fails the first model call that needs it, with its own error.
 setTimeout(() => preloadModelApis(runtime.config.deployments, { quotas: runtime.config.quotas.enabled }).catch(() => undefined), PRELOAD_DELAY_MS).unref();
 

@@ -102,7 +102,7 @@ async function main(): Promise<void> {
     for (const [, settings] of configurations) {
       const { service, url } = await startHost(settings, deployed);
       services.push(service);
-      subjects.push({ target: { ...proxied, url: proxied.url.replace(/^http:\/\/[^/]+/, url) }, pid: service.child.pid as number, compared: false });
+      subjects.push({ target: at(proxied, url), pid: service.child.pid as number, compared: false });
     }
     const compared = option("--compare");
     if (compared)
@@ -184,7 +184,7 @@ function figureRows(columns: Figures[], c50Direct: LoadResult): string[][] {
  */
 async function startUpFigures(settings: Record<string, string>, appDir: string, proxied: Target): Promise<Pick<Figures, "startupMs" | "firstAnswerMs">> {
   const { service, url } = await startHost(settings, appDir);
-  await runLoad({ ...proxied, url: proxied.url.replace(/^http:\/\/[^/]+/, url) }, { concurrency: 8, total: n(1000) });
+  await runLoad(at(proxied, url), { concurrency: 8, total: n(1000) });
   await service.stop();
   const startups: number[] = [];
   const firstAnswers: number[] = [];
@@ -299,12 +299,14 @@ async function cpuRound(subject: Subject, target: Target): Promise<{ result: Loa
  * throughput and CPU per request, each on its own (one round can catch the machine busy elsewhere).
  */
 function summary(rounds: Array<{ result: LoadResult; cpuMs: number | undefined }>): { result: LoadResult; perSecond: number; cpuMs: number | undefined } {
-  const middle = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
   const cpu = rounds.flatMap((round) => (round.cpuMs === undefined ? [] : [round.cpuMs]));
   return {
     result: merged(rounds.map((round) => round.result)),
-    perSecond: middle(rounds.map((round) => round.result.requests / (round.result.elapsedMs / 1000))),
-    cpuMs: cpu.length > 0 ? middle(cpu) : undefined,
+    perSecond: percentile(
+      rounds.map((round) => perSecond(round.result)),
+      50,
+    ),
+    cpuMs: cpu.length > 0 ? percentile(cpu, 50) : undefined,
   };
 }
 
@@ -388,7 +390,7 @@ async function firstAnswerAfterStart(settings: Record<string, string>, appDir: s
   const { service, url } = await startHost(settings, appDir);
   try {
     const agent = new Agent({ keepAlive: false });
-    const { status } = await timedRequest(agent, { ...target, url: target.url.replace(/^http:\/\/[^/]+/, url) });
+    const { status } = await timedRequest(agent, at(target, url));
     if (status !== 200) throw new Error(`first chat completion answered ${status}`);
     return Number(process.hrtime.bigint() - started) / 1e6;
   } finally {
@@ -427,7 +429,10 @@ async function openStreamsMemory(emulatorUrl: string, target: Target, pid: numbe
 
 const added = (through: LoadResult, direct: LoadResult, p: number) => percentile(through.latenciesMs, p) - percentile(direct.latenciesMs, p);
 const ms = (value: number) => `${value.toFixed(3)} ms`;
-const rps = (result: LoadResult) => (result.requests / (result.elapsedMs / 1000)).toFixed(0);
+const perSecond = (result: LoadResult) => result.requests / (result.elapsedMs / 1000);
+const rps = (result: LoadResult) => perSecond(result).toFixed(0);
+/** The target on a host of its own: the same path at `origin`. */
+const at = (target: Target, origin: string): Target => ({ ...target, url: target.url.replace(/^http:\/\/[^/]+/, origin) });
 
 (args.includes("--faults") ? faultRun() : args.includes("--jobs") ? jobsRun() : main()).catch((error: Error) => {
   console.error(`bench failed: ${error.message}`);
