@@ -30,6 +30,7 @@ const core = new CoreApi((level: LogLevel, category: string, message: string) =>
 core.install();
 
 async function main(): Promise<void> {
+  // host.json is read first: a queue setting it gets wrong stops the host before it serves.
   const queues = new QueueTriggers(core, queueOptions(appRoot));
   for (const file of entryPoints(appRoot)) {
     try {
