@@ -39,9 +39,14 @@ const chatBody = JSON.stringify({
   ],
 });
 /** A short answer: the first-byte figure needs the first token, not the whole stream. */
-const streamBody = JSON.stringify({ ...JSON.parse(chatBody), stream: true, max_tokens: 3 });
+const shortStream = { stream: true, max_tokens: 3 };
 /** A full answer, paced slowly by the emulator, holds a stream open for the memory figure. */
-const longStreamBody = JSON.stringify({ ...JSON.parse(chatBody), stream: true });
+const longStream = { stream: true };
+/** The target's request with `fields` added to its body: a compared proxy keeps the `model` it was given. */
+const withFields = (target: Target, fields: Record<string, unknown>): Target => ({
+  ...target,
+  body: JSON.stringify({ ...JSON.parse(target.body), ...fields }),
+});
 
 /** The figures measured for each configuration of the app, and for a compared proxy. */
 interface Figures {
@@ -215,7 +220,7 @@ const ROUNDS = 3;
  */
 async function measureSubjects(subjects: Subject[], direct: Target): Promise<Figures[]> {
   const emulatorUrl = emulatorUrlOf(direct);
-  const streamed = (target: Target) => ({ ...target, body: streamBody });
+  const streamed = (target: Target) => withFields(target, shortStream);
   // Warm each path (JIT, keep-alive sockets, upstream connection pool, quota leases).
   for (const { target } of subjects) await runLoad(target, { concurrency: 8, total: n(2000) });
   const c1 = await inRounds(subjects, (subject) => alternating(direct, subject.target, Math.round(n(3000) / ROUNDS)));
@@ -239,7 +244,7 @@ async function measureSubjects(subjects: Subject[], direct: Target): Promise<Fig
       ttfbDirect: merged((ttfb[i] ?? []).map(([d]) => d)),
       ttfbProxied: merged((ttfb[i] ?? []).map(([, p]) => p)),
       streaming,
-      memory: subject.compared || subject.pid === undefined ? undefined : await memoryAfterStreams(subject, emulatorUrl),
+      memory: subject.pid === undefined ? undefined : await memoryAfterStreams(subject, emulatorUrl),
     };
     // The app must answer everything; a compared proxy's failures are shown in its column instead.
     for (const [name, result] of Object.entries({ c1: measured.c1Proxied, c50: cpu.result, streams: streaming.result, ttfb: measured.ttfbProxied })) {
@@ -255,7 +260,7 @@ async function measureSubjects(subjects: Subject[], direct: Target): Promise<Fig
  * busy): a host idle for a while has had its heap shrunk, and would read lower than one in use.
  */
 async function memoryAfterStreams(subject: Subject, emulatorUrl: string) {
-  await runLoad({ ...subject.target, body: streamBody }, { concurrency: 50, total: n(8000) });
+  await runLoad(withFields(subject.target, shortStream), { concurrency: 50, total: n(8000) });
   return openStreamsMemory(emulatorUrl, subject.target, subject.pid as number, openStreamCount);
 }
 
@@ -271,7 +276,8 @@ async function inRounds<T>(subjects: Subject[], run: (subject: Subject) => Promi
     const order = [...subjects.entries()];
     if (round % 2 === 1) order.reverse();
     for (const [i, subject] of order) {
-      const others = subjects.filter((other) => other !== subject && !other.compared && other.pid !== undefined).map((other) => other.pid as number);
+      // The compared proxy too, when its process is known: each subject is measured with the rest paused.
+      const others = subjects.filter((other) => other !== subject && other.pid !== undefined).map((other) => other.pid as number);
       for (const pid of others) process.kill(pid, "SIGSTOP");
       try {
         // A host just resumed has timers due and, with quotas on, leases given back while it was
@@ -404,6 +410,7 @@ async function openStreamsMemory(emulatorUrl: string, target: Target, pid: numbe
   await emulatorSettings(emulatorUrl, { token_delay_ms: 2_000 });
   const agent = new Agent({ keepAlive: false, maxSockets: Number.POSITIVE_INFINITY });
   const requests: Array<ReturnType<typeof request>> = [];
+  const { body } = withFields(target, longStream);
   const firstBytes = Array.from(
     { length: count },
     () =>
@@ -414,7 +421,7 @@ async function openStreamsMemory(emulatorUrl: string, target: Target, pid: numbe
           res.on("error", () => undefined);
         });
         req.on("error", () => undefined);
-        req.end(longStreamBody);
+        req.end(body);
         requests.push(req);
       }),
   );
