@@ -3,6 +3,7 @@ import type { Service } from "../../dev/stack/processes.js";
 import { inspectorUrl, type LiveMemory, liveMemoryAfterGc } from "./heap-probe.js";
 import { settledResidentMiB } from "./process-stats.js";
 import { emulatorSettings, hostSettings, printTable, startEmulatorService, startHost } from "./services.js";
+import { startAzurite } from "./variants.js";
 
 /**
  * `npm run bench -- --faults`: many concurrent streams through /api/chat/stream while the emulator
@@ -34,11 +35,12 @@ const body = JSON.stringify({
 
 export async function faultRun(): Promise<void> {
   const services: Service[] = [];
+  const azurite = await startAzurite();
   try {
     const emulator = await startEmulatorService();
     services.push(emulator.service);
     const settings = {
-      ...hostSettings(emulator.url),
+      ...hostSettings(emulator.url, azurite.connectionString),
       MODEL_MAX_RETRIES: String(MAX_RETRIES),
       MODEL_RETRY_BASE_DELAY_MS: "50",
       MODEL_ATTEMPT_TIMEOUT_MS: "2000",
@@ -99,6 +101,7 @@ export async function faultRun(): Promise<void> {
     if (bad.length > 0 || unhandled || upstream > STREAMS * (1 + MAX_RETRIES)) process.exitCode = 1;
   } finally {
     await Promise.all(services.map((s) => s.stop()));
+    await azurite.stop();
   }
 }
 

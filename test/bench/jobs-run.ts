@@ -163,7 +163,7 @@ export async function measureJobsLoad(jobs = 200): Promise<JobsLoadResult> {
     const emulator = await startEmulatorService();
     services.push(emulator.service);
     const table = "benchjobs";
-    const settings = { ...hostSettings(emulator.url), ...JOBS_LOAD_SETTINGS, AzureWebJobsStorage: azurite.connectionString, JOB_TABLE: table };
+    const settings = { ...hostSettings(emulator.url, azurite.connectionString), ...JOBS_LOAD_SETTINGS, JOB_TABLE: table };
     const host = await startHost(settings);
     services.push(host.service);
     return await runJobsLoad({ hostUrl: host.url, emulatorUrl: emulator.url, connectionString: azurite.connectionString, table, jobs, faultShare: 0.05 });

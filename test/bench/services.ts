@@ -19,12 +19,18 @@ export async function startEmulatorService(fixedPort?: number): Promise<{ servic
   return { service, url };
 }
 
-export function hostSettings(emulatorUrl: string): Record<string, string> {
+/**
+ * The app's sample settings, pointed at the bench's emulator and at a storage account of the bench's
+ * own (an Azurite it started): never the sample's default Azurite, where a running `npm start` keeps
+ * its jobs' queue, which a bench host would poll and take jobs from.
+ */
+export function hostSettings(emulatorUrl: string, storageConnectionString: string): Record<string, string> {
   const sample = readSettingsFile(resolve(appRoot, "local.settings.sample.json"));
   // Quotas off: the main figures are the proxy's own cost; the quotas variant measures theirs. The memory figure
   // holds 1,000 streams open through one instance at once, past the default 128 connections to one endpoint.
   const settings: Record<string, string> = { PATH: process.env.PATH ?? "", FUNCTIONS_HOST_QUIET: "true", QUOTAS: "off", MODEL_MAX_CONNECTIONS: "1024" };
   for (const [name, value] of Object.entries(sample)) settings[name] = value.replace("http://localhost:7072", emulatorUrl);
+  settings.AzureWebJobsStorage = storageConnectionString;
   return settings;
 }
 
