@@ -283,8 +283,7 @@ async function inRounds<T>(subjects: Subject[], run: (subject: Subject) => Promi
       try {
         // A host just resumed has timers due and, with quotas on, leases given back while it was
         // paused: a few requests first, so the round measures it serving, as the others are.
-        const short = { ...subject.target, body: JSON.stringify({ ...JSON.parse(subject.target.body), max_tokens: 1 }) };
-        await runLoad(short, { concurrency: 8, total: 200 });
+        await runLoad(withFields(subject.target, { max_tokens: 1 }), { concurrency: 8, total: 200 });
         results[i]?.push(await run(subject));
       } finally {
         for (const pid of others) process.kill(pid, "SIGCONT");
