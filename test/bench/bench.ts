@@ -234,21 +234,23 @@ async function measureSubjects(subjects: Subject[], direct: Target): Promise<Fig
   await emulatorSettings(emulatorUrl, { token_delay_ms: 0 });
   const figures: Figures[] = [];
   for (const [i, subject] of subjects.entries()) {
+    const [c1Direct, c1Proxied] = mergedPairs(c1[i] ?? []);
+    const [ttfbDirect, ttfbProxied] = mergedPairs(ttfb[i] ?? []);
     const cpu = summary(c50[i] ?? []);
     const streaming = summary(streams[i] ?? []);
     const measured = {
-      c1Direct: merged((c1[i] ?? []).map(([d]) => d)),
-      c1Proxied: merged((c1[i] ?? []).map(([, p]) => p)),
+      c1Direct,
+      c1Proxied,
       c50Proxied: cpu.result,
       c50PerSecond: cpu.perSecond,
       cpuPerRequest: cpu.cpuMs,
-      ttfbDirect: merged((ttfb[i] ?? []).map(([d]) => d)),
-      ttfbProxied: merged((ttfb[i] ?? []).map(([, p]) => p)),
+      ttfbDirect,
+      ttfbProxied,
       streaming,
       memory: subject.pid === undefined ? undefined : await memoryAfterStreams(subject, emulatorUrl),
     };
     // The app must answer everything; a compared proxy's failures are shown in its column instead.
-    for (const [name, result] of Object.entries({ c1: measured.c1Proxied, c50: cpu.result, streams: streaming.result, ttfb: measured.ttfbProxied })) {
+    for (const [name, result] of Object.entries({ c1: c1Proxied, c50: cpu.result, streams: streaming.result, ttfb: ttfbProxied })) {
       if (result.failures > 0 && !subject.compared) throw new Error(`${subject.target.url}, ${name}: ${result.failures} of ${result.requests} requests failed`);
     }
     figures.push(measured);
@@ -266,9 +268,9 @@ async function memoryAfterStreams(subject: Subject, emulatorUrl: string) {
 }
 
 /**
- * `run` for each subject, ROUNDS times over: results by subject, in round order. The app's other
- * hosts are paused (SIGSTOP) meanwhile, so that one's work in the background (telemetry's exports
- * after its round, a lease given back) is not counted in another's figures.
+ * `run` for each subject, ROUNDS times over: results by subject, in round order. The other subjects
+ * whose process is known are paused (SIGSTOP) meanwhile, so that one's work in the background
+ * (telemetry's exports after its round, a lease given back) is not counted in another's figures.
  */
 async function inRounds<T>(subjects: Subject[], run: (subject: Subject) => Promise<T>): Promise<T[][]> {
   const results: T[][] = subjects.map(() => []);
@@ -314,6 +316,11 @@ function summary(rounds: Array<{ result: LoadResult; cpuMs: number | undefined }
     ),
     cpuMs: cpu.length > 0 ? percentile(cpu, 50) : undefined,
   };
+}
+
+/** Rounds of alternating pairs as one pair: every round's direct results, and every round's proxied ones. */
+function mergedPairs(rounds: Array<[LoadResult, LoadResult]>): [LoadResult, LoadResult] {
+  return [merged(rounds.map(([direct]) => direct)), merged(rounds.map(([, proxied]) => proxied))];
 }
 
 /** Several runs' results as one. */
